@@ -1,0 +1,71 @@
+# Ouderpeil: every environment the project needs is built here from the lock files in
+# requirements/. Nothing is installed by hand.
+#   make demo   run the whole pipeline on sample data and start Superset on :8088
+#   make test   run the test suite (what .ci/run calls)
+SHELL := /bin/bash
+PYTHON ?= python3.11
+ROOT := $(abspath .)
+TOOLS := $(ROOT)/.tools
+UV := $(TOOLS)/bin/uv
+VENV := $(ROOT)/.venv
+SUPERSET_VENV := $(ROOT)/.venv-superset
+export UV_CACHE_DIR ?= $(HOME)/.cache/uv
+export UV_LINK_MODE := copy
+
+.PHONY: demo test test-fast env superset-env browser bench stop clean-data lock help
+
+help:
+	@echo "make demo   - run the pipeline end to end on sample data, then serve Superset on :8088"
+	@echo "make test   - install what the tests need and run them"
+	@echo "make stop   - stop the demo's Superset"
+	@echo "make bench  - benchmarks at board and region scale (bench/results/)"
+	@echo "make lock   - re-resolve requirements/*.lock.txt from requirements/*.in"
+
+$(UV): requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet -r requirements/tools.txt
+	@touch $(UV)
+
+# Pipeline environment: Airflow 3 + dbt 1.11 + GX + the ouderpeil package (editable).
+$(VENV)/.installed: $(UV) requirements/airflow.lock.txt pyproject.toml
+	test -x $(VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet requirements/airflow.lock.txt
+	VIRTUAL_ENV=$(VENV) $(UV) pip install --quiet --no-deps -e .
+	@touch $@
+
+# Superset has its own environment: its Flask/SQLAlchemy pins clash with Airflow's.
+$(SUPERSET_VENV)/.installed: $(UV) requirements/superset.lock.txt
+	test -x $(SUPERSET_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(SUPERSET_VENV)
+	VIRTUAL_ENV=$(SUPERSET_VENV) $(UV) pip sync --quiet requirements/superset.lock.txt
+	@touch $@
+
+env: $(VENV)/.installed
+superset-env: $(SUPERSET_VENV)/.installed
+
+# Headless Chromium for the dashboard screenshots comes from Debian.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium (browser tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: env superset-env
+	$(VENV)/bin/python -m ouderpeil.demo
+
+stop:
+	-$(VENV)/bin/python -m ouderpeil.demo --stop
+
+test: env superset-env browser
+	$(VENV)/bin/python -m pytest
+
+test-fast: env
+	$(VENV)/bin/python -m pytest -m "not slow"
+
+bench: env superset-env
+	$(VENV)/bin/python -m bench.run
+
+lock: $(UV)
+	$(UV) pip compile --quiet --python-version 3.11 requirements/airflow.in -o requirements/airflow.lock.txt
+	$(UV) pip compile --quiet --python-version 3.11 requirements/superset.in -o requirements/superset.lock.txt
+
+clean-data:
+	rm -rf data
