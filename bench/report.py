@@ -1,0 +1,140 @@
+"""The markdown summary of bench results (bench/results/latest.md and the README section)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
+
+ROWS = [
+    ("baseline", "baseline: plain DuckDB SQL on the inbox files"),
+    ("load", "load inbox (`load_inbox`)"),
+    ("gate_raw", "quality gate, raw"),
+    ("dbt_build", "dbt build, full"),
+    ("gate_marts", "quality gate, marts"),
+    ("publish", "publish serving file"),
+    ("export", "export (csv, latest school year)"),
+    ("full", "**full pipeline** (sum of the above)"),
+    ("load_day", "load one new day"),
+    ("dbt_build_incremental", "dbt build, incremental"),
+    ("gate_marts_day", "quality gate, marts (day)"),
+    ("publish_day", "publish (day)"),
+    ("daily", "**daily run** (sum of the day stages)"),
+]
+
+
+def _fmt(x, digits=1):
+    return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def _cells(res: dict, key: str) -> list[str]:
+    base = (res.get("baseline") or {}).get("seconds")
+    if key == "baseline":
+        b = res.get("baseline") or {}
+        if not b.get("ok"):
+            return ["failed", "–", "–", "–"]
+        return [_fmt(b["seconds"], 2), _fmt(b.get("cpu_seconds")), _fmt(b.get("maxrss_mib"), 0),
+                "1.0"]
+    if key in ("full", "daily"):
+        t = res["totals"]
+        seconds = t[f"{key}_pipeline_seconds" if key == "full" else "daily_run_seconds"]
+        if seconds is None:
+            return ["–", "–", "–", "–"]
+        stages = [res["stages"][n] for n in _group(key) if n in res["stages"]]
+        peak = max((s.get("maxrss_mib", 0) for s in stages), default=None)
+        cpu = sum(s.get("cpu_seconds", 0) for s in stages)
+        return [f"**{_fmt(seconds)}**", _fmt(cpu), _fmt(peak, 0),
+                f"**{_fmt(seconds / base)}**" if base else "–"]
+    s = res["stages"].get(key)
+    if not s:
+        return ["–", "–", "–", "–"]
+    if not s.get("ok"):
+        return ["not run" if s.get("skipped") else "failed", "–", "–", "–"]
+    return [_fmt(s["seconds"]), _fmt(s.get("cpu_seconds")), _fmt(s.get("maxrss_mib"), 0),
+            _fmt(s["seconds"] / base) if base else "–"]
+
+
+def _group(key: str) -> list[str]:
+    from bench.run import DAY_STAGES, FULL_STAGES
+
+    return FULL_STAGES if key == "full" else DAY_STAGES
+
+
+def markdown(results: list[dict]) -> str:
+    if not results:
+        return "(no results yet)\n"
+    head = ["stage"]
+    for r in results:
+        head += [f"{r['scale']} s", f"{r['scale']} CPU s", f"{r['scale']} MiB",
+                 f"{r['scale']} × baseline"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, label in ROWS:
+        cells = [label]
+        for r in results:
+            cells += _cells(r, key)
+        lines.append("| " + " | ".join(cells) + " |")
+
+    extra = ["dashboard query p50 / p95 (ms)"]
+    for r in results:
+        q = (r.get("dashboard_queries") or {}).get("duckdb") or {}
+        d = q.get("details") or {}
+        extra += [f"{_fmt(d.get('p50_ms'))} / {_fmt(d.get('p95_ms'))}" if q.get("ok") else "–",
+                  "", _fmt(q.get("maxrss_mib"), 0) if q.get("ok") else "–", ""]
+    lines.append("| " + " | ".join(extra) + " |")
+    airflow = ["Airflow overhead (DAG run − stages)"]
+    for r in results:
+        a = r.get("airflow") or {}
+        airflow += [_fmt(a.get("overhead_seconds")) if a.get("ok") else "–", "",
+                    _fmt(a.get("maxrss_mib"), 0) if a.get("ok") else "–", ""]
+    lines.append("| " + " | ".join(airflow) + " |")
+
+    notes = [""]
+    for r in results:
+        m = r["machine"]
+        d = (r.get("data") or {}).get("inbox") or {}
+        loads = [s["loadavg_before"][0] for s in r["stages"].values() if "loadavg_before" in s]
+        t, tg = r["totals"], r["targets"]
+        notes.append(
+            f"- **{r['scale']}** ({r['date']}, commit {m['git'].get('commit')}"
+            f"{' +changes' if m['git'].get('dirty') else ''}): inbox {d.get('files', '?')} files, "
+            f"{_fmt((d.get('bytes') or 0) / 2**20)} MiB; {m['cores']} cores, "
+            f"{m['memory_gib']} GiB, DuckDB {m['versions'].get('duckdb')}, "
+            f"dbt {m['versions'].get('dbt-core')}; load average during the run "
+            f"{_fmt(min(loads, default=None), 1)}–{_fmt(max(loads, default=None), 1)}. "
+            f"Targets: full ≤ 2 × baseline: {_yes_no(tg.get('full_within_2x_baseline'))}; "
+            f"daily run < 15 s: {_yes_no(tg.get('daily_under_15s'))} "
+            f"({_fmt(t.get('daily_run_process_seconds'))} s with process start-up). "
+            f"Full pipeline by CPU time: {_fmt(t.get('full_cpu_ratio_to_baseline'))} × the "
+            f"baseline's CPU time.")
+    notes.append("")
+    notes.append("Seconds are wall time inside each stage function (imports excluded), each "
+                 "stage in its own process; CPU s is the process's user+system time (imports "
+                 "and subprocesses included), less sensitive to a busy machine than wall time; "
+                 "MiB is the peak RSS of the stage process or its dbt subprocess. Raw numbers: "
+                 "`bench/results/*.json`.")
+    return "\n".join(lines + notes) + "\n"
+
+
+def _yes_no(v) -> str:
+    return "–" if v is None else ("yes" if v else "**no**")
+
+
+def latest_results(results_dir: Path, scales: list[str]) -> list[dict]:
+    """The newest result file of each scale."""
+    out = []
+    for scale in scales:
+        files = sorted(results_dir.glob(f"{scale}-*.json"))
+        if files:
+            out.append(json.loads(files[-1].read_text()))
+    return out
+
+
+def update_readme(readme: Path, table: str) -> None:
+    text = readme.read_text()
+    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{readme} has no {README_START} … {README_END} section")
+    text = pattern.sub(lambda _: f"{README_START}\n{table.rstrip()}\n{README_END}", text)
+    readme.write_text(text)

@@ -1,0 +1,515 @@
+"""`make bench`: time every pipeline stage against a plain DuckDB SQL baseline.
+
+    python -m bench.run [--scales board,region] [--skip-superset] [--skip-airflow]
+                        [--query-runs 30] [--update-readme]
+
+Per scale:
+1. Sample data are generated once and cached under bench/work/<scale>/ (regenerated when the
+   generator's code, the scale or the seed change), plus one extra day for the incremental run.
+2. Every stage runs in its own process (`python -m bench.stage <stage>`) on a fresh data
+   directory, in pipeline order: load, raw gate, full dbt build, marts gate, publish, export;
+   then the dashboard queries against the serving file; then one new day: load, incremental
+   dbt build, marts gate, publish. Peak memory is the stage process's own peak RSS (VmHWM)
+   or that of a subprocess it ran (dbt), CPU time comes from os.wait4.
+3. bench/baseline.sql computes the core indicators straight from the inbox files; every stage
+   and the whole pipeline are reported as a ratio to it.
+4. With ouderpeil.orchestration.local present, the whole chain runs once more through the
+   Airflow DAGs; Airflow overhead = that time minus the stage times.
+
+Results: bench/results/<scale>-<date>.json and bench/results/latest.md; `--update-readme`
+copies the table into README.md between `<!-- bench:start -->` and `<!-- bench:end -->`.
+The machine is shared and noisy: the load average is recorded with every stage.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from importlib import metadata
+from pathlib import Path
+
+from bench import report
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+SUPERSET_PYTHON = REPO_ROOT / ".venv-superset" / "bin" / "python"
+
+FULL_STAGES = ["load", "gate_raw", "dbt_build", "gate_marts", "publish", "export"]
+DAY_STAGES = ["load_day", "dbt_build_incremental", "gate_marts_day", "publish_day"]
+# What run_pipeline_dags does, to subtract from its wall time.
+AIRFLOW_COVERS = FULL_STAGES
+DAILY_TARGET_SECONDS = 15.0
+FULL_TARGET_RATIO = 2.0
+# The extra day for the incremental run: a school day (Tuesday) inside the sample data's
+# last school year; generate_day gives its ids a date prefix, so they are new.
+INCREMENTAL_DAY = "2026-03-10"
+PACKAGES = ["duckdb", "dbt-core", "dbt-duckdb", "great-expectations", "apache-airflow",
+            "astronomer-cosmos", "pandas", "pyarrow"]
+
+
+# --------------------------------------------------------------------------- sample data
+
+def _generator_fingerprint() -> str:
+    """Hash of the generator's code: cached data are rebuilt when the generator changes."""
+    spec = importlib.util.find_spec("ouderpeil.generate")
+    if spec is None or not spec.origin:
+        return "missing"
+    root = Path(spec.origin).parent
+    h = hashlib.sha256()
+    files = [root] if root.is_file() else sorted(
+        p for p in root.rglob("*") if p.suffix in (".py", ".yaml", ".yml", ".csv", ".json"))
+    for p in files:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _dir_stats(path: Path) -> dict:
+    files = [p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".bench")]
+    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
+
+
+def cached_data(kind: str, target: Path, scale: str, seed: int, make) -> dict:
+    """Run make(target) unless target already holds data for the same scale, seed and code."""
+    marker = target / ".bench-generated.json"
+    key = {"kind": kind, "scale": scale, "seed": seed, "generator": _generator_fingerprint()}
+    if marker.exists():
+        info = json.loads(marker.read_text())
+        if info.get("key") == key:
+            return {**info, "cached": True}
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    print(f"bench: generating {kind} data, scale {scale}, seed {seed} -> {target}", flush=True)
+    start = time.perf_counter()
+    summary = make(target)
+    info = {"key": key, "seconds": time.perf_counter() - start, "summary": summary,
+            **_dir_stats(target)}
+    marker.write_text(json.dumps(info, indent=2, default=str))
+    return {**info, "cached": False}
+
+
+def prepare_data(work: Path, scale: str, seed: int) -> dict:
+    from ouderpeil.generate import generate
+
+    inbox = cached_data("inbox", work / "inbox", scale, seed,
+                        lambda out: generate(out, scale=scale, seed=seed))
+    try:
+        from ouderpeil.generate import generate_day
+    except ImportError:
+        day = None
+    else:
+        day = cached_data("day", work / "day", scale, seed,
+                          lambda out: generate_day(out, scale=scale, seed=seed,
+                                                       day=INCREMENTAL_DAY))
+    return {"inbox": inbox, "day": day}
+
+
+def link_tree(src: Path, dst: Path) -> None:
+    """Put src's files into dst as hard links (no copy; the loader only reads or moves them)."""
+    for path in src.rglob("*"):
+        if path.is_file() and not path.name.startswith(".bench"):
+            target = dst / path.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copy2(path, target)
+
+
+# --------------------------------------------------------------------------- processes
+
+def run_process(cmd: list[str], env: dict, log: Path, timeout: float) -> dict:
+    """Run cmd to completion; wall time and the process's own peak RSS (os.wait4)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
+    with log.open("w") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=out,
+                                stderr=subprocess.STDOUT)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, rusage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    # rusage.ru_maxrss is not used: on Linux it includes this (parent) process's RSS at fork.
+    # The stage reports its own peak (VmHWM) and that of its subprocesses instead.
+    return {"process_seconds": wall, "returncode": proc.returncode,
+            "cpu_seconds": rusage.ru_utime + rusage.ru_stime,  # with reaped subprocesses
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+            "log": str(log)}
+
+
+def measure(cmd: list[str], env: dict, log: Path, result_file: Path, timeout: float) -> dict:
+    """Run a stage process and merge what it wrote about itself with what we saw from outside."""
+    result_file.unlink(missing_ok=True)
+    outside = run_process(cmd, env, log, timeout)
+    inside = json.loads(result_file.read_text()) if result_file.exists() else {
+        "ok": False, "error": f"no result (exit code {outside['returncode']}), see {log}"}
+    merged = {**outside, **inside}
+    # Peak memory of the stage: its own process or any child it waited for (dbt, Airflow).
+    merged["maxrss_mib"] = max(inside.get("maxrss_self_mib", 0),
+                               inside.get("maxrss_children_mib", 0))
+    merged.setdefault("seconds", outside["process_seconds"])
+    return merged
+
+
+# Modules every stage imports; compiled once before the timed stages (see python_env).
+WARM_UP_IMPORTS = ("ouderpeil.loading, ouderpeil.quality, ouderpeil.publish, ouderpeil.export, "
+                   "ouderpeil.transform, dbt.cli.main, great_expectations, pandas, pyarrow")
+
+
+def python_env(args, base: dict | None = None) -> dict:
+    """The environment of every process the bench starts.
+
+    Compiled bytecode is cached under bench/work/pycache (PYTHONPYCACHEPREFIX), never in the
+    virtualenv or the repo. Without it, a shell that sets PYTHONDONTWRITEBYTECODE=1 (as these
+    sandboxes do) makes every stage recompile Airflow, dbt and GX from source, which a deployed
+    environment (pyc written on first import, or installed with --compile-bytecode) never
+    does. `--no-bytecode-cache` measures the environment exactly as it is instead.
+    """
+    env = dict(os.environ if base is None else base)
+    if args.bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(args.work_dir / "pycache")
+    return env
+
+
+def warm_up(args, log: Path) -> dict:
+    """Import the heavy modules once, so no timed stage pays for compiling them."""
+    code = f"import {WARM_UP_IMPORTS}"
+    if not args.skip_airflow:
+        code += "\ntry:\n    import airflow.models, airflow.sdk, cosmos\nexcept ImportError:\n    pass"
+    result = run_process([sys.executable, "-c", code], python_env(args), log,
+                         args.timeout)
+    return {"bytecode_cache": args.bytecode_cache, "seconds": result["process_seconds"],
+            "cpu_seconds": result["cpu_seconds"], "returncode": result["returncode"]}
+
+
+class ScaleRun:
+    def __init__(self, scale: str, args, hmac_key: str):
+        self.scale = scale
+        self.args = args
+        self.work = args.work_dir / scale
+        self.result_dir = self.work / "results"
+        self.logs = self.work / "logs"
+        self.hmac_key = hmac_key
+        self.stages: dict[str, dict] = {}
+
+    def env_for(self, data_dir: Path, inbox: Path | None = None) -> dict:
+        env = {k: v for k, v in python_env(self.args).items()
+               if not k.startswith("OUDERPEIL_")}
+        env.update({
+            "OUDERPEIL_DATA_DIR": str(data_dir),
+            "OUDERPEIL_INBOX_DIR": str(inbox or data_dir / "inbox"),
+            "OUDERPEIL_HMAC_KEY": self.hmac_key,
+            "OUDERPEIL_HMAC_KEY_FILE": str(data_dir / "no-key-file-in-bench"),
+            "PYTHONPATH": str(REPO_ROOT),
+            # dbt: no version check and no anonymous usage tracking over the network.
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_VERSION_CHECK": "false",
+        })
+        return env
+
+    def stage(self, name: str, data_dir: Path, run_id: str = "bench",
+              inbox: Path | None = None) -> dict:
+        cmd = [sys.executable, "-m", "bench.stage", name,
+               "--result", str(self.result_dir / f"{name}.json"), "--run-id", run_id]
+        print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
+        res = measure(cmd, self.env_for(data_dir, inbox), self.logs / f"{name}.log",
+                      self.result_dir / f"{name}.json", self.args.timeout)
+        print(f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
+              + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"), flush=True)
+        self.stages[name] = res
+        return res
+
+    def chain(self, names: list[str], data_dir: Path, run_id: str) -> bool:
+        """Stages in order with one run id (publish needs the gate result of its own run)."""
+        for name in names:
+            if not self.stage(name, data_dir, run_id).get("ok"):
+                for rest in names[names.index(name) + 1:]:
+                    self.stages[rest] = {"ok": False, "skipped": True,
+                                         "error": f"not run: {name} failed"}
+                return False
+        return True
+
+    def queries(self, serving: Path, python: Path, engine: str) -> dict:
+        name = f"dashboard_queries_{engine}"
+        result = self.result_dir / f"{name}.json"
+        cmd = [str(python), str(BENCH_DIR / "queries.py"), "--serving", str(serving),
+               "--runs", str(self.args.query_runs), "--engine", engine,
+               "--dashboards", str(REPO_ROOT / "dashboards"), "--result", str(result)]
+        print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
+        res = measure(cmd, python_env(self.args), self.logs / f"{name}.log", result,
+                      self.args.timeout)
+        d = res.get("details") or {}
+        print(f"p50 {d.get('p50_ms') or float('nan'):.1f} ms, p95 {d.get('p95_ms') or float('nan'):.1f} ms"
+              if res.get("ok") else f"FAILED: {res.get('error')}", flush=True)
+        return res
+
+    def baseline(self, inbox: Path) -> dict:
+        """Median of a few runs of baseline.sql, reading the cached inbox in place."""
+        runs = []
+        for _ in range(self.args.baseline_runs):
+            runs.append(self.stage("baseline", self.work / "baseline-data", inbox=inbox))
+            self.stages.pop("baseline")
+        ok = [r for r in runs if r.get("ok")]
+        if not ok:
+            return {**runs[-1], "runs": len(runs)}
+        median = statistics.median(r["seconds"] for r in ok)
+        typical = min(ok, key=lambda r: abs(r["seconds"] - median))
+        return {**typical, "seconds": median, "runs": len(runs),
+                "cpu_seconds": statistics.median(r["cpu_seconds"] for r in ok),
+                "all_seconds": [round(r["seconds"], 3) for r in ok],
+                "maxrss_mib": max(r["maxrss_mib"] for r in ok)}
+
+    def run(self) -> dict:
+        args = self.args
+        started = dt.datetime.now(dt.timezone.utc)
+        shutil.rmtree(self.result_dir, ignore_errors=True)
+        shutil.rmtree(self.logs, ignore_errors=True)
+        self.result_dir.mkdir(parents=True)
+        data_info = prepare_data(self.work, self.scale, args.seed)
+        data_info["warm_up"] = warm_up(args, self.logs / "warm_up.log")
+        inbox = self.work / "inbox"
+
+        # Fresh data directory with the generated inbox linked in.
+        data_dir = self.work / "run" / "data"
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
+        link_tree(inbox, data_dir / "inbox")
+
+        full_ok = self.chain(FULL_STAGES, data_dir, f"bench-{self.scale}-full")
+        serving = data_dir / "serving" / "ouderpeil.duckdb"
+        queries = {}
+        if self.stages.get("publish", {}).get("ok"):
+            queries["duckdb"] = self.queries(serving, Path(sys.executable), "duckdb")
+            if not args.skip_superset and SUPERSET_PYTHON.exists():
+                queries["sqlalchemy"] = self.queries(serving, SUPERSET_PYTHON, "sqlalchemy")
+
+        if full_ok and data_info["day"]:
+            link_tree(self.work / "day", data_dir / "inbox")
+            self.chain(DAY_STAGES, data_dir, f"bench-{self.scale}-day")
+
+        baseline = self.baseline(inbox)
+
+        airflow = None
+        if not args.skip_airflow and importlib.util.find_spec(
+                "ouderpeil.orchestration.local") is not None:
+            af_dir = self.work / "airflow-run" / "data"
+            shutil.rmtree(af_dir.parent, ignore_errors=True)
+            link_tree(inbox, af_dir / "inbox")
+            airflow = self.stage("airflow", af_dir)
+            self.stages.pop("airflow")
+
+        finished = dt.datetime.now(dt.timezone.utc)
+        return summarise(self.scale, args, started, finished, data_info, self.stages,
+                         baseline, queries, airflow)
+
+
+# --------------------------------------------------------------------------- results
+
+def summarise(scale, args, started, finished, data_info, stages, baseline, queries,
+              airflow) -> dict:
+    base = baseline.get("seconds") if baseline.get("ok") else None
+
+    def total(names):
+        if not all(stages.get(n, {}).get("ok") for n in names):
+            return None
+        return sum(stages[n]["seconds"] for n in names)
+
+    for res in stages.values():
+        if res.get("ok") and base:
+            res["ratio_to_baseline"] = res["seconds"] / base
+    full = total(FULL_STAGES)
+    daily = total(DAY_STAGES)
+    # CPU seconds (process, imports and subprocesses included) suffer less from a busy machine
+    # than wall time: a second view of the same ratio.
+    base_cpu = baseline.get("cpu_seconds") if baseline.get("ok") else None
+
+    def cpu(names):
+        return (sum(stages[n]["cpu_seconds"] for n in names)
+                if all(stages.get(n, {}).get("ok") for n in names) else None)
+    for res in stages.values():
+        if res.get("ok") and base_cpu:
+            res["cpu_ratio_to_baseline"] = res["cpu_seconds"] / base_cpu
+    totals = {
+        "full_pipeline_seconds": full,
+        "full_pipeline_process_seconds": (sum(stages[n]["process_seconds"] for n in FULL_STAGES)
+                                          if full is not None else None),
+        "full_pipeline_peak_mib": max((stages[n]["maxrss_mib"] for n in FULL_STAGES
+                                       if "maxrss_mib" in stages.get(n, {})), default=None),
+        "full_ratio_to_baseline": full / base if full is not None and base else None,
+        "daily_run_seconds": daily,
+        "daily_run_process_seconds": (sum(stages[n]["process_seconds"] for n in DAY_STAGES)
+                                      if daily is not None else None),
+        "daily_ratio_to_baseline": daily / base if daily is not None and base else None,
+        "full_pipeline_cpu_seconds": cpu(FULL_STAGES),
+        "full_cpu_ratio_to_baseline": (cpu(FULL_STAGES) / base_cpu
+                                       if cpu(FULL_STAGES) is not None and base_cpu else None),
+        "daily_run_cpu_seconds": cpu(DAY_STAGES),
+    }
+    if airflow:
+        airflow = dict(airflow)
+        if airflow.get("ok") and full is not None:
+            airflow["overhead_seconds"] = airflow["seconds"] - full
+            airflow["subtracted_stages"] = AIRFLOW_COVERS
+    targets = {
+        "full_within_2x_baseline": (full <= FULL_TARGET_RATIO * base
+                                    if full is not None and base else None),
+        "daily_under_15s": daily < DAILY_TARGET_SECONDS if daily is not None else None,
+        "daily_under_15s_with_process_startup": (
+            totals["daily_run_process_seconds"] < DAILY_TARGET_SECONDS
+            if daily is not None else None),
+    }
+    return {
+        "scale": scale,
+        "seed": args.seed,
+        "date": started.date().isoformat(),
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "data": data_info,
+        "stages": stages,
+        "baseline": baseline,
+        "dashboard_queries": queries,
+        "airflow": airflow,
+        "totals": totals,
+        "targets": targets,
+    }
+
+
+def machine_info() -> dict:
+    mem_kib = None
+    cpu_model = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    return {
+        "hostname": platform.node(),
+        "cores": os.cpu_count(),
+        "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_model": cpu_model,
+        "memory_gib": round(mem_kib / 1024 / 1024, 1) if mem_kib else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "git": _git_info(),
+        "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _git_info() -> dict:
+    def git(*a):
+        try:
+            return subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+    status = git("status", "--porcelain")
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(status) if status is not None else None}
+
+
+def write_results(results: list[dict], results_dir: Path) -> list[Path]:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for res in results:
+        path = results_dir / f"{res['scale']}-{res['date']}.json"
+        path.write_text(json.dumps(res, indent=2, default=str) + "\n")
+        written.append(path)
+    latest = results_dir / "latest.md"
+    latest.write_text(report.markdown(results))
+    written.append(latest)
+    return written
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scales", default="board,region",
+                   help="comma-separated: small, board, region (default: board,region)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--query-runs", type=int, default=30,
+                   help="runs per dashboard query (after one warm-up)")
+    p.add_argument("--baseline-runs", type=int, default=3, help="median of this many runs")
+    p.add_argument("--skip-superset", action="store_true",
+                   help="skip the dashboard queries through Superset's driver "
+                        "(SQLAlchemy + duckdb-engine in .venv-superset)")
+    p.add_argument("--skip-airflow", action="store_true",
+                   help="skip the extra run through the Airflow DAGs")
+    p.add_argument("--no-bytecode-cache", dest="bytecode_cache", action="store_false",
+                   help="do not cache compiled bytecode under work/pycache (measure the shell's "
+                        "PYTHONDONTWRITEBYTECODE as it is)")
+    p.add_argument("--timeout", type=float, default=3 * 3600, help="per stage, seconds")
+    p.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
+    p.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
+    p.add_argument("--update-readme", action="store_true",
+                   help="copy the table into README.md between the bench markers")
+    p.add_argument("--readme", type=Path, default=REPO_ROOT / "README.md")
+    p.add_argument("--readme-only", action="store_true",
+                   help="only update the README from the result files already in --results-dir")
+    args = p.parse_args(argv)
+    args.scales = [s.strip() for s in args.scales.split(",") if s.strip()]
+    bad = set(args.scales) - {"small", "board", "region"}
+    if bad:
+        p.error(f"unknown scale(s): {', '.join(sorted(bad))}")
+    args.work_dir = args.work_dir.resolve()
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.readme_only:
+        results = report.latest_results(args.results_dir, args.scales)
+        report.update_readme(args.readme, report.markdown(results))
+        print(f"bench: updated {args.readme}")
+        return 0
+    hmac_key = secrets.token_hex(32)  # throw-away key: the bench data are synthetic
+    results = []
+    for scale in args.scales:
+        results.append(ScaleRun(scale, args, hmac_key).run())
+        # Write after every scale, so a long region run does not lose the board numbers.
+        written = write_results(results, args.results_dir)
+    for path in written:
+        print(f"bench: wrote {path}")
+    print()
+    print(report.markdown(results))
+    if args.update_readme:
+        report.update_readme(args.readme, report.markdown(results))
+        print(f"bench: updated {args.readme}")
+    failed = [f"{r['scale']}:{n}" for r in results for n, s in r["stages"].items()
+              if not s.get("ok")]
+    if failed:
+        print(f"bench: stages that failed or did not run: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

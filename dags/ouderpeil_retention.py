@@ -1,0 +1,35 @@
+"""Retention: delete raw person-level rows older than N school years (PRIVACY.md, default 2).
+
+Monthly; published aggregates stay. It emits no raw Asset event on purpose: the next
+regular build picks up the smaller raw layer.
+"""
+from __future__ import annotations
+
+from airflow.sdk import Param, dag, task
+
+from ouderpeil.orchestration import common, steps
+
+
+@dag(
+    dag_id=common.RETENTION_DAG_ID,
+    schedule="0 3 2 * *",
+    start_date=common.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=common.default_args(),
+    tags=common.TAGS,
+    doc_md=__doc__,
+    params={
+        "keep_school_years": Param(None, type=["null", "integer"], minimum=1,
+                                   description="empty = OUDERPEIL_RETENTION_SCHOOL_YEARS"),
+    },
+)
+def ouderpeil_retention():
+    @task(pool=common.WAREHOUSE_POOL)
+    def purge(params=None) -> dict:
+        return steps.purge(params.get("keep_school_years"))
+
+    purge()
+
+
+ouderpeil_retention()

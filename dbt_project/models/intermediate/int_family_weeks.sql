@@ -1,0 +1,35 @@
+-- Family-school-weeks: every school week in which a family was enrolled at the school on at
+-- least one day, with the number of messages the school sent that family that week. The unit
+-- of message_dose (per family) and message_overdose (per family-week).
+with enrolled_weeks as (
+    select distinct
+        f.family_ref,
+        f.school_id,
+        fs.sector,
+        fs.board_id,
+        fs.ses_group,
+        w.week_start,
+        w.month,
+        w.school_year
+    from {{ ref('stg_families') }} as f
+    inner join {{ ref('int_family_school') }} as fs
+        on fs.family_ref = f.family_ref and fs.school_id = f.school_id
+    inner join {{ ref('int_school_weeks') }} as w
+        on w.region = fs.holiday_region
+       and f.enrolled_from <= w.week_end
+       and f.enrolled_until >= w.week_start
+    where {{ school_year_filter('w.school_year') }}
+),
+
+weekly_messages as (
+    select family_ref, school_id, week_start, count(*) as n_messages
+    from {{ ref('int_messages') }}
+    group by family_ref, school_id, week_start
+)
+
+select
+    e.*,
+    coalesce(m.n_messages, 0) as n_messages
+from enrolled_weeks as e
+left join weekly_messages as m
+    on m.family_ref = e.family_ref and m.school_id = e.school_id and m.week_start = e.week_start

@@ -1,0 +1,28 @@
+-- Messages with their school, SES group, periods and final status. Messages without any event
+-- yet have no final status and count as not delivered.
+select
+    m.message_id,
+    m.school_id,
+    s.sector,
+    s.board_id,
+    coalesce(fs.ses_group, 'onbekend') as ses_group,
+    m.family_ref,
+    m.sent_at,
+    m.sent_date,
+    {{ week_start('m.sent_date') }} as week_start,
+    {{ month_key('m.sent_date') }} as month,
+    {{ school_year_of('m.sent_date') }} as school_year,
+    m.channel,
+    m.purpose,
+    m.tip_id,
+    st.final_status,
+    coalesce(st.is_delivered, false) as is_delivered,
+    coalesce(st.is_read, false) as is_read,
+    coalesce(st.has_replied, false) as has_replied,
+    st.latest_feedback,
+    m._loaded_at
+from {{ ref('stg_messages') }} as m
+inner join {{ ref('stg_schools') }} as s on s.school_id = m.school_id
+left join {{ ref('int_family_school') }} as fs
+    on fs.family_ref = m.family_ref and fs.school_id = m.school_id
+left join {{ ref('int_message_status') }} as st on st.message_id = m.message_id

@@ -1,0 +1,10 @@
+-- National reference (Monitor Ouderbetrokkenheid 2014) per sector and indicator, with the
+-- Dutch label, as a share 0-1 like fct_indicator.value.
+select
+    r.sector,
+    r.indicator_code,
+    c.indicator_label,
+    r.reference_value,
+    cast(r.report_table as varchar) as report_table
+from {{ ref('national_reference_2014') }} as r
+inner join {{ ref('indicator_catalogue') }} as c on c.indicator_code = r.indicator_code

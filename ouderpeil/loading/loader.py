@@ -1,0 +1,267 @@
+"""The loader: inbox files into ``raw.<source>``, one DuckDB transaction per file.
+
+Per file: hash (skip if loaded before) -> reader (format, encoding, separator) -> profile from
+the header -> stage the mapped columns as text in a TEMP table -> pseudonymise person ids ->
+then in one transaction: parse and validate in SQL -> insert good rows, rejects and the file's
+bookkeeping row -> commit. A file that cannot be read at all goes to quarantine; any other
+failure rolls the file back and is raised.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from ouderpeil.config import Settings
+from ouderpeil.contracts import SOURCES, Source
+from ouderpeil.errors import OuderpeilError, SourceFileError
+from ouderpeil.loading import readers, warehouse
+from ouderpeil.loading.profiles import HeaderMatch, detect_profile
+from ouderpeil.loading.pseudonymise import load_key, pseudonymise_columns
+from ouderpeil.loading.report import (LOADED, QUARANTINED, SKIPPED, FileLoadResult,
+                                      LoadReport)
+from ouderpeil.loading.validation import build_checked, build_rejects
+
+log = logging.getLogger(__name__)
+
+# Reference data first: school ids are checked against raw.schools.
+LOAD_ORDER = ("schools", "families", "contact_logs", "messages", "message_events",
+              "survey_responses")
+FORMAT_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl",
+                    ".ndjson": "jsonl", ".json": "jsonl"}
+
+STAGED, CHECKED, REJECTS = "ld_staged", "ld_checked", "ld_rejects"
+
+
+def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadReport:
+    """Load every new file under ``settings.inbox_dir/<source>/``, sources in dependency order."""
+    if isinstance(sources, str):
+        sources = [sources]
+    wanted = list(LOAD_ORDER) if not sources else list(sources)
+    unknown = [s for s in wanted if s not in SOURCES]
+    if unknown:
+        raise OuderpeilError(f"unknown source(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(LOAD_ORDER)}")
+    report = LoadReport()
+    con = warehouse.connect(settings)
+    try:
+        warehouse.ensure_raw_tables(con)
+        key = load_key(settings)
+        for name in (s for s in LOAD_ORDER if s in wanted):
+            for path in inbox_files(settings.inbox_dir / name):
+                report.files.append(_load_one(con, settings, SOURCES[name], path, key))
+    finally:
+        con.close()
+    log.info("load finished: %d file(s), %d rows loaded, %d rejected, %d quarantined",
+             len(report.files), report.rows_loaded, report.rows_rejected,
+             len(report.quarantined))
+    return report
+
+
+def load_file(settings: Settings, source: str, path: Path | str) -> FileLoadResult:
+    """Load one file of ``source`` (a name from contracts.SOURCES)."""
+    if source not in SOURCES:
+        raise OuderpeilError(f"unknown source {source!r}; known: {', '.join(LOAD_ORDER)}")
+    con = warehouse.connect(settings)
+    try:
+        warehouse.ensure_raw_tables(con)
+        return _load_one(con, settings, SOURCES[source], Path(path), load_key(settings))
+    finally:
+        con.close()
+
+
+def inbox_files(folder: Path) -> list[Path]:
+    """Files of one inbox folder in name order; hidden files and reason notes are not data."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".")
+                  and not p.name.endswith(".reason.txt"))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path,
+              key: bytes) -> FileLoadResult:
+    file_hash = file_sha256(path)
+    if warehouse.file_already_loaded(con, source.name, file_hash):
+        log.info("%s/%s: skipped, this file (sha256 %s) is already loaded", source.name,
+                 path.name, file_hash[:12])
+        return FileLoadResult(source.name, path.name, file_hash, SKIPPED,
+                              message="already loaded (same content hash)")
+    load_id = uuid.uuid4().hex
+    try:
+        with tempfile.TemporaryDirectory(prefix=".ouderpeil-load-",
+                                         dir=settings.warehouse_path.parent) as tmp:
+            # Staging only creates TEMP tables, outside the transaction: a DuckDB error while
+            # parsing (which aborts a transaction) can then fall back to the Python reader.
+            match = _stage(con, source, path, Path(tmp), key)
+        con.begin()
+        try:
+            result = _load_in_transaction(con, source, path.name, file_hash, load_id, match)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    except SourceFileError as exc:
+        return _quarantine(con, settings, source, path, file_hash, load_id, str(exc))
+    except Exception as exc:
+        # Only the type: a database error text may quote a value of the file.
+        log.error("%s/%s: load failed (%s); the file is rolled back and stays in the inbox",
+                  source.name, path.name, type(exc).__name__)
+        raise
+    finally:
+        _drop_work_tables(con)
+    log.info("%s/%s: rows_in %d, loaded %d, rejected %d, profile %s, ignored columns %s",
+             source.name, path.name, result.rows_in, result.rows_loaded, result.rows_rejected,
+             result.profile, ", ".join(result.ignored_columns) or "none")
+    return result
+
+
+def open_reader(con, source: Source, path: Path, workdir: Path):
+    """The reader for a file's format, if the source accepts that format."""
+    file_format = FORMAT_BY_SUFFIX.get(path.suffix.lower())
+    if file_format not in source.file_formats:
+        raise SourceFileError(
+            f"{path.name}: format {path.suffix or '(none)'} is not accepted for {source.name} "
+            f"(accepted: {', '.join(source.file_formats)})")
+    if file_format == "csv":
+        return readers.CsvReader(path, workdir)
+    if file_format == "xlsx":
+        return readers.XlsxReader(path, workdir)
+    return readers.JsonLinesReader(path, workdir, con)
+
+
+def _stage(con, source: Source, path: Path, workdir: Path, key: bytes) -> HeaderMatch:
+    """Read the mapped columns of a file into the TEMP table STAGED (never the warehouse),
+    pick its profile and pseudonymise the person ids straight away."""
+    _drop_work_tables(con)
+    reader = open_reader(con, source, path, workdir)
+    match = _detect_header(source, reader, path.name)
+    column_types = {c.name: c.type for c in source.columns}
+    reader.stage(con, STAGED, match.column_positions, column_types)
+    person_ids = [c.name for c in source.columns
+                  if c.person_id and c.name in match.column_positions]
+    pseudonymise_columns(con, STAGED, person_ids, key)
+    return match
+
+
+def _detect_header(source: Source, reader, file_name: str) -> HeaderMatch:
+    """The profile of the file's header; for Excel the header may follow some title rows."""
+    candidates = getattr(reader, "header_candidates", None)
+    if not candidates:
+        return detect_profile(source, reader.header, file_name)
+    first_error = None
+    for index, (_, header) in enumerate(candidates):
+        try:
+            match = detect_profile(source, header, file_name)
+        except SourceFileError as exc:
+            first_error = first_error or exc
+            continue
+        reader.use_header(index)
+        return match
+    raise first_error
+
+
+def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, load_id: str,
+                         match: HeaderMatch) -> FileLoadResult:
+    present = set(match.column_positions)
+    build_checked(con, STAGED, CHECKED, source, match.profile, present)
+    check_schools = "school_id" in present and source.name != "schools" \
+        and warehouse.schools_known(con)
+    build_rejects(con, CHECKED, REJECTS, source, check_schools)
+
+    rows_loaded = _insert_rows(con, source, file_name, file_hash, load_id, match)
+    _insert_rejects(con, source, file_name, file_hash, load_id)
+    result = _summarise(con, source, file_name, file_hash, load_id, match, rows_loaded)
+    _record_load_file(con, result)
+    return result
+
+
+def _drop_work_tables(con) -> None:
+    for table in (STAGED, f"{STAGED}_in", f"{STAGED}_pseudonymised", CHECKED, REJECTS):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _insert_rows(con, source: Source, file_name: str, file_hash: str, load_id: str,
+                 match: HeaderMatch) -> int:
+    canonical = ", ".join(source.column_names)
+    typed = ", ".join(f"t_{c}" for c in source.column_names)
+    return con.execute(f"""
+        INSERT INTO raw.{source.name}
+          ({canonical}, _file_name, _file_hash, _row_number, _loaded_at, _source_profile, _load_id)
+        SELECT {typed}, ?, ?, _row_number, now(), ?, ?
+        FROM {CHECKED} c
+        WHERE NOT EXISTS (SELECT 1 FROM {REJECTS} r WHERE r.row_number = c._row_number)
+    """, [file_name, file_hash, match.profile.profile, load_id]).fetchall()[0][0]
+
+
+def _insert_rejects(con, source: Source, file_name: str, file_hash: str, load_id: str) -> None:
+    con.execute(f"""
+        INSERT INTO raw.raw_rejects
+        SELECT ?, ?, ?, ?, row_number, column_name, value, reason, now()
+        FROM {REJECTS} ORDER BY row_number, column_name
+    """, [load_id, source.name, file_name, file_hash])
+
+
+def _summarise(con, source: Source, file_name: str, file_hash: str, load_id: str,
+               match: HeaderMatch, rows_loaded: int) -> FileLoadResult:
+    rows_in = con.execute(f"SELECT count(*) FROM {CHECKED}").fetchall()[0][0]
+    rows_rejected = con.execute(
+        f"SELECT count(DISTINCT row_number) FROM {REJECTS}").fetchall()[0][0]
+    if rows_in != rows_loaded + rows_rejected:  # a bug, not a data problem: roll back
+        raise OuderpeilError(f"{source.name}/{file_name}: rows_in {rows_in} != loaded "
+                             f"{rows_loaded} + rejected {rows_rejected}")
+    reasons = dict(con.execute(
+        f"SELECT reason, count(*) FROM {REJECTS} GROUP BY reason ORDER BY reason").fetchall())
+    return FileLoadResult(source.name, file_name, file_hash, LOADED,
+                          profile=match.profile.profile, rows_in=rows_in,
+                          rows_loaded=rows_loaded, rows_rejected=rows_rejected,
+                          ignored_columns=list(match.ignored_columns), reject_reasons=reasons,
+                          load_id=load_id)
+
+
+def _record_load_file(con, result: FileLoadResult) -> None:
+    con.execute("INSERT INTO raw.raw_load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                [result.load_id, result.source, result.file_name, result.file_hash,
+                 result.profile, result.rows_in, result.rows_loaded, result.rows_rejected,
+                 json.dumps(result.ignored_columns, ensure_ascii=False), result.status])
+
+
+def _quarantine(con, settings: Settings, source: Source, path: Path, file_hash: str,
+                load_id: str, reason: str) -> FileLoadResult:
+    """Move an unreadable file aside with a note saying why; other files still load."""
+    folder = settings.quarantine_dir / source.name
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    n = 1
+    while target.exists():  # never overwrite an earlier quarantined file of the same name
+        target = folder / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    shutil.move(str(path), target)
+    target.with_name(target.name + ".reason.txt").write_text(
+        f"file: {path.name}\nsource: {source.name}\nsha256: {file_hash}\nreason: {reason}\n",
+        encoding="utf-8")
+    result = FileLoadResult(source.name, path.name, file_hash, QUARANTINED, message=reason,
+                            load_id=load_id)
+    con.begin()
+    try:
+        _record_load_file(con, result)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    log.warning("%s/%s: quarantined to %s: %s", source.name, path.name, target, reason)
+    return result

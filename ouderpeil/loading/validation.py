@@ -1,0 +1,163 @@
+"""Set-based parsing and validation of a staged file, in SQL.
+
+From the staging table (text values, see readers.py) two TEMP tables are built:
+
+- ``checked``: per row the mapped text ``m_<column>`` (labels turned into codes, kept for the
+  reject value) and the typed value ``t_<column>`` (NULL when it does not parse);
+- ``rejects``: one line per problem ``(row_number, column_name, value, reason)``.
+
+A row with at least one line in ``rejects`` is rejected as a whole; the others are loaded.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from ouderpeil.contracts import Column, Source
+from ouderpeil.loading import reasons
+from ouderpeil.loading.profiles import SourceProfile
+
+REJECT_VALUE_MAX = 200  # a reject shows enough of a value to find it, never a whole blob
+
+
+def _str(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _str_list(values) -> str:
+    return ", ".join(_str(v) for v in values)
+
+
+def mapped_expr(column: Column, profile: SourceProfile, present: set[str]) -> str:
+    """The column's text after label mapping; unknown labels pass through unchanged so that
+    the code check rejects them with the label as value."""
+    value = f'"{column.name}"' if column.name in present else "NULL::VARCHAR"
+    labels = profile.values.get(column.name)
+    if not labels or column.name not in present:
+        return value
+    whens = " ".join(f"WHEN {_str(label)} THEN {_str(code)}" for label, code in labels.items())
+    return f"CASE lower({value}) {whens} ELSE {value} END"
+
+
+def typed_expr(column: Column, profile: SourceProfile, m: str) -> str:
+    """The typed value of mapped text ``m``; NULL when it does not parse."""
+    kind = column.type
+    if kind == "text":
+        return m
+    if kind == "int":
+        return f"TRY_CAST({m} AS INTEGER)"
+    if kind == "decimal":
+        # Decimal point or decimal comma, never both (a thousands separator is not guessed).
+        return (f"TRY_CAST(CASE WHEN contains({m}, ',') AND contains({m}, '.') THEN NULL "
+                f"ELSE replace({m}, ',', '.') END AS DOUBLE)")
+    if kind == "date":
+        return f"CAST(try_strptime({m}, [{_str_list(profile.date_formats)}]) AS DATE)"
+    if kind == "timestamp":
+        return f"try_strptime({m}, [{_str_list(profile.timestamp_formats)}])"
+    if kind == "timestamptz":
+        # ISO 8601 with an offset (SOURCES.md); a time without offset is ambiguous.
+        return (f"CASE WHEN regexp_matches({m}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
+                f"THEN TRY_CAST({m} AS TIMESTAMPTZ) END")
+    if kind == "bool":
+        empty_is_false = "" in profile.false_values
+        true_values = [v for v in profile.true_values if v]
+        false_values = [v for v in profile.false_values if v]
+        return (f"CASE WHEN {m} IS NULL THEN {'false' if empty_is_false else 'NULL'} "
+                f"WHEN lower({m}) IN ({_str_list(true_values)}) THEN true "
+                f"WHEN lower({m}) IN ({_str_list(false_values)}) THEN false END")
+    raise ValueError(f"unknown column type {kind!r} of {column.name}")
+
+
+def build_checked(con: duckdb.DuckDBPyConnection, staged: str, checked: str, source: Source,
+                  profile: SourceProfile, present: set[str]) -> None:
+    """``checked`` = staged rows with mapped text and typed value of every canonical column."""
+    mapped = ", ".join(f"{mapped_expr(c, profile, present)} AS m_{c.name}"
+                       for c in source.columns)
+    typed = ", ".join(f"{typed_expr(c, profile, f'm_{c.name}')} AS t_{c.name}"
+                      for c in source.columns)
+    con.execute(f"""
+        CREATE TEMP TABLE {checked} AS
+        WITH mapped AS (SELECT _row_number, _row_problem, {mapped} FROM {staged})
+        SELECT *, {typed} FROM mapped
+    """)
+
+
+def _code_literals(column: Column) -> str:
+    if column.type == "text":
+        return _str_list(column.codes)
+    return ", ".join(str(c) for c in column.codes)
+
+
+def field_checks(column: Column) -> list[tuple[str, str]]:
+    """(condition on a row of ``checked``, reason) for every rule of one column."""
+    m, t = f"m_{column.name}", f"t_{column.name}"
+    checks = []
+    if column.required:
+        checks.append((f"{m} IS NULL", reasons.MISSING_REQUIRED))
+    if column.type != "text":
+        invalid = f"{m} IS NOT NULL AND {t} IS NULL"
+        checks.append((invalid, reasons.INVALID_TYPE[column.type]))
+    if column.codes is not None:
+        checks.append((f"{t} IS NOT NULL AND {t} NOT IN ({_code_literals(column)})",
+                       reasons.UNKNOWN_CODE))
+    if column.min is not None or column.max is not None:
+        bounds = []
+        if column.min is not None:
+            bounds.append(f"{t} < {column.min}")
+        if column.max is not None:
+            bounds.append(f"{t} > {column.max}")
+        checks.append((f"{t} IS NOT NULL AND ({' OR '.join(bounds)})", reasons.OUT_OF_RANGE))
+    return checks
+
+
+def build_rejects(con: duckdb.DuckDBPyConnection, checked: str, rejects: str, source: Source,
+                  check_school_ids: bool) -> None:
+    """``rejects`` = every field-level problem, then duplicate keys among the remaining rows."""
+    def value(col: str) -> str:
+        return f"left(m_{col}, {REJECT_VALUE_MAX})"
+
+    parts = [f"SELECT _row_number, NULL::VARCHAR, NULL::VARCHAR, _row_problem FROM {checked} "
+             "WHERE _row_problem IS NOT NULL"]
+    for column in source.columns:
+        for condition, reason in field_checks(column):
+            parts.append(f"SELECT _row_number, {_str(column.name)}, {value(column.name)}, "
+                         f"{_str(reason)} FROM {checked} "
+                         f"WHERE _row_problem IS NULL AND {condition}")
+    if check_school_ids:
+        parts.append(f"SELECT _row_number, 'school_id', {value('school_id')}, "
+                     f"{_str(reasons.UNKNOWN_SCHOOL_ID)} FROM {checked} c "
+                     "WHERE _row_problem IS NULL AND m_school_id IS NOT NULL AND NOT EXISTS "
+                     "(SELECT 1 FROM raw.schools s WHERE s.school_id = c.m_school_id)")
+    con.execute(f"CREATE TEMP TABLE {rejects} (row_number BIGINT, column_name VARCHAR, "
+                "value VARCHAR, reason VARCHAR)")
+    con.execute(f"INSERT INTO {rejects} " + " UNION ALL ".join(parts))
+    _add_duplicate_keys(con, checked, rejects, source)
+
+
+def _add_duplicate_keys(con, checked: str, rejects: str, source: Source) -> None:
+    """A key seen earlier in this file, or already in the warehouse, is a duplicate. Only rows
+    that passed every other check count, so an invalid first row does not block a valid
+    second one. (GROUP BY on the few repeated keys is cheaper than a window over all rows.)"""
+    key_t = ", ".join(f"t_{k}" for k in source.key)
+    same_as_first = " AND ".join(f"v.t_{k} = f.t_{k}" for k in source.key)
+    same_as_loaded = " AND ".join(f"r.{k} = v.t_{k}" for k in source.key)
+    key_value = (f"left(concat_ws('|', {', '.join(f'v.m_{k}' for k in source.key)}), "
+                 f"{REJECT_VALUE_MAX})")
+    con.execute(f"""
+        INSERT INTO {rejects}
+        WITH valid AS (
+            SELECT * FROM {checked} c
+            WHERE NOT EXISTS (SELECT 1 FROM {rejects} r WHERE r.row_number = c._row_number)
+        ), firsts AS (
+            SELECT {key_t}, min(_row_number) AS first_row FROM valid
+            GROUP BY {key_t} HAVING count(*) > 1
+        ), duplicates AS (
+            SELECT v.* FROM valid v JOIN firsts f ON {same_as_first}
+            WHERE v._row_number > f.first_row
+            UNION ALL
+            SELECT v.* FROM valid v
+            WHERE EXISTS (SELECT 1 FROM raw.{source.name} r WHERE {same_as_loaded})
+        )
+        SELECT DISTINCT _row_number, {_str(','.join(source.key))}, {key_value},
+               {_str(reasons.DUPLICATE_KEY)}
+        FROM duplicates v
+    """)

@@ -1,0 +1,186 @@
+"""What the gate looks at: warehouse tables read into pandas DataFrames, plus the run-time
+parameters the suites refer to with {"$PARAMETER": ...}.
+
+The warehouse is opened read-only, so a gate can run beside a reader and never changes data.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+
+from ouderpeil.config import Settings
+from ouderpeil.contracts import SECTORS
+
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
+
+class MissingTable(Exception):
+    """The table a suite is about does not exist in the warehouse."""
+
+
+def connect_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
+    if not settings.warehouse_path.exists():
+        raise MissingTable(f"warehouse {settings.warehouse_path} does not exist")
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    # Time-zone aware columns come back in UTC whatever the machine's zone.
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def table_exists(con, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    return con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchone()[0] > 0
+
+
+def raw_table_frame(con, table: str) -> pd.DataFrame:
+    if not table_exists(con, table):
+        raise MissingTable(f"table {table} does not exist")
+    return con.execute(f"SELECT * FROM {table}").df()
+
+
+# Each reference: (name, child table, child column, parent table, parent column).
+REFERENCES = (
+    ("families.school_id -> schools", "raw.families", "school_id", "raw.schools", "school_id"),
+    ("contact_logs.school_id -> schools", "raw.contact_logs", "school_id", "raw.schools", "school_id"),
+    ("messages.school_id -> schools", "raw.messages", "school_id", "raw.schools", "school_id"),
+    ("survey_responses.school_id -> schools", "raw.survey_responses", "school_id", "raw.schools",
+     "school_id"),
+    ("contact_logs.family_ref -> families", "raw.contact_logs", "family_ref", "raw.families",
+     "family_ref"),
+    ("messages.family_ref -> families", "raw.messages", "family_ref", "raw.families", "family_ref"),
+    ("survey_responses.family_ref -> families", "raw.survey_responses", "family_ref",
+     "raw.families", "family_ref"),
+    ("message_events.message_id -> messages", "raw.message_events", "message_id", "raw.messages",
+     "message_id"),
+)
+
+
+def references_frame(con) -> pd.DataFrame:
+    """One row per reference between raw tables: how many child rows point at nothing.
+
+    Counting in DuckDB keeps pseudonyms out of GX results and Data Docs, and stays small at any
+    scale. A reference whose tables are missing is left out (the table suites report those).
+    """
+    rows = []
+    for name, child, col, parent, pcol in REFERENCES:
+        if not (table_exists(con, child) and table_exists(con, parent)):
+            continue
+        n, orphans = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {parent} p WHERE p.{pcol} = c.{col})) "
+            f"FROM {child} c WHERE c.{col} IS NOT NULL"
+        ).fetchone()
+        rows.append((name, n, orphans))
+    if table_exists(con, "raw.survey_responses") and table_exists(con, "raw.schools"):
+        n, orphans = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE r.sector <> s.sector) "
+            "FROM raw.survey_responses r JOIN raw.schools s USING (school_id)"
+        ).fetchone()
+        rows.append(("survey_responses.sector -> schools.sector", n, orphans))
+    df = pd.DataFrame(rows, columns=["reference", "child_rows", "orphans"])
+    df["orphan_share"] = (df["orphans"] / df["child_rows"].where(df["child_rows"] > 0)).fillna(0.0)
+    return df
+
+
+def _unit_source(con) -> str | None:
+    """Where the unit of an indicator code comes from: the catalogue seed, else the wide mart."""
+    found = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.columns "
+        "WHERE table_name IN ('indicator_catalogue', 'mart_indicator_dashboard') "
+        "AND column_name = 'unit' "
+        "ORDER BY table_name = 'indicator_catalogue' DESC, table_schema"
+    ).fetchall()
+    return found[0][0] if found else None
+
+
+def fct_indicator_frame(con) -> pd.DataFrame:
+    """marts.fct_indicator plus `unit` and `is_gap`, so the suite can tell proportions from means.
+
+    Values and intervals are rounded to 9 decimals: a Wilson bound of 1e-17 under a value of 0
+    is floating-point noise, not a broken interval.
+    """
+    if not table_exists(con, "marts.fct_indicator"):
+        raise MissingTable("table marts.fct_indicator does not exist")
+    cols = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' "
+        "AND table_name = 'fct_indicator' ORDER BY ordinal_position").fetchall()]
+    rounded = {"value", "ci_low", "ci_high"}
+    select = ", ".join(f"round(f.{c}, 9) AS {c}" if c in rounded else f"f.{c}" for c in cols)
+    source = _unit_source(con)
+    if source:
+        # The exact code first (e.g. a catalogue row for a weighted code), else its base
+        # indicator without _weighted/_gap. One row per code keeps the join from adding rows.
+        lookup = (f"(SELECT indicator_code, min(unit) AS unit FROM {source} "
+                  "GROUP BY indicator_code)")
+        unit = "coalesce(ux.unit, ub.unit) AS unit"
+        join = (f"LEFT JOIN {lookup} ux ON ux.indicator_code = f.indicator_code "
+                f"LEFT JOIN {lookup} ub ON ub.indicator_code = "
+                "regexp_replace(f.indicator_code, '(_weighted)?(_gap)?$', '')")
+    else:
+        unit, join = "NULL::VARCHAR AS unit", ""
+    df = con.execute(
+        f"SELECT {select}, {unit}, ends_with(f.indicator_code, '_gap') AS is_gap "
+        f"FROM marts.fct_indicator f {join}"
+    ).df()
+    return df
+
+
+def raw_parameters(now: dt.datetime | None = None) -> dict:
+    """"Now" in both forms the raw tables use: naive local time and time-zone aware UTC."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return {
+        "now_utc": now.astimezone(dt.timezone.utc),
+        "now_local": now.astimezone(LOCAL_TZ).replace(tzinfo=None),
+    }
+
+
+def last_published_row_count(settings: Settings) -> int | None:
+    """Rows of `indicator` in the last publish, from the serving file's publish_run."""
+    if not settings.serving_path.exists():
+        return None
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        if not table_exists(con, "main.publish_run"):
+            return None
+        row = con.execute(
+            "SELECT rows_indicator FROM publish_run ORDER BY published_at DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else int(row[0])
+    finally:
+        con.close()
+
+
+def marts_parameters(settings: Settings, con) -> dict:
+    if table_exists(con, "raw.schools"):
+        sectors = [r[0] for r in con.execute(
+            "SELECT DISTINCT sector FROM raw.schools WHERE sector IS NOT NULL ORDER BY 1"
+        ).fetchall()]
+    else:  # a warehouse without a raw layer (hand-built marts): expect every sector
+        sectors = list(SECTORS)
+    last = last_published_row_count(settings)
+    tolerance = settings.row_count_drop_tolerance
+    # ceil: a drop of exactly the tolerance still passes, a row more fails.
+    min_rows = 0 if last is None else math.ceil(last * (1 - tolerance) - 1e-9)
+    return {"expected_sectors": sectors, "min_row_count": min_rows,
+            "last_published_rows": last}
+
+
+def frame_for(con, suite: dict) -> pd.DataFrame:
+    """The DataFrame a suite validates (meta.table); raises MissingTable."""
+    table = suite["meta"]["table"]
+    if table == "raw.references":
+        return references_frame(con)
+    if table == "marts.fct_indicator":
+        return fct_indicator_frame(con)
+    return raw_table_frame(con, table)
+
+
+def layer_parameters(settings: Settings, con, layer: str) -> dict:
+    return raw_parameters() if layer == "raw" else marts_parameters(settings, con)

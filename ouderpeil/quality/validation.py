@@ -1,0 +1,206 @@
+"""validate() runs a layer's suites and sorts failed expectations into blocking failures and
+warnings; gate() turns blocking failures into QualityGateFailed."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from ouderpeil.config import Settings
+from ouderpeil.errors import QualityGateFailed
+from ouderpeil.quality import frames, gx_run, records
+from ouderpeil.quality.suites import WARNING, load_suites
+
+log = logging.getLogger(__name__)
+LAYERS = ("raw", "marts")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation: where, what, and what was seen instead."""
+
+    table: str
+    expectation: str
+    column: str | None
+    observed: str
+    severity: str  # "blocking" or "warning"
+    where: str | None = None  # the row condition, if the expectation covers only some rows
+    why: str = ""
+
+    def __str__(self) -> str:
+        col = f" column {self.column}" if self.column else ""
+        where = f" where {self.where}" if self.where else ""
+        return f"{self.table}{col}: {self.expectation}{where} failed (observed: {self.observed})"
+
+
+@dataclass
+class ValidationResult:
+    layer: str
+    run_id: str
+    success: bool
+    failures: list[Failure] = field(default_factory=list)  # blocking
+    warnings: list[Failure] = field(default_factory=list)
+    expectations_evaluated: int = 0
+    tables: list[str] = field(default_factory=list)
+    parameters: dict = field(default_factory=dict)
+    data_docs_index: Path | None = None
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        state = "passed" if self.success else "FAILED"
+        lines = [f"quality gate {self.layer} {state} for run {self.run_id}: "
+                 f"{self.expectations_evaluated} expectations on {len(self.tables)} tables, "
+                 f"{len(self.failures)} blocking failures, {len(self.warnings)} warnings"]
+        lines += [f"  BLOCKING {f}" for f in self.failures]
+        lines += [f"  warning  {f}" for f in self.warnings]
+        if self.data_docs_index:
+            lines.append(f"  data docs: {self.data_docs_index}")
+        return "\n".join(lines)
+
+
+def _column_of(kwargs: dict) -> str | None:
+    if "column" in kwargs:
+        return kwargs["column"]
+    if "column_list" in kwargs:
+        return ", ".join(kwargs["column_list"])
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']}, {kwargs['column_B']}"
+    return None
+
+
+def _condition_text(cond) -> str | None:
+    if not cond:
+        return None
+    if isinstance(cond, dict):
+        if "conditions" in cond:
+            return f" {cond['type']} ".join(_condition_text(c) for c in cond["conditions"])
+        if "column" in cond:
+            return f"{cond['column']['name']} {cond['operator']} {cond['parameter']!r}"
+    return str(cond)
+
+
+def _observed(r) -> str:
+    exc = r.exception_info or {}
+    if exc.get("raised_exception"):
+        return f"error: {exc.get('exception_message')}"
+    res = r.result or {}
+    if "observed_value" in res:
+        return repr(res["observed_value"])
+    if "unexpected_count" in res:
+        text = (f"{res['unexpected_count']} of {res.get('element_count')} rows "
+                f"({res.get('unexpected_percent') or 0:.1f} %)")
+        examples = res.get("partial_unexpected_list") or []
+        if examples:
+            text += f", e.g. {examples[:5]!r}"
+        return text
+    return repr(res)
+
+
+def _failures_of(table: str, validation_result) -> list[Failure]:
+    out = []
+    for r in validation_result.results:
+        if r.success:
+            continue
+        cfg = r.expectation_config
+        kwargs = cfg.kwargs
+        cond = kwargs.get("row_condition")
+        if hasattr(cond, "dict"):
+            cond = cond.dict()
+        out.append(Failure(
+            table=table, expectation=cfg.type, column=_column_of(kwargs),
+            observed=_observed(r), severity=(cfg.meta or {}).get("severity", "blocking"),
+            where=_condition_text(cond), why=(cfg.meta or {}).get("why", ""),
+        ))
+    return out
+
+
+def _with_reference_counts(failure: Failure, frame) -> Failure:
+    """The reference suite checks one row per reference: say how many rows point at nothing."""
+    rows = frame
+    if failure.where and failure.where.startswith("reference == "):
+        rows = frame[frame["reference"] == failure.where.split(" == ", 1)[1].strip("'")]
+    seen = "; ".join(f"{r.reference}: {r.orphans} of {r.child_rows} rows "
+                     f"({100 * r.orphan_share:.1f} %) not found" for r in rows.itertuples())
+    return replace(failure, observed=seen or failure.observed)
+
+
+def validate(settings: Settings, layer: str = "raw", run_id: str | None = None
+             ) -> ValidationResult:
+    """Run every suite of `layer` against the warehouse; record and return the result."""
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {LAYERS}, not {layer!r}")
+    run_id = run_id or f"adhoc-{uuid.uuid4().hex[:12]}"
+    started = time.monotonic()
+    run_time = dt.datetime.now(dt.timezone.utc)
+    suites = load_suites(settings.expectations_dir, layer)
+    result = ValidationResult(layer=layer, run_id=run_id, success=True)
+
+    try:
+        con = frames.connect_warehouse(settings)
+    except frames.MissingTable as exc:
+        result.failures.append(Failure("warehouse", "warehouse_exists", None, str(exc),
+                                       "blocking"))
+        result.success = False
+        _record(settings, result, fingerprint=None)
+        return result
+    try:
+        params = frames.layer_parameters(settings, con, layer)
+        fingerprint = records.marts_fingerprint(con) if layer == "marts" else None
+        result.parameters = dict(params)
+        ctx = gx_run.context(settings.gx_dir)
+        for suite in suites:
+            table = suite["meta"]["table"]
+            result.tables.append(table)
+            try:
+                # One table in memory at a time; all read from the same read-only snapshot.
+                frame = frames.frame_for(con, suite)
+            except frames.MissingTable as exc:
+                # Nothing for GX to look at: the suite fails as a whole.
+                result.failures.append(Failure(table, "table_exists", None, str(exc),
+                                               "blocking"))
+                continue
+            vr = gx_run.run_suite(ctx, suite, frame, params, layer, run_id, run_time)
+            result.expectations_evaluated += len(vr.results)
+            for f in _failures_of(table, vr):
+                if table == "raw.references":
+                    f = _with_reference_counts(f, frame)
+                (result.warnings if f.severity == WARNING else result.failures).append(f)
+            del frame
+    finally:
+        con.close()
+    result.data_docs_index = gx_run.data_docs_index(ctx)
+    result.success = not result.failures
+    result.seconds = round(time.monotonic() - started, 2)
+    _record(settings, result, fingerprint)
+    log.info(result.summary())
+    return result
+
+
+def _record(settings: Settings, result: ValidationResult, fingerprint: dict | None) -> None:
+    records.write_record(settings, result.layer, result.run_id, {
+        "run_id": result.run_id,
+        "layer": result.layer,
+        "success": result.success,
+        "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "failures": [asdict(f) for f in result.failures],
+        "warnings": [asdict(f) for f in result.warnings],
+        "parameters": result.parameters,
+        "fingerprint": fingerprint,
+        "data_docs_index": str(result.data_docs_index) if result.data_docs_index else None,
+    })
+
+
+def gate(settings: Settings, layer: str, run_id: str | None = None) -> ValidationResult:
+    """validate(), then stop the pipeline if any blocking expectation failed."""
+    result = validate(settings, layer=layer, run_id=run_id)
+    print(result.summary())
+    if not result.success:
+        failed = "\n".join(f"  - {f}" for f in result.failures)
+        docs = f"\nData Docs: {result.data_docs_index}" if result.data_docs_index else ""
+        raise QualityGateFailed(
+            f"quality gate {layer} failed for run {result.run_id}: "
+            f"{len(result.failures)} blocking expectation(s) failed:\n{failed}{docs}")
+    return result

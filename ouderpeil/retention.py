@@ -1,0 +1,110 @@
+"""Retention (PRIVACY.md 5): delete raw person-level rows older than the last N school years.
+
+A school year runs from 1 August to 31 July. With N = 2 on 26 November 2026 the kept years are
+2025-2026 and 2026-2027, so everything dated before 1 August 2025 goes. Published aggregates
+(marts, serving file, exports) stay: they hold no person-level rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+
+import duckdb
+
+from ouderpeil.config import Settings
+
+log = logging.getLogger(__name__)
+
+# table -> SQL condition (parameter ? = cutoff date) selecting rows older than the kept years.
+# Timestamps without a time zone are local (Europe/Amsterdam) school time; time-zone aware
+# ones are compared with local midnight of the cutoff.
+LOCAL_CUTOFF = "timezone('Europe/Amsterdam', CAST(? AS TIMESTAMP))"
+PURGE_RULES = {
+    # An enrolment goes once it ended before the kept years; current families stay.
+    "raw.families": "enrolled_to IS NOT NULL AND enrolled_to < CAST(? AS DATE)",
+    "raw.contact_logs": "contact_at < CAST(? AS TIMESTAMP)",
+    "raw.survey_responses": "submitted_at < CAST(? AS TIMESTAMP)",
+    # Events go with their message; events whose message never arrived go by their own date.
+    "raw.message_events": "message_id IN (SELECT message_id FROM raw.messages "
+                          "WHERE sent_at < CAST(? AS TIMESTAMP)) "
+                          f"OR (occurred_at < {LOCAL_CUTOFF} AND message_id NOT IN "
+                          "(SELECT message_id FROM raw.messages WHERE message_id IS NOT NULL))",
+    "raw.messages": "sent_at < CAST(? AS TIMESTAMP)",
+    # Rejected rows carry pseudonyms too; their own date is unknown, so the load date counts.
+    "raw.raw_rejects": f"rejected_at < {LOCAL_CUTOFF}",
+}
+
+
+def school_year_start(day: dt.date) -> int:
+    return day.year if day.month >= 8 else day.year - 1
+
+
+def retention_cutoff(today: dt.date, keep_school_years: int) -> tuple[dt.date, list[str]]:
+    """First day that is kept, and the kept school years (oldest first)."""
+    if keep_school_years < 1:
+        raise ValueError("keep_school_years must be at least 1")
+    first = school_year_start(today) - (keep_school_years - 1)
+    kept = [f"{y}-{y + 1}" for y in range(first, school_year_start(today) + 1)]
+    return dt.date(first, 8, 1), kept
+
+
+def _compact(path: Path) -> None:
+    """Copy the database into a fresh file and swap it in.
+
+    DuckDB marks deleted rows and reuses their blocks later, so the deleted bytes (pseudonyms,
+    dates) would stay readable in the file; a copy holds only live rows.
+    """
+    fresh = path.with_name(f".{path.name}.compact.tmp")
+    fresh.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        catalog = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f"ATTACH '{fresh}' AS compacted")
+        con.execute(f'COPY FROM DATABASE "{catalog}" TO compacted')
+        con.execute("DETACH compacted")
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.replace(fresh, path)
+
+
+def purge(settings: Settings, keep_school_years: int | None = None,
+          today: dt.date | None = None, compact: bool = True) -> dict:
+    """Delete raw person-level rows dated before the kept school years; returns what went.
+
+    compact: rewrite the warehouse file afterwards so deleted rows are gone from disk too
+    (needs the warehouse to itself, like every write).
+    """
+    keep = settings.retention_school_years if keep_school_years is None else keep_school_years
+    today = today or dt.date.today()
+    cutoff, kept = retention_cutoff(today, keep)
+    deleted: dict[str, int] = {}
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        existing = {f"{s}.{t}" for s, t in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+        con.execute("BEGIN TRANSACTION")
+        try:
+            # Order matters: message events are found through messages before those go.
+            for table, condition in PURGE_RULES.items():
+                if table not in existing:
+                    continue
+                n = con.execute(f"DELETE FROM {table} WHERE {condition}",
+                                [cutoff] * condition.count("?")).fetchone()[0]
+                deleted[table] = n
+            con.execute("COMMIT")  # all tables or none
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    if compact:
+        _compact(settings.warehouse_path)
+    summary = {"today": today.isoformat(), "keep_school_years": keep,
+               "kept_school_years": kept, "cutoff": cutoff.isoformat(), "deleted": deleted}
+    log.info("retention: %s", summary)
+    return summary

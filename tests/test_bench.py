@@ -1,0 +1,81 @@
+"""The benchmark harness runs end to end on the small scale and reports every stage.
+
+Only the shape of the result is checked (every stage ran, with a positive duration and peak
+memory); timings are never asserted (DEVELOPERS.md).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import report, run
+from bench.baseline import run_baseline_sql
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def bench_result(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bench")
+    argv = ["--scales", "small", "--query-runs", "3", "--baseline-runs", "1",
+            "--skip-superset", "--skip-airflow",
+            "--work-dir", str(tmp / "work"), "--results-dir", str(tmp / "results")]
+    exit_code = run.main(argv)
+    files = sorted((tmp / "results").glob("small-*.json"))
+    assert len(files) == 1, f"expected one small-scale result file, got {files}"
+    return json.loads(files[0].read_text()), exit_code, tmp
+
+
+def test_every_stage_has_positive_duration_and_memory(bench_result):
+    result, exit_code, _ = bench_result
+    expected = run.FULL_STAGES + run.DAY_STAGES
+    assert sorted(result["stages"]) == sorted(expected)
+    for name in expected:
+        stage = result["stages"][name]
+        assert stage.get("ok"), f"stage {name} failed: {stage.get('error')}"
+        assert stage["seconds"] > 0, name
+        assert stage["process_seconds"] > 0, name
+        assert stage["maxrss_mib"] > 0, name
+    assert exit_code == 0
+
+
+def test_baseline_and_dashboard_queries_are_measured(bench_result):
+    result, _, _ = bench_result
+    assert result["baseline"]["ok"], result["baseline"].get("error")
+    assert result["baseline"]["seconds"] > 0 and result["baseline"]["maxrss_mib"] > 0
+    queries = result["dashboard_queries"]["duckdb"]
+    assert queries["ok"], queries.get("error")
+    assert queries["details"]["n_queries"] >= 5
+    for name, q in queries["details"]["queries"].items():
+        assert "error" not in q, f"{name}: {q.get('error')}"
+        assert q["p50_ms"] > 0 and q["p95_ms"] >= q["p50_ms"], name
+    assert result["totals"]["full_pipeline_seconds"] > 0
+    assert result["totals"]["full_ratio_to_baseline"] > 0
+
+
+def test_result_records_the_machine_and_load(bench_result):
+    result, _, _ = bench_result
+    machine = result["machine"]
+    assert machine["cores"] >= 1 and machine["memory_gib"] > 0
+    assert machine["versions"]["duckdb"]
+    for stage in result["stages"].values():
+        assert len(stage["loadavg_before"]) == 3
+
+
+def test_markdown_table_and_readme_section(bench_result, tmp_path):
+    _, _, tmp = bench_result
+    table = (tmp / "results" / "latest.md").read_text()
+    assert "dbt build, full" in table and "baseline" in table
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n")
+    report.update_readme(readme, table)
+    text = readme.read_text()
+    assert "old" not in text and "dbt build, full" in text and text.endswith("after\n")
+
+
+def test_baseline_sql_computes_the_core_indicators(small_inbox):
+    info = run_baseline_sql(small_inbox)
+    assert set(info["indicators"]) == {"contact_frequency", "contact_reach",
+                                       "message_delivery_rate", "tip_usefulness"}
+    assert info["rows"] > 0

@@ -1,0 +1,212 @@
+"""The quality gate on real DuckDB files with real GX validations.
+
+Most tests corrupt one thing in the hand-made warehouse (test_quality_handmade.py, which passes
+both gates untouched) and check that the gate names it; the slow ones run on the real sample
+data and dbt build.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import duckdb
+import pytest
+
+from ouderpeil.contracts import SOURCES
+from ouderpeil.errors import QualityGateFailed
+from ouderpeil.quality import gate, validate
+from ouderpeil.quality.records import read_record
+from ouderpeil.quality.suites import load_suites, raw_suite
+from test_quality_handmade import build_handmade_warehouse, build_wide_marts, corrupt
+
+
+@pytest.fixture
+def handmade(settings):
+    build_handmade_warehouse(settings)
+    return settings
+
+
+def _blocking(result):
+    return {(f.table, f.expectation, f.column) for f in result.failures}
+
+
+def _warnings(result):
+    return {(f.table, f.expectation, f.column) for f in result.warnings}
+
+
+def test_raw_suite_files_match_the_contracts(settings):
+    """expectations/raw_<source>.json is what contracts.py says (regenerate with
+    `python -m ouderpeil.quality.suites`)."""
+    suites = {s["name"]: s for s in load_suites(settings.expectations_dir, "raw")}
+    for source in SOURCES.values():
+        assert suites[f"raw_{source.name}"] == json.loads(json.dumps(raw_suite(source))), \
+            f"expectations/raw_{source.name}.json is out of date with contracts.py"
+
+
+def test_every_expectation_says_whether_it_blocks(settings):
+    for layer in ("raw", "marts"):
+        for suite in load_suites(settings.expectations_dir, layer):
+            for exp in suite["expectations"]:
+                assert exp["meta"]["severity"] in ("blocking", "warning"), exp
+                assert exp["meta"]["why"], exp
+
+
+def test_corrupted_raw_tables_fail_the_gate_naming_each_expectation(handmade):
+    s = handmade
+    corrupt(s, "UPDATE raw.contact_logs SET channel = 'fax' WHERE contact_id = 'C1'")
+    corrupt(s, "UPDATE raw.contact_logs SET contact_at = TIMESTAMP '2099-03-01 10:00' "
+               "WHERE contact_id = 'C2'")
+    corrupt(s, "UPDATE raw.message_events SET occurred_at = TIMESTAMPTZ '2099-03-01 10:00+00' "
+               "WHERE event_id = 'E1-0'")
+    corrupt(s, "UPDATE raw.messages SET school_id = '99ZZ00' WHERE message_id = 'M3'")
+    corrupt(s, "UPDATE raw.families SET parent_education = NULL WHERE school_id = '90AA00'")
+    with pytest.raises(QualityGateFailed) as exc:
+        gate(s, layer="raw", run_id="bad-raw")
+    msg = str(exc.value)
+    for expected in ("raw.contact_logs column channel: expect_column_values_to_be_in_set",
+                     "raw.contact_logs column contact_at: expect_column_values_to_be_between",
+                     "raw.message_events column occurred_at: expect_column_values_to_be_between",
+                     "raw.families column parent_education: expect_column_values_to_not_be_null",
+                     "messages.school_id -> schools: 1 of 90 rows"):
+        assert expected in msg, msg
+    record = read_record(s, "raw", "bad-raw")
+    assert record["success"] is False and len(record["failures"]) == 5
+
+
+def test_schema_drift_and_missing_tables_block(handmade):
+    s = handmade
+    corrupt(s, "ALTER TABLE raw.messages ADD COLUMN body VARCHAR")
+    corrupt(s, "DROP TABLE raw.survey_responses")
+    result = validate(s, layer="raw", run_id="drift")
+    assert not result.success
+    assert ("raw.messages", "expect_table_columns_to_match_set", None) in _blocking(result)
+    assert ("raw.survey_responses", "table_exists", None) in _blocking(result)
+
+
+def test_clear_person_id_blocks_and_never_reaches_gx_results(handmade):
+    s = handmade
+    corrupt(s, "UPDATE raw.messages SET family_ref = 'jan.jansen@example.nl' "
+               "WHERE message_id = 'M4'")
+    result = validate(s, layer="raw", run_id="leak")
+    assert ("raw.messages", "expect_column_values_to_match_regex", "family_ref") \
+        in _blocking(result)
+    # Raw results keep counts only: the leaked id is not copied into results or Data Docs.
+    for path in s.gx_dir.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".html"):
+            assert "jan.jansen" not in path.read_text(errors="ignore"), path
+
+
+def test_unknown_families_warn_a_few_and_block_many(handmade):
+    s = handmade
+    # 2 of 90 contacts lose their family: a warning, the gate passes.
+    corrupt(s, "DELETE FROM raw.families WHERE family_ref IN "
+               "(SELECT family_ref FROM raw.contact_logs WHERE contact_id IN ('C10', 'C11'))")
+    few = gate(s, layer="raw", run_id="few-orphans")
+    assert few.success
+    assert ("raw.references", "expect_column_values_to_be_between", "orphans") in _warnings(few)
+    assert any("contact_logs.family_ref -> families: 2 of 90" in f.observed
+               for f in few.warnings)
+    # A third of the families gone (e.g. another HMAC key): blocking.
+    corrupt(s, "DELETE FROM raw.families WHERE school_id = '92CA00'")
+    many = validate(s, layer="raw", run_id="many-orphans")
+    assert not many.success
+    assert ("raw.references", "expect_column_values_to_be_between", "orphan_share") \
+        in _blocking(many)
+
+
+def test_corrupted_marts_fail_the_gate(handmade):
+    s = handmade
+    corrupt(s, "UPDATE marts.fct_indicator SET value = 1.4, ci_high = 1.5 "
+               "WHERE indicator_code = 'contact_reach' AND ses_group = 'laag' AND NOT suppressed")
+    corrupt(s, "UPDATE marts.fct_indicator SET value = 0.5, numerator = 3 WHERE suppressed")
+    corrupt(s, "UPDATE marts.fct_indicator SET suppressed = false, suppression_reason = NULL, "
+               "value = 7, ci_low = 6, ci_high = 8 "
+               "WHERE n < 10 AND indicator_code = 'comm_grade'")
+    corrupt(s, "UPDATE marts.fct_indicator SET ci_low = value + 0.01 "
+               "WHERE indicator_code = 'contact_home_visits' AND ses_group = 'midden' "
+               "AND NOT suppressed")
+    with pytest.raises(QualityGateFailed) as exc:
+        gate(s, layer="marts", run_id="bad-marts")
+    msg = str(exc.value)
+    for expected in (
+        "column value: expect_column_values_to_be_between where unit == 'aandeel' and "
+        "is_gap == False",
+        "column value: expect_column_values_to_be_null where suppressed == True",
+        "column numerator: expect_column_values_to_be_null where suppressed == True",
+        "column n: expect_column_values_to_be_between where suppressed == False",
+        "column value, ci_low: expect_column_pair_values_a_to_be_greater_than_b",
+    ):
+        assert expected in msg, msg
+
+
+def test_a_missing_sector_blocks(handmade):
+    s = handmade
+    corrupt(s, "DELETE FROM marts.fct_indicator WHERE sector = 'mbo'")
+    result = validate(s, layer="marts", run_id="no-mbo")
+    assert ("marts.fct_indicator", "expect_column_distinct_values_to_contain_set", "sector") \
+        in _blocking(result)
+    assert result.parameters["expected_sectors"] == ["mbo", "po", "vo"]
+
+
+def test_warning_expectations_report_but_do_not_block(handmade):
+    s = handmade
+    corrupt(s, "UPDATE marts.fct_indicator SET gap_significant = false "
+               "WHERE NOT ends_with(indicator_code, '_gap') AND period = '2025-10'")
+    result = gate(s, layer="marts", run_id="warn-only")
+    assert result.success and not result.failures
+    assert ("marts.fct_indicator", "expect_column_values_to_be_null", "gap_significant") \
+        in _warnings(result)
+
+
+def test_row_count_may_not_collapse_against_the_last_publish(handmade):
+    from ouderpeil.publish import publish
+
+    s = handmade
+    gate(s, layer="marts", run_id="run-1")
+    publish(s, run_id="run-1")
+    # Tolerance 0.5 by default: losing 60 % of the rows blocks.
+    corrupt(s, "DELETE FROM marts.fct_indicator WHERE period_type = 'month' "
+               "OR (school_year = '2024-2025' AND hash(indicator_code, school_id, ses_group) "
+               "% 5 <> 0)")
+    con = duckdb.connect(str(s.warehouse_path))
+    build_wide_marts(con)
+    con.close()
+    result = validate(s, layer="marts", run_id="run-2")
+    assert ("marts.fct_indicator", "expect_table_row_count_to_be_between", None) \
+        in _blocking(result)
+    published = result.parameters["last_published_rows"]
+    assert result.parameters["min_row_count"] == math.ceil(published * 0.5)
+
+
+def test_data_docs_are_built_on_every_run(handmade):
+    first = validate(handmade, layer="marts", run_id="docs-1")
+    assert first.data_docs_index and first.data_docs_index.is_file()
+    assert first.data_docs_index.is_relative_to(handmade.gx_dir)
+    validate(handmade, layer="marts", run_id="docs-2")
+    index = first.data_docs_index.read_text()
+    assert "docs-1" in index and "docs-2" in index
+
+
+@pytest.mark.slow
+def test_real_sample_data_passes_both_gates(built_settings):
+    raw = validate(built_settings, layer="raw", run_id="sample-raw")
+    assert raw.success, raw.summary()
+    marts = validate(built_settings, layer="marts", run_id="sample-marts")
+    assert marts.success, marts.summary()
+    # Every indicator code of the real build is in the catalogue (unit found).
+    assert not [f for f in marts.warnings + marts.failures if f.column == "unit"]
+
+
+@pytest.mark.slow
+def test_real_marts_corrupted_fail(built_settings, tmp_path):
+    """A copy of the real warehouse with unsuppressed small cells must not pass."""
+    import shutil
+
+    from conftest import make_settings
+
+    s = make_settings(tmp_path / "data")
+    shutil.copy(built_settings.warehouse_path, s.warehouse_path)
+    corrupt(s, "UPDATE marts.fct_indicator SET suppressed = false, value = 0.5 "
+               "WHERE suppression_reason = 'n_below_10'")
+    result = validate(s, layer="marts", run_id="sample-bad")
+    assert ("marts.fct_indicator", "expect_column_values_to_be_between", "n") in _blocking(result)

@@ -1,0 +1,345 @@
+"""Superset over HTTP: the imported dashboards, their charts, roles and row-level security.
+
+A real Superset (its own virtualenv, gunicorn) is started once per session on a free port with
+``ouderpeil.dashboards_server.start_superset`` against the serving file that the real pipeline
+published (``published_settings``: sample data, dbt, quality gate, publish). The browser test
+(test_dashboard_browser.py) shares the same server.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import requests
+import yaml
+
+from ouderpeil.config import REPO_ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.superset]
+
+DASHBOARDS_DIR = REPO_ROOT / "dashboards"
+SECTOR_SLUGS = {"po": "ouderpeil-po", "vo": "ouderpeil-vo", "mbo": "ouderpeil-mbo"}
+OVERVIEW_SLUG = "ouderpeil-overzicht"
+SUPPRESSED_TEXT = "onderdrukt (n<10)"
+
+_SERVER: dict = {}
+
+
+# --------------------------------------------------------------------------- server
+def superset_handle(settings, tmp_path_factory, config):
+    """Start Superset once per session (shared with test_dashboard_browser.py)."""
+    from ouderpeil.dashboards_server import free_port, start_superset, superset_python
+
+    if not superset_python().exists():
+        pytest.skip(f"Superset virtualenv missing ({superset_python()}): run `make superset-env`")
+    key = str(settings.serving_path)
+    if key not in _SERVER:
+        home = tmp_path_factory.mktemp("superset_home")
+        handle = start_superset(settings, port=free_port(), home=home, background=True)
+        config.add_cleanup(handle.stop)
+        artifacts = REPO_ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        (artifacts / "superset-timings.json").write_text(json.dumps(
+            {k: round(v, 1) for k, v in handle.timings.items()}, indent=2))
+        _SERVER[key] = handle
+    return _SERVER[key]
+
+
+@pytest.fixture(scope="session")
+def superset(published_settings, tmp_path_factory, request):
+    return superset_handle(published_settings, tmp_path_factory, request.config)
+
+
+# --------------------------------------------------------------------------- HTTP helpers
+def api_session(handle, user: dict) -> requests.Session:
+    """Log in through the security API (JWT) and keep the CSRF token for POSTs."""
+    s = requests.Session()
+    r = s.post(f"{handle.url}/api/v1/security/login", timeout=60, json={
+        "username": user["username"], "password": user["password"], "provider": "db",
+        "refresh": False})
+    assert r.status_code == 200, f"login {user['username']}: {r.status_code} {r.text[:200]}"
+    s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    token = s.get(f"{handle.url}/api/v1/security/csrf_token/", timeout=60)
+    if token.status_code == 200:
+        s.headers["X-CSRFToken"] = token.json()["result"]
+    s.headers["Referer"] = handle.url
+    return s
+
+
+def form_login(handle, user: dict) -> requests.Session:
+    """Log in through the login form (session cookie), as a browser does."""
+    s = requests.Session()
+    page = s.get(f"{handle.url}/login/", timeout=60)
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
+        r'"csrf_token"\s*:\s*"([^"]+)"', page.text)
+    assert m, "no CSRF token on the login page"
+    r = s.post(f"{handle.url}/login/", timeout=60, allow_redirects=False, data={
+        "username": user["username"], "password": user["password"], "csrf_token": m.group(1)})
+    assert r.status_code in (302, 303) and "session" in s.cookies, \
+        f"form login {user['username']} failed: {r.status_code}"
+    assert "/login" not in r.headers.get("Location", ""), "login form rejected the password"
+    return s
+
+
+def dashboards_by_slug(handle, s) -> dict:
+    r = s.get(f"{handle.url}/api/v1/dashboard/", timeout=60,
+              params={"q": json.dumps({"page_size": 100})})
+    assert r.status_code == 200, r.text[:300]
+    return {d["slug"]: d for d in r.json()["result"]}
+
+
+def dataset_ids(handle, s) -> dict:
+    r = s.get(f"{handle.url}/api/v1/dataset/", timeout=60,
+              params={"q": json.dumps({"page_size": 100})})
+    assert r.status_code == 200, r.text[:300]
+    return {d["table_name"]: d["id"] for d in r.json()["result"]}
+
+
+def query_dataset(handle, s, dataset_id: int, columns: list, metrics: list,
+                  filters: list | None = None, result_format: str = "json",
+                  row_limit: int = 10000, force: bool = True) -> requests.Response:
+    body = {
+        "datasource": {"id": dataset_id, "type": "table"}, "force": force,
+        "result_format": result_format, "result_type": "full",
+        "queries": [{"columns": columns, "metrics": metrics, "filters": filters or [],
+                     "row_limit": row_limit, "orderby": [], "extras": {"where": "", "having": ""}}],
+    }
+    return s.post(f"{handle.url}/api/v1/chart/data", json=body, timeout=120)
+
+
+def rows_of(r: requests.Response) -> list[dict]:
+    assert r.status_code == 200, f"{r.status_code}: {r.text[:500]}"
+    result = r.json()["result"][0]
+    assert not result.get("error"), result.get("error")
+    return result["data"]
+
+
+def committed_charts_per_dashboard() -> dict:
+    out = {}
+    for path in (DASHBOARDS_DIR / "dashboards").glob("*.yaml"):
+        dash = yaml.safe_load(path.read_text())
+        out[dash["slug"]] = {v["meta"]["uuid"] for v in dash["position"].values()
+                             if isinstance(v, dict) and v.get("type") == "CHART"}
+    return out
+
+
+def serving_boards(settings) -> set[str]:
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        return {b for (b,) in con.execute(
+            "select distinct board_id from indicator where board_id <> 'ALL'").fetchall()}
+    finally:
+        con.close()
+
+
+def serving_sectors(settings) -> set[str]:
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        return {s for (s,) in con.execute("select distinct sector from indicator").fetchall()}
+    finally:
+        con.close()
+
+
+# --------------------------------------------------------------------------- tests
+def test_the_four_committed_dashboards_are_imported(superset):
+    admin = api_session(superset, superset.admin)
+    found = dashboards_by_slug(superset, admin)
+    committed = committed_charts_per_dashboard()
+    assert set(committed) == {*SECTOR_SLUGS.values(), OVERVIEW_SLUG}
+    assert set(found) == set(committed), f"imported: {sorted(found)}"
+    for slug, dash in found.items():
+        assert dash["published"], slug
+        charts = admin.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
+                           timeout=60).json()["result"]
+        uuids = {admin.get(f"{superset.url}/api/v1/chart/{c['id']}", timeout=60)
+                 .json()["result"].get("uuid") for c in charts} - {None}
+        assert len(charts) == len(committed[slug]), slug
+        if uuids:  # the chart API exposes uuids in this Superset version
+            assert uuids == committed[slug], slug
+
+
+def test_every_chart_of_every_dashboard_returns_data(superset, published_settings):
+    """As the inspector (all boards): each chart's saved query runs without error, and every
+    chart of a sector that is in the published data has rows."""
+    s = api_session(superset, superset.inspector)
+    sectors = serving_sectors(published_settings)
+    empty, checked = [], 0
+    for slug, dash in dashboards_by_slug(superset, s).items():
+        charts = s.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
+                       timeout=60).json()["result"]
+        assert charts, slug
+        for chart in charts:
+            r = s.get(f"{superset.url}/api/v1/chart/{chart['id']}/data/", timeout=120,
+                      params={"force": "true"})
+            assert r.status_code == 200, \
+                f"{slug} / {chart['slice_name']}: {r.status_code} {r.text[:300]}"
+            for result in r.json()["result"]:
+                assert not result.get("error"), f"{chart['slice_name']}: {result['error']}"
+                checked += 1
+                sector = next((k for k, v in SECTOR_SLUGS.items() if v == slug), None)
+                if result["rowcount"] == 0 and (sector is None or sector in sectors):
+                    empty.append(f"{slug} / {chart['slice_name']}")
+    assert checked >= 4 * 5
+    assert not empty, f"charts without rows although their sector has data: {empty}"
+
+
+def test_board_staff_see_only_their_own_board(superset, published_settings):
+    boards = serving_boards(published_settings)
+    admin = api_session(superset, superset.admin)
+    ids = dataset_ids(superset, admin)
+    # Control: without RLS every board is there, so the check below can fail.
+    all_rows = rows_of(query_dataset(superset, admin, ids["indicator"], ["board_id"], ["count"]))
+    assert {r["board_id"] for r in all_rows} - {"ALL"} == boards
+    assert superset.board_users and {u["board_id"] for u in superset.board_users} == boards
+    for user in superset.board_users:
+        s = api_session(superset, user)
+        for table in ("indicator", "channel_mix"):
+            rows = rows_of(query_dataset(superset, s, ids[table], ["board_id", "school_id"],
+                                         ["count"]))
+            assert rows, f"{user['username']} sees nothing in {table}"
+            assert {r["board_id"] for r in rows} == {user["board_id"]}, (
+                user["username"], table, {r["board_id"] for r in rows})
+        # The dashboards' own charts are filtered too: the school table of every sector.
+        for slug, dash in dashboards_by_slug(superset, s).items():
+            for chart in s.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
+                               timeout=60).json()["result"]:
+                if not chart["slice_name"].startswith("Scholen"):
+                    continue
+                r = s.get(f"{superset.url}/api/v1/chart/{chart['id']}/data/",
+                          params={"type": "query"}, timeout=60)
+                assert r.status_code == 200
+                sql = r.json()["result"][0]["query"]
+                assert f"board_id = '{user['board_id']}'" in sql, sql
+
+
+def test_inspector_sees_all_boards_and_exports_csv_but_board_staff_cannot(superset,
+                                                                         published_settings):
+    boards = serving_boards(published_settings)
+    inspector = api_session(superset, superset.inspector)
+    ids = dataset_ids(superset, inspector)
+    rows = rows_of(query_dataset(superset, inspector, ids["indicator"], ["board_id"], ["count"]))
+    assert {r["board_id"] for r in rows} - {"ALL"} == boards
+    csv = query_dataset(superset, inspector, ids["indicator"], ["board_id"], ["count"],
+                        result_format="csv")
+    assert csv.status_code == 200, csv.text[:300]
+    header = csv.text.splitlines()[0]
+    assert "Bestuursnummer" in header or "board_id" in header, header
+    assert len(csv.text.splitlines()) == len(rows) + 1
+    board = api_session(superset, superset.board_users[0])
+    refused = query_dataset(superset, board, ids["indicator"], ["board_id"], ["count"],
+                            result_format="csv")
+    assert refused.status_code == 403, refused.text[:300]
+
+
+def test_anonymous_requests_are_refused(superset):
+    admin = api_session(superset, superset.admin)
+    dash = next(iter(dashboards_by_slug(superset, admin).values()))
+    chart = admin.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
+                      timeout=60).json()["result"][0]
+    anon = requests.Session()
+    for path in ("/api/v1/dashboard/", f"/api/v1/dashboard/{dash['id']}",
+                 "/api/v1/chart/", f"/api/v1/chart/{chart['id']}/data/", "/api/v1/dataset/",
+                 "/api/v1/database/"):
+        r = anon.get(superset.url + path, allow_redirects=False, timeout=60)
+        assert r.status_code in (401, 403), f"{path}: {r.status_code}"
+    for path in (f"/superset/dashboard/{dash['id']}/", "/sqllab/", "/dashboard/list/"):
+        r = anon.get(superset.url + path, allow_redirects=False, timeout=60)
+        assert r.status_code in (302, 401, 403), f"{path}: {r.status_code}"
+        if r.status_code == 302:
+            assert "/login" in r.headers["Location"], r.headers["Location"]
+
+
+def test_sql_lab_is_refused_for_board_staff_and_inspectors(superset):
+    admin = api_session(superset, superset.admin)
+    db_id = admin.get(f"{superset.url}/api/v1/database/", timeout=60).json()["result"][0]["id"]
+    body = {"database_id": db_id, "sql": "select count(*) as n from indicator",
+            "runAsync": False, "schema": "main", "tab": "test", "client_id": "t0ouderpeil"}
+    # Control: the admin can run SQL Lab against the serving file.
+    r = admin.post(f"{superset.url}/api/v1/sqllab/execute/", json=body, timeout=120)
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["data"][0]["n"] > 0
+    for user in (superset.inspector, superset.board_users[0]):
+        s = api_session(superset, user)
+        r = s.post(f"{superset.url}/api/v1/sqllab/execute/", json=dict(body, client_id="t1x"),
+                   timeout=60)
+        assert r.status_code in (401, 403), f"{user['username']}: {r.status_code} {r.text[:200]}"
+        page = form_login(superset, user).get(f"{superset.url}/sqllab/", allow_redirects=False,
+                                              timeout=60)
+        assert page.status_code in (302, 403), f"{user['username']}: /sqllab/ {page.status_code}"
+        if page.status_code == 302:
+            assert "sqllab" not in page.headers["Location"]
+
+
+def test_database_points_read_only_at_the_serving_file(superset, published_settings):
+    admin = api_session(superset, superset.admin)
+    dbs = admin.get(f"{superset.url}/api/v1/database/", timeout=60).json()["result"]
+    assert len(dbs) == 1, "Superset must know only the serving file"
+    r = admin.get(f"{superset.url}/api/v1/database/{dbs[0]['id']}/connection", timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    uri = r.json()["result"]["sqlalchemy_uri"]
+    assert uri == f"duckdb:///{published_settings.serving_path}?access_mode=read_only"
+    assert "warehouse" not in uri
+
+
+def test_suppressed_values_show_as_text_not_zero(superset):
+    """The value_display metric the tables use: suppressed rows say 'onderdrukt (n<10)'."""
+    s = api_session(superset, superset.inspector)
+    ids = dataset_ids(superset, s)
+    rows = rows_of(query_dataset(
+        superset, s, ids["indicator"],
+        ["indicator_code", "period", "board_id", "school_id", "ses_group"],
+        ["weergave", "waarde", "interval"],
+        filters=[{"col": "suppressed", "op": "==", "val": True}], row_limit=200))
+    assert rows, "the published sample data has no suppressed rows to show"
+    for row in rows:
+        assert row["weergave"] == SUPPRESSED_TEXT, row
+        assert row["waarde"] is None and row["interval"] is None, row
+    shown = rows_of(query_dataset(
+        superset, s, ids["indicator"], ["indicator_code", "school_id"], ["weergave", "waarde"],
+        filters=[{"col": "suppressed", "op": "==", "val": False}], row_limit=50))
+    assert all(r["weergave"] and r["weergave"] != SUPPRESSED_TEXT for r in shown)
+
+
+def test_a_swapped_serving_file_is_seen_without_restart(superset, published_settings,
+                                                        tmp_path):
+    """publish() replaces the file with os.replace: Superset must open a fresh read-only
+    connection per query (NullPool) and hold no lock in between."""
+    serving = published_settings.serving_path
+    original = tmp_path / "original.duckdb"
+    shutil.copy2(serving, original)
+    changed = tmp_path / "changed.duckdb"
+    shutil.copy2(serving, changed)
+    con = duckdb.connect(str(changed))
+    con.execute("update indicator set board_name = 'Gewisseld bestand'")
+    con.close()
+    admin = api_session(superset, superset.admin)
+    ids = dataset_ids(superset, admin)
+
+    def names():
+        rows = rows_of(query_dataset(superset, admin, ids["indicator"], ["board_name"],
+                                     ["count"]))
+        return {r["board_name"] for r in rows}
+
+    before = names()
+    assert "Gewisseld bestand" not in before
+    try:
+        # No lock held between queries: an exclusive lock on the file is free right now
+        # (DuckDB readers hold a POSIX read lock while connected; opening r+b writes nothing).
+        with serving.open("r+b") as fh:
+            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(fh, fcntl.LOCK_UN)
+        staged = serving.with_name(serving.name + ".swaptest")
+        shutil.copy2(changed, staged)
+        os.replace(staged, serving)
+        assert names() == {"Gewisseld bestand"}
+    finally:
+        staged = serving.with_name(serving.name + ".swapback")
+        shutil.copy2(original, staged)
+        os.replace(staged, serving)
+    assert names() == before
