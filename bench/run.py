@@ -45,6 +45,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 SUPERSET_PYTHON = REPO_ROOT / ".venv-superset" / "bin" / "python"
 
+ALL_SCALES = ["small", "board", "region"]
 FULL_STAGES = ["load", "gate_raw", "dbt_build", "gate_marts", "publish", "export"]
 DAY_STAGES = ["load_day", "dbt_build_incremental", "gate_marts_day", "publish_day"]
 # What run_pipeline_dags does, to subtract from its wall time.
@@ -237,6 +238,12 @@ class ScaleRun:
         self.stages[name] = res
         return res
 
+    def selected(self, names: list[str]) -> list[str]:
+        """`--stages` keeps a prefix-closed subset: later stages need the earlier ones."""
+        if not self.args.stages:
+            return names
+        return [n for n in names if n in self.args.stages]
+
     def chain(self, names: list[str], data_dir: Path, run_id: str) -> bool:
         """Stages in order with one run id (publish needs the gate result of its own run)."""
         for name in names:
@@ -277,6 +284,26 @@ class ScaleRun:
                 "all_seconds": [round(r["seconds"], 3) for r in ok],
                 "maxrss_mib": max(r["maxrss_mib"] for r in ok)}
 
+    def airflow(self, inbox: Path, dbt_tasks: str) -> dict:
+        """The whole chain through the Airflow DAGs on a fresh data directory.
+
+        dbt_tasks: OUDERPEIL_DBT_TASKS of ouderpeil.orchestration.dbt, `per_model` (a cosmos
+        task per dbt node) or `single` (one `dbt build` task)."""
+        af_dir = self.work / f"airflow-{dbt_tasks}" / "data"
+        shutil.rmtree(af_dir.parent, ignore_errors=True)
+        link_tree(inbox, af_dir / "inbox")
+        name = f"airflow_{dbt_tasks}"
+        cmd = [sys.executable, "-m", "bench.stage", "airflow",
+               "--result", str(self.result_dir / f"{name}.json"), "--run-id", "bench-airflow"]
+        env = {**self.env_for(af_dir), "OUDERPEIL_DBT_TASKS": dbt_tasks}
+        print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
+        res = measure(cmd, env, self.logs / f"{name}.log", self.result_dir / f"{name}.json",
+                      self.args.timeout)
+        res["dbt_tasks"] = dbt_tasks
+        print(f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
+              + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"), flush=True)
+        return res
+
     def run(self) -> dict:
         args = self.args
         started = dt.datetime.now(dt.timezone.utc)
@@ -292,7 +319,7 @@ class ScaleRun:
         shutil.rmtree(data_dir.parent, ignore_errors=True)
         link_tree(inbox, data_dir / "inbox")
 
-        full_ok = self.chain(FULL_STAGES, data_dir, f"bench-{self.scale}-full")
+        full_ok = self.chain(self.selected(FULL_STAGES), data_dir, f"bench-{self.scale}-full")
         serving = data_dir / "serving" / "ouderpeil.duckdb"
         queries = {}
         if self.stages.get("publish", {}).get("ok"):
@@ -300,20 +327,18 @@ class ScaleRun:
             if not args.skip_superset and SUPERSET_PYTHON.exists():
                 queries["sqlalchemy"] = self.queries(serving, SUPERSET_PYTHON, "sqlalchemy")
 
-        if full_ok and data_info["day"]:
+        day_stages = self.selected(DAY_STAGES)
+        if full_ok and data_info["day"] and day_stages:
             link_tree(self.work / "day", data_dir / "inbox")
-            self.chain(DAY_STAGES, data_dir, f"bench-{self.scale}-day")
+            self.chain(day_stages, data_dir, f"bench-{self.scale}-day")
 
         baseline = self.baseline(inbox)
 
-        airflow = None
+        airflow = {}
         if not args.skip_airflow and importlib.util.find_spec(
                 "ouderpeil.orchestration.local") is not None:
-            af_dir = self.work / "airflow-run" / "data"
-            shutil.rmtree(af_dir.parent, ignore_errors=True)
-            link_tree(inbox, af_dir / "inbox")
-            airflow = self.stage("airflow", af_dir)
-            self.stages.pop("airflow")
+            for mode in args.airflow_dbt_tasks:
+                airflow[mode] = self.airflow(inbox, mode)
 
         finished = dt.datetime.now(dt.timezone.utc)
         return summarise(self.scale, args, started, finished, data_info, self.stages,
@@ -362,11 +387,14 @@ def summarise(scale, args, started, finished, data_info, stages, baseline, queri
                                        if cpu(FULL_STAGES) is not None and base_cpu else None),
         "daily_run_cpu_seconds": cpu(DAY_STAGES),
     }
-    if airflow:
-        airflow = dict(airflow)
-        if airflow.get("ok") and full is not None:
-            airflow["overhead_seconds"] = airflow["seconds"] - full
-            airflow["subtracted_stages"] = AIRFLOW_COVERS
+    airflow = {mode: dict(res) for mode, res in (airflow or {}).items()}
+    full_cpu = cpu(FULL_STAGES)
+    for res in airflow.values():
+        if res.get("ok") and full is not None:
+            res["overhead_seconds"] = res["seconds"] - full
+            res["overhead_cpu_seconds"] = (res["cpu_seconds"] - full_cpu
+                                           if full_cpu is not None else None)
+            res["subtracted_stages"] = AIRFLOW_COVERS
     targets = {
         "full_within_2x_baseline": (full <= FULL_TARGET_RATIO * base
                                     if full is not None and base else None),
@@ -444,8 +472,9 @@ def write_results(results: list[dict], results_dir: Path) -> list[Path]:
         path = results_dir / f"{res['scale']}-{res['date']}.json"
         path.write_text(json.dumps(res, indent=2, default=str) + "\n")
         written.append(path)
+    # latest.md: the newest result of every scale, also of scales not run this time.
     latest = results_dir / "latest.md"
-    latest.write_text(report.markdown(results))
+    latest.write_text(report.markdown(report.latest_results(results_dir, ALL_SCALES)))
     written.append(latest)
     return written
 
@@ -467,6 +496,12 @@ def parse_args(argv=None):
     p.add_argument("--no-bytecode-cache", dest="bytecode_cache", action="store_false",
                    help="do not cache compiled bytecode under work/pycache (measure the shell's "
                         "PYTHONDONTWRITEBYTECODE as it is)")
+    p.add_argument("--airflow-dbt-tasks", default="per_model",
+                   help="comma-separated OUDERPEIL_DBT_TASKS modes to run the Airflow chain "
+                        "with: per_model (cosmos, a task per dbt node), single (default: "
+                        "per_model)")
+    p.add_argument("--stages", help="comma-separated subset of the stages, in pipeline order "
+                                    "(e.g. load,gate_raw); default all. Baseline always runs.")
     p.add_argument("--timeout", type=float, default=3 * 3600, help="per stage, seconds")
     p.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     p.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
@@ -474,10 +509,19 @@ def parse_args(argv=None):
                    help="copy the table into README.md between the bench markers")
     p.add_argument("--readme", type=Path, default=REPO_ROOT / "README.md")
     p.add_argument("--readme-only", action="store_true",
-                   help="only update the README from the result files already in --results-dir")
+                   help="only update the README from the newest result file of each scale "
+                        "in --results-dir")
     args = p.parse_args(argv)
     args.scales = [s.strip() for s in args.scales.split(",") if s.strip()]
-    bad = set(args.scales) - {"small", "board", "region"}
+    if args.stages:
+        args.stages = [x.strip() for x in args.stages.split(",") if x.strip()]
+        bad = set(args.stages) - set(FULL_STAGES + DAY_STAGES)
+        if bad:
+            p.error(f"unknown stage(s): {', '.join(sorted(bad))}")
+    args.airflow_dbt_tasks = [m.strip() for m in args.airflow_dbt_tasks.split(",") if m.strip()]
+    if set(args.airflow_dbt_tasks) - {"per_model", "single"}:
+        p.error("--airflow-dbt-tasks takes per_model and/or single")
+    bad = set(args.scales) - set(ALL_SCALES)
     if bad:
         p.error(f"unknown scale(s): {', '.join(sorted(bad))}")
     args.work_dir = args.work_dir.resolve()
@@ -487,7 +531,7 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.readme_only:
-        results = report.latest_results(args.results_dir, args.scales)
+        results = report.latest_results(args.results_dir, ALL_SCALES)
         report.update_readme(args.readme, report.markdown(results))
         print(f"bench: updated {args.readme}")
         return 0
@@ -499,10 +543,11 @@ def main(argv=None) -> int:
         written = write_results(results, args.results_dir)
     for path in written:
         print(f"bench: wrote {path}")
+    table = (args.results_dir / "latest.md").read_text()
     print()
-    print(report.markdown(results))
+    print(table)
     if args.update_readme:
-        report.update_readme(args.readme, report.markdown(results))
+        report.update_readme(args.readme, table)
         print(f"bench: updated {args.readme}")
     failed = [f"{r['scale']}:{n}" for r in results for n, s in r["stages"].items()
               if not s.get("ok")]

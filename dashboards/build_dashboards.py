@@ -400,8 +400,8 @@ zeggen. Alleen gepubliceerde cijfers, **nooit gegevens van individuele gezinnen*
 (opleiding ouders). Zonder filter zie je het breedste niveau waar je toegang toe hebt:
 landelijk voor de inspectie, je eigen bestuur als bestuurder.
 
-**Onderdrukt (n<10)**: te weinig gezinnen om te tonen; een grafiek laat het vak leeg, een
-tabel zegt het. Nooit nul. Definities staan onderaan.
+**Onderdrukt (n<10)**: te weinig gezinnen om te tonen. Een tabel zegt het, een grafiek laat
+het vak leeg en een groot getal toont *Geen data*; nooit nul. Definities staan onderaan.
 """
 
 

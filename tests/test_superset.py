@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -274,6 +273,22 @@ def test_sql_lab_is_refused_for_board_staff_and_inspectors(superset):
         assert page.status_code in (302, 403), f"{user['username']}: /sqllab/ {page.status_code}"
         if page.status_code == 302:
             assert "sqllab" not in page.headers["Location"]
+
+
+def test_board_staff_and_inspectors_cannot_read_users_rules_or_connections(superset):
+    """RLS rule names, users and the database connection would reveal other boards."""
+    admin = api_session(superset, superset.admin)
+    paths = ("/api/v1/rowlevelsecurity/", "/api/v1/security/users/", "/api/v1/database/",
+             "/api/v1/security/roles/", "/api/v1/log/")
+    # Control: the admin can read them all.
+    for path in paths:
+        r = admin.get(superset.url + path, timeout=60)
+        assert r.status_code == 200, f"admin {path}: {r.status_code}"
+    for user in (superset.inspector, *superset.board_users):
+        s = api_session(superset, user)
+        for path in paths:
+            r = s.get(superset.url + path, timeout=60)
+            assert r.status_code in (401, 403, 404), f"{user['username']} {path}: {r.status_code}"
 
 
 def test_database_points_read_only_at_the_serving_file(superset, published_settings):

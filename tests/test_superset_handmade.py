@@ -1,9 +1,14 @@
 """A HAND-MADE serving file with the documented schema (docs/ARCHITECTURE.md, "Serving file").
 
-Used only where a test says so in its name (``*_handmade_*``): it lets the Superset tests check
-behaviour the small sample data cannot show on their own, e.g. that the pipeline's atomic swap
-of the serving file is picked up by a running Superset. Everything else runs on
-``published_settings`` (real sample data, real dbt, real publish).
+No test uses it: every Superset test runs on ``published_settings`` (real sample data, real
+dbt, real publish). It is a development aid for working on ``dashboards/`` without running
+the pipeline, e.g. (main venv, from tests/)::
+
+    python -c "from pathlib import Path; from test_superset_handmade import *; \
+               write_handmade_serving_file(Path('/tmp/dev/serving/ouderpeil.duckdb'))"
+
+then ``start_superset`` on settings whose serving_path points there. It has three boards
+(one per sector), two school years, month rows, suppressed cells and 2014 references.
 """
 from __future__ import annotations
 

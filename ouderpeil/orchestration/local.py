@@ -89,6 +89,11 @@ def airflow_env(settings: Settings, airflow_home: Path, retries: int = 1,
     env = dict(os.environ)
     # An inherited production setting must not point the demo at another metadata DB.
     env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    # Every `airflow dags test` imports Airflow, dbt and GX; without bytecode (the venv has no
+    # .pyc and some shells set PYTHONDONTWRITEBYTECODE) each one compiles them from source
+    # again. A shared bytecode cache outside the repo and the venv makes that a one-off.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.setdefault("PYTHONPYCACHEPREFIX", str(Path.home() / ".cache" / "ouderpeil" / "pycache"))
     env.update(settings_env(settings))
     env.update({
         "AIRFLOW_HOME": str(airflow_home),
@@ -130,12 +135,14 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 def prepare_airflow_home(settings: Settings, airflow_home: Path, env: dict) -> dict[str, float]:
     """Migrate the metadata DB (once per Airflow version) and create the pool."""
-    import airflow  # only for the version; cheap compared with the CLI start-up
+    # The version from the package metadata: importing airflow here would read (and create)
+    # the caller's ~/airflow config.
+    from importlib.metadata import version
 
     timings: dict[str, float] = {}
     airflow_home.mkdir(parents=True, exist_ok=True)
     logs = airflow_home / "ouderpeil-logs"
-    marker = airflow_home / f".migrated-{airflow.__version__}"
+    marker = airflow_home / f".migrated-{version('apache-airflow')}"
     if not (marker.exists() and (airflow_home / "airflow.db").exists()):
         rc, timings["db_migrate"] = _run(_airflow() + ["db", "migrate"], env,
                                          logs / "db-migrate.log", "airflow db migrate")

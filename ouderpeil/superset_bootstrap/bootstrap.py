@@ -143,6 +143,17 @@ _UI_STATE_ALLOW = {
 }
 
 
+# Read permissions Gamma has that would show board staff or inspectors more than their own
+# dashboards: other users, the RLS rules (they name every board), the database connection
+# (the file path), saved queries, the action log and the cache.
+_DENY_VIEWS = {
+    ("can_read", "RowLevelSecurity"), ("can_read", "user"), ("can_read", "security"),
+    ("can_read", "Database"), ("menu_access", "Databases"), ("can_list", "SavedQuery"),
+    ("can_list", "UserRegistrationsRestAPI"), ("can_show", "UserRegistrationsRestAPI"),
+    ("menu_access", "Action Log"), ("can_invalidate", "CacheRestApi"),
+}
+
+
 def _read_only_pvms() -> list[Any]:
     from superset import security_manager
 
@@ -151,6 +162,8 @@ def _read_only_pvms() -> list[Any]:
     for pvm in gamma.permissions:
         key = (pvm.permission.name, pvm.view_menu.name)
         if "SQL Lab" in pvm.view_menu.name or "SQLLab" in pvm.view_menu.name:
+            continue
+        if key in _DENY_VIEWS:
             continue
         if key in _UI_STATE_ALLOW or not _READ_ONLY_DENY.match(pvm.permission.name):
             keep.append(pvm)
