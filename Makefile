@@ -11,6 +11,8 @@ VENV := $(ROOT)/.venv
 SUPERSET_VENV := $(ROOT)/.venv-superset
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export UV_LINK_MODE := copy
+# Compile bytecode at install: otherwise every task process recompiles GX, dbt and Airflow.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test test-fast env superset-env browser bench stop clean-data lock help
 

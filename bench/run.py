@@ -47,6 +47,8 @@ SUPERSET_PYTHON = REPO_ROOT / ".venv-superset" / "bin" / "python"
 
 ALL_SCALES = ["small", "board", "region"]
 FULL_STAGES = ["load", "gate_raw", "dbt_build", "gate_marts", "publish", "export"]
+# Stages whose output no later stage reads: the chain goes on when one of them fails.
+NOTHING_NEEDS = {"gate_raw"}
 DAY_STAGES = ["load_day", "dbt_build_incremental", "gate_marts_day", "publish_day"]
 # What run_pipeline_dags does, to subtract from its wall time.
 AIRFLOW_COVERS = FULL_STAGES
@@ -130,8 +132,57 @@ def link_tree(src: Path, dst: Path) -> None:
 
 # --------------------------------------------------------------------------- processes
 
-def run_process(cmd: list[str], env: dict, log: Path, timeout: float) -> dict:
-    """Run cmd to completion; wall time and the process's own peak RSS (os.wait4)."""
+class MemoryWatch(threading.Thread):
+    """Samples the RSS of a process and all its descendants; kills the tree above a limit.
+
+    The sum over the tree is what the machine has to hold at once (e.g. a stage process
+    together with its dbt subprocess). The limit turns "this stage does not fit" into a failed
+    stage instead of the kernel's OOM killer picking a neighbour on a shared machine."""
+
+    def __init__(self, pid: int, limit_bytes: float, interval: float = 0.5):
+        super().__init__(daemon=True)
+        self.pid, self.limit, self.interval = pid, limit_bytes, interval
+        self.peak_bytes = 0
+        self.killed = False
+        self._halt = threading.Event()
+
+    def _tree(self):
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+            return [root] + root.children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def run(self) -> None:
+        import psutil
+
+        while not self._halt.wait(self.interval):
+            procs = self._tree()
+            rss = 0
+            for p in procs:
+                try:
+                    rss += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak_bytes = max(self.peak_bytes, rss)
+            if self.limit and rss > self.limit:
+                self.killed = True
+                for p in reversed(procs):
+                    try:
+                        p.kill()
+                    except psutil.Error:
+                        pass
+                return
+
+    def stop(self) -> None:
+        self._halt.set()
+
+
+def run_process(cmd: list[str], env: dict, log: Path, timeout: float,
+                max_rss_bytes: float = 0) -> dict:
+    """Run cmd to completion: wall time, CPU time (os.wait4), sampled RSS of the tree."""
     log.parent.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
     with log.open("w") as out:
@@ -140,27 +191,37 @@ def run_process(cmd: list[str], env: dict, log: Path, timeout: float) -> dict:
                                 stderr=subprocess.STDOUT)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
+        watch = MemoryWatch(proc.pid, max_rss_bytes)
+        watch.start()
         try:
             _, status, rusage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            watch.stop()
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     # rusage.ru_maxrss is not used: on Linux it includes this (parent) process's RSS at fork.
     # The stage reports its own peak (VmHWM) and that of its subprocesses instead.
-    return {"process_seconds": wall, "returncode": proc.returncode,
-            "cpu_seconds": rusage.ru_utime + rusage.ru_stime,  # with reaped subprocesses
-            "loadavg_before": [round(x, 2) for x in load_before],
-            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-            "log": str(log)}
+    result = {"process_seconds": wall, "returncode": proc.returncode,
+              "cpu_seconds": rusage.ru_utime + rusage.ru_stime,  # with reaped subprocesses
+              "tree_rss_sampled_peak_mib": watch.peak_bytes / 2**20,
+              "loadavg_before": [round(x, 2) for x in load_before],
+              "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+              "log": str(log)}
+    if watch.killed:
+        result["killed"] = (f"killed: the process tree went above --max-rss-gib "
+                            f"({max_rss_bytes / 2**30:.1f} GiB)")
+    return result
 
 
-def measure(cmd: list[str], env: dict, log: Path, result_file: Path, timeout: float) -> dict:
+def measure(cmd: list[str], env: dict, log: Path, result_file: Path, timeout: float,
+            max_rss_bytes: float = 0) -> dict:
     """Run a stage process and merge what it wrote about itself with what we saw from outside."""
     result_file.unlink(missing_ok=True)
-    outside = run_process(cmd, env, log, timeout)
+    outside = run_process(cmd, env, log, timeout, max_rss_bytes)
     inside = json.loads(result_file.read_text()) if result_file.exists() else {
-        "ok": False, "error": f"no result (exit code {outside['returncode']}), see {log}"}
+        "ok": False, "error": outside.get("killed")
+        or f"no result (exit code {outside['returncode']}), see {log}"}
     merged = {**outside, **inside}
     # Peak memory of the stage: its own process or any child it waited for (dbt, Airflow).
     merged["maxrss_mib"] = max(inside.get("maxrss_self_mib", 0),
@@ -209,6 +270,7 @@ class ScaleRun:
         self.result_dir = self.work / "results"
         self.logs = self.work / "logs"
         self.hmac_key = hmac_key
+        self.max_rss = args.max_rss_gib * 2**30
         self.stages: dict[str, dict] = {}
 
     def env_for(self, data_dir: Path, inbox: Path | None = None) -> dict:
@@ -222,7 +284,7 @@ class ScaleRun:
             "PYTHONPATH": str(REPO_ROOT),
             # dbt: no version check and no anonymous usage tracking over the network.
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DBT_VERSION_CHECK": "false",
+            "DBT_NO_VERSION_CHECK": "true",
         })
         return env
 
@@ -232,22 +294,26 @@ class ScaleRun:
                "--result", str(self.result_dir / f"{name}.json"), "--run-id", run_id]
         print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
         res = measure(cmd, self.env_for(data_dir, inbox), self.logs / f"{name}.log",
-                      self.result_dir / f"{name}.json", self.args.timeout)
+                      self.result_dir / f"{name}.json", self.args.timeout, self.max_rss)
         print(f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
               + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"), flush=True)
         self.stages[name] = res
         return res
 
     def selected(self, names: list[str]) -> list[str]:
-        """`--stages` keeps a prefix-closed subset: later stages need the earlier ones."""
+        """The `--stages` among names, in pipeline order. What a stage needs must be among
+        them (publish needs gate_marts of the same run); gate_raw is the one to leave out."""
         if not self.args.stages:
             return names
         return [n for n in names if n in self.args.stages]
 
     def chain(self, names: list[str], data_dir: Path, run_id: str) -> bool:
-        """Stages in order with one run id (publish needs the gate result of its own run)."""
+        """Stages in order with one run id (publish needs the gate result of its own run).
+
+        A failed stage stops the chain, except one whose output no later stage reads
+        (gate_raw: at region scale it can hit --max-rss-gib, the rest is still worth timing)."""
         for name in names:
-            if not self.stage(name, data_dir, run_id).get("ok"):
+            if not self.stage(name, data_dir, run_id).get("ok") and name not in NOTHING_NEEDS:
                 for rest in names[names.index(name) + 1:]:
                     self.stages[rest] = {"ok": False, "skipped": True,
                                          "error": f"not run: {name} failed"}
@@ -262,7 +328,7 @@ class ScaleRun:
                "--dashboards", str(REPO_ROOT / "dashboards"), "--result", str(result)]
         print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
         res = measure(cmd, python_env(self.args), self.logs / f"{name}.log", result,
-                      self.args.timeout)
+                      self.args.timeout, self.max_rss)
         d = res.get("details") or {}
         print(f"p50 {d.get('p50_ms') or float('nan'):.1f} ms, p95 {d.get('p95_ms') or float('nan'):.1f} ms"
               if res.get("ok") else f"FAILED: {res.get('error')}", flush=True)
@@ -298,7 +364,7 @@ class ScaleRun:
         env = {**self.env_for(af_dir), "OUDERPEIL_DBT_TASKS": dbt_tasks}
         print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
         res = measure(cmd, env, self.logs / f"{name}.log", self.result_dir / f"{name}.json",
-                      self.args.timeout)
+                      self.args.timeout, self.max_rss)
         res["dbt_tasks"] = dbt_tasks
         print(f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
               + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"), flush=True)
@@ -420,6 +486,16 @@ def summarise(scale, args, started, finished, data_info, stages, baseline, queri
     }
 
 
+def _mem_total_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return 0.0
+
+
 def machine_info() -> dict:
     mem_kib = None
     cpu_model = None
@@ -503,6 +579,9 @@ def parse_args(argv=None):
     p.add_argument("--stages", help="comma-separated subset of the stages, in pipeline order "
                                     "(e.g. load,gate_raw); default all. Baseline always runs.")
     p.add_argument("--timeout", type=float, default=3 * 3600, help="per stage, seconds")
+    p.add_argument("--max-rss-gib", type=float, default=round(0.7 * _mem_total_gib(), 1),
+                   help="kill a stage whose process tree holds more memory than this "
+                        "(default 70 %% of RAM; 0 = no limit)")
     p.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     p.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     p.add_argument("--update-readme", action="store_true",

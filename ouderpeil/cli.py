@@ -61,9 +61,9 @@ def cmd_export(args, settings: Settings) -> None:
 
 
 def cmd_retention(args, settings: Settings) -> None:
-    from ouderpeil.retention import purge
+    from ouderpeil.retention import purge_and_rebuild
 
-    print(json.dumps(purge(settings, keep_school_years=args.keep_school_years), indent=2,
+    print(json.dumps(purge_and_rebuild(settings, keep_school_years=args.keep_school_years), indent=2,
                      default=str))
 
 

@@ -108,3 +108,18 @@ def purge(settings: Settings, keep_school_years: int | None = None,
                "kept_school_years": kept, "cutoff": cutoff.isoformat(), "deleted": deleted}
     log.info("retention: %s", summary)
     return summary
+
+
+def purge_and_rebuild(settings: Settings, keep_school_years: int | None = None,
+                      today: dt.date | None = None) -> dict:
+    """purge(), then rebuild the dbt models that hold person-level copies of raw rows.
+
+    Staging and intermediate tables copy raw rows, and the incremental ones only ever add
+    rows, so they are full-refreshed; the aggregate history of every school year stays
+    (transform.AGGREGATE_HISTORY_MODELS), as PRIVACY.md item 5 asks.
+    """
+    from ouderpeil.transform import AGGREGATE_HISTORY_MODELS, run_dbt
+
+    summary = purge(settings, keep_school_years=keep_school_years, today=today)
+    run_dbt(settings, command="build", full_refresh=True, exclude=AGGREGATE_HISTORY_MODELS)
+    return summary

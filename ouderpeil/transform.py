@@ -118,8 +118,15 @@ def _read_run_results(target_path: Path, started: float) -> list[NodeResult]:
     return nodes
 
 
+# Incremental models that keep the aggregates of every school year ever built. Retention
+# deletes old raw rows but published aggregates stay (PRIVACY.md item 5), so a rebuild after a
+# purge full-refreshes everything except these.
+AGGREGATE_HISTORY_MODELS = "int_indicator_values mart_channel_mix"
+
+
 def run_dbt(settings: Settings, command: str = "build", select: str | None = None,
-            vars: dict | None = None, full_refresh: bool = False) -> DbtResult:
+            vars: dict | None = None, full_refresh: bool = False,
+            exclude: str | None = None) -> DbtResult:
     """Run a dbt command (``build``, ``run``, ``test``, ``seed``, ``docs generate`` ...).
 
     Raises DbtBuildFailed naming every failing model or test with dbt's message.
@@ -140,6 +147,8 @@ def run_dbt(settings: Settings, command: str = "build", select: str | None = Non
     if words and words[0] in _NODE_COMMANDS:
         if select:
             args += ["--select", select]
+        if exclude:
+            args += ["--exclude", *exclude.split()]
         if vars:
             args += ["--vars", json.dumps(vars)]
     if full_refresh and words and words[0] in _FULL_REFRESH_COMMANDS:

@@ -3,6 +3,7 @@ ids for params and schedules, and the failure callback's message, log file and w
 from __future__ import annotations
 
 import datetime as dt
+import email
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -98,3 +99,51 @@ def test_webhook_notification_posts_the_message(monkeypatch):
     finally:
         server.shutdown()
     assert received == [{"text": "Ouderpeil ouderpeil_build: task gate_raw failed"}]
+
+
+EMAIL_SCRIPT = r"""
+import asyncore, json, os, smtpd, threading, time
+got = []
+class Server(smtpd.SMTPServer):
+    def process_message(self, peer, mailfrom, rcpttos, data, **kw):
+        got.append({"from": mailfrom, "to": rcpttos, "data": data.decode(errors="replace")})
+server = Server(("127.0.0.1", 0), None)
+port = server.socket.getsockname()[1]
+threading.Thread(target=asyncore.loop, kwargs={"timeout": 0.1}, daemon=True).start()
+os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps({
+    "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+    "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "airflow@example.org"}})
+from ouderpeil.orchestration import callbacks
+sent = callbacks.notify("Ouderpeil ouderpeil_build: task gate_raw failed\n<raw.contact_logs>")
+for _ in range(50):
+    if got:
+        break
+    time.sleep(0.1)
+print(json.dumps({"sent": sent, "got": got}))
+"""
+
+
+def test_email_notification_goes_through_the_airflow_smtp_connection(tmp_path):
+    """A real SMTP exchange with a local server, through Airflow's SmtpHook and an
+    AIRFLOW_CONN_* connection (in a subprocess: Airflow reads its config on import)."""
+    pytest.importorskip("smtpd", reason="smtpd (test SMTP server) was removed in Python 3.12")
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"),
+           "OUDERPEIL_ALERT_WEBHOOK_URL": "",
+           "OUDERPEIL_ALERT_EMAIL": "ops@example.org, data@example.org",
+           "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    proc = subprocess.run([sys.executable, "-c", EMAIL_SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["sent"] == ["email"]
+    (mail,) = result["got"]
+    assert mail["to"] == ["ops@example.org", "data@example.org"]
+    message = email.message_from_string(mail["data"])
+    assert message["Subject"] == "Ouderpeil ouderpeil_build: task gate_raw failed"
+    body = "".join(part.get_payload(decode=True).decode() for part in message.walk()
+                   if part.get_content_type() == "text/html")
+    assert "&lt;raw.contact_logs&gt;" in body  # the message, escaped into HTML

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import make_settings
 from ouderpeil.quality import validate
-from ouderpeil.retention import purge, retention_cutoff
+from ouderpeil.retention import purge, purge_and_rebuild, retention_cutoff
+from ouderpeil.transform import run_dbt
 from test_quality_handmade import build_handmade_warehouse, corrupt, pseudonym
 
 TODAY = dt.date(2026, 11, 26)  # school year 2026-2027
@@ -131,5 +132,37 @@ def test_purge_on_the_real_sample_warehouse(built_settings, tmp_path):
         assert _count(con, f"SELECT count(*) FROM raw.contact_logs "
                            f"WHERE contact_at < DATE '{summary['cutoff']}'") == 0
         assert _count(con, "SELECT count(*) FROM marts.fct_indicator") == marts_before
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_rebuild_after_purge_drops_person_level_copies_but_keeps_aggregates(built_settings,
+                                                                            tmp_path):
+    """PRIVACY.md item 5: raw rows of old school years go, from dbt's staging copies too, while
+    the published aggregates of those years stay exactly as they were."""
+    s = make_settings(tmp_path / "data")
+    shutil.copy(built_settings.warehouse_path, s.warehouse_path)
+    aggregates = ("SELECT indicator_code, period, sector, board_id, school_id, ses_group, value, n "
+                  "FROM marts.fct_indicator WHERE school_year = '2024-2025' ORDER BY ALL")
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    old_year_before = con.execute(aggregates).fetchall()
+    staged_before = _count(con, "SELECT count(*) FROM staging.stg_messages "
+                                "WHERE sent_at < DATE '2025-08-01'")
+    con.close()
+    assert old_year_before and staged_before > 0
+
+    # On 1 Aug 2025 with one school year kept, 2024-2025 is past the retention.
+    summary = purge_and_rebuild(s, keep_school_years=1, today=dt.date(2025, 8, 1))
+    assert summary["deleted"]["raw.messages"] > 0
+    run_dbt(s, command="build")  # the next scheduled build must not drop the old year either
+
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        assert _count(con, "SELECT count(*) FROM staging.stg_messages "
+                           "WHERE sent_at < DATE '2025-08-01'") == 0
+        assert _count(con, "SELECT count(*) FROM staging.stg_families "
+                           "WHERE enrolled_to < DATE '2025-08-01'") == 0
+        assert con.execute(aggregates).fetchall() == old_year_before
     finally:
         con.close()

@@ -3,8 +3,8 @@
 Why LOCAL and not WATCHER: WATCHER (one `dbt build` producer + per-model sensors) deadlocks
 under `airflow dags test`, which runs tasks one at a time (a sensor waits for a producer that
 never gets scheduled); LOCAL runs `dbt build --select <model>` in-process (dbtRunner) per task
-and gives per-model retries and logs, at 4-5 s of overhead per task on 2 shared cores (small
-scale: build DAG ~200 s against ~25 s for one `dbt build`; see docs/DATA_ENGINEERS.md).
+and gives per-model retries and logs, at 2-7 s of overhead per task on 2 shared cores (small
+scale: build DAG 65-260 s against ~25 s for one `dbt build`; see docs/DATA_ENGINEERS.md).
 
 Cosmos renders the task group from dbt's manifest.json (LoadMode.DBT_MANIFEST) so parsing a
 DAG file never starts dbt. The manifest is written by ``dbt parse`` (``run_dbt(settings,

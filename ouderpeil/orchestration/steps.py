@@ -161,8 +161,8 @@ def export(period: str, sector: str | None, board: str | None, fmt: str) -> str:
 
 
 def purge(keep_school_years: int | None) -> dict:
-    from ouderpeil.retention import purge as purge_raw
+    from ouderpeil.retention import purge_and_rebuild
 
-    result = purge_raw(settings(), keep_school_years=keep_school_years)
+    result = purge_and_rebuild(settings(), keep_school_years=keep_school_years)
     print(result)
     return result

@@ -23,14 +23,16 @@ population as (
 response_rate as (
     -- Unit: the enrolled family (n); the numerator is the number of responses, which is not
     -- a 0/1 per family (responses need not carry a family_ref), so the sums are set directly:
-    -- sum_wxx = responses treats each response as a 0/1 success.
+    -- sum_wxx = responses treats each response as a 0/1 success. More responses than families
+    -- (both parents answered) would give a "share" above 1 and no valid Wilson interval, so the
+    -- numerator is capped at the number of families: the rate is then 100 %.
     select
         'survey_response_rate' as indicator_code,
         p.period_type, p.period, p.school_year, p.sector, p.board_id, p.school_id, p.ses_group,
         p.n_families as n,
         cast(p.n_families as {{ type_double() }}) as sum_w,
-        cast(coalesce(r.n_responses, 0) as {{ type_double() }}) as sum_wx,
-        cast(coalesce(r.n_responses, 0) as {{ type_double() }}) as sum_wxx,
+        cast(least(coalesce(r.n_responses, 0), p.n_families) as {{ type_double() }}) as sum_wx,
+        cast(least(coalesce(r.n_responses, 0), p.n_families) as {{ type_double() }}) as sum_wxx,
         cast(p.n_families as {{ type_double() }}) as sum_ww
     from population as p
     left join response_counts as r
