@@ -29,6 +29,11 @@ def _fmt(x, digits=1):
     return "–" if x is None else f"{x:,.{digits}f}"
 
 
+def _ratio(x) -> str:
+    """× baseline: two decimals below 0.1, so a small stage does not read as 0."""
+    return "–" if x is None else f"{x:,.2f}" if x < 0.1 else f"{x:,.1f}"
+
+
 def _cells(res: dict, key: str) -> list[str]:
     base = (res.get("baseline") or {}).get("seconds")
     if key == "baseline":
@@ -53,7 +58,7 @@ def _cells(res: dict, key: str) -> list[str]:
     if not s.get("ok"):
         return ["not run" if s.get("skipped") else "failed", "–", "–", "–"]
     return [_fmt(s["seconds"]), _fmt(s.get("cpu_seconds")), _fmt(s.get("maxrss_mib"), 0),
-            _fmt(s["seconds"] / base) if base else "–"]
+            _ratio(s["seconds"] / base) if base else "–"]
 
 
 def _group(key: str) -> list[str]:
@@ -100,6 +105,8 @@ def markdown(results: list[dict]) -> str:
         d = (r.get("data") or {}).get("inbox") or {}
         loads = [s["loadavg_before"][0] for s in r["stages"].values() if "loadavg_before" in s]
         t, tg = r["totals"], r["targets"]
+        left_out = sorted(set(t.get("full_pipeline_left_out") or [])
+                          | set(t.get("daily_run_left_out") or []))
         notes.append(
             f"- **{r['scale']}** ({r['date']}, commit {m['git'].get('commit')}"
             f"{' +changes' if m['git'].get('dirty') else ''}): inbox {d.get('files', '?')} files, "
@@ -111,7 +118,9 @@ def markdown(results: list[dict]) -> str:
             f"daily run < 15 s: {_yes_no(tg.get('daily_under_15s'))} "
             f"({_fmt(t.get('daily_run_process_seconds'))} s with process start-up). "
             f"Full pipeline by CPU time: {_fmt(t.get('full_cpu_ratio_to_baseline'))} × the "
-            f"baseline's CPU time.")
+            f"baseline's CPU time."
+            + (f" Not run at this scale (the sums leave them out): {', '.join(left_out)}."
+               if left_out else ""))
     notes.append("")
     notes.append("Seconds are wall time inside each stage function (imports excluded), each "
                  "stage in its own process; CPU s is the process's user+system time (imports "

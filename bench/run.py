@@ -413,57 +413,69 @@ class ScaleRun:
 
 # --------------------------------------------------------------------------- results
 
-def summarise(scale, args, started, finished, data_info, stages, baseline, queries,
-              airflow) -> dict:
+def compute_totals(stages: dict, baseline: dict) -> dict:
+    """Sums and ratios over the full run and the daily run. A stage that was not selected
+    (`--stages`) is left out and named in `*_left_out`; a selected stage that failed makes
+    the total None. Also sets each stage's ratio to the baseline."""
     base = baseline.get("seconds") if baseline.get("ok") else None
-
-    def total(names):
-        if not all(stages.get(n, {}).get("ok") for n in names):
-            return None
-        return sum(stages[n]["seconds"] for n in names)
-
-    for res in stages.values():
-        if res.get("ok") and base:
-            res["ratio_to_baseline"] = res["seconds"] / base
-    full = total(FULL_STAGES)
-    daily = total(DAY_STAGES)
     # CPU seconds (process, imports and subprocesses included) suffer less from a busy machine
     # than wall time: a second view of the same ratio.
     base_cpu = baseline.get("cpu_seconds") if baseline.get("ok") else None
-
-    def cpu(names):
-        return (sum(stages[n]["cpu_seconds"] for n in names)
-                if all(stages.get(n, {}).get("ok") for n in names) else None)
     for res in stages.values():
+        if res.get("ok") and base:
+            res["ratio_to_baseline"] = res["seconds"] / base
         if res.get("ok") and base_cpu:
             res["cpu_ratio_to_baseline"] = res["cpu_seconds"] / base_cpu
-    totals = {
-        "full_pipeline_seconds": full,
-        "full_pipeline_process_seconds": (sum(stages[n]["process_seconds"] for n in FULL_STAGES)
-                                          if full is not None else None),
+
+    def sums(group: list[str]) -> dict:
+        names = [n for n in group if n in stages]
+        if not names or not all(stages[n].get("ok") for n in names):
+            return {"seconds": None, "process_seconds": None, "cpu_seconds": None,
+                    "left_out": [n for n in group if n not in stages]}
+        return {"seconds": sum(stages[n]["seconds"] for n in names),
+                "process_seconds": sum(stages[n]["process_seconds"] for n in names),
+                "cpu_seconds": sum(stages[n]["cpu_seconds"] for n in names),
+                "left_out": [n for n in group if n not in stages]}
+
+    full, daily = sums(FULL_STAGES), sums(DAY_STAGES)
+    return {
+        "full_pipeline_seconds": full["seconds"],
+        "full_pipeline_process_seconds": full["process_seconds"],
+        "full_pipeline_cpu_seconds": full["cpu_seconds"],
+        "full_pipeline_left_out": full["left_out"],
         "full_pipeline_peak_mib": max((stages[n]["maxrss_mib"] for n in FULL_STAGES
                                        if "maxrss_mib" in stages.get(n, {})), default=None),
-        "full_ratio_to_baseline": full / base if full is not None and base else None,
-        "daily_run_seconds": daily,
-        "daily_run_process_seconds": (sum(stages[n]["process_seconds"] for n in DAY_STAGES)
-                                      if daily is not None else None),
-        "daily_ratio_to_baseline": daily / base if daily is not None and base else None,
-        "full_pipeline_cpu_seconds": cpu(FULL_STAGES),
-        "full_cpu_ratio_to_baseline": (cpu(FULL_STAGES) / base_cpu
-                                       if cpu(FULL_STAGES) is not None and base_cpu else None),
-        "daily_run_cpu_seconds": cpu(DAY_STAGES),
+        "full_ratio_to_baseline": (full["seconds"] / base
+                                   if full["seconds"] is not None and base else None),
+        "full_cpu_ratio_to_baseline": (full["cpu_seconds"] / base_cpu
+                                       if full["cpu_seconds"] is not None and base_cpu
+                                       else None),
+        "daily_run_seconds": daily["seconds"],
+        "daily_run_process_seconds": daily["process_seconds"],
+        "daily_run_cpu_seconds": daily["cpu_seconds"],
+        "daily_run_left_out": daily["left_out"],
+        "daily_ratio_to_baseline": (daily["seconds"] / base
+                                    if daily["seconds"] is not None and base else None),
     }
+
+
+def summarise(scale, args, started, finished, data_info, stages, baseline, queries,
+              airflow) -> dict:
+    totals = compute_totals(stages, baseline)
+    base = baseline.get("seconds") if baseline.get("ok") else None
+    full, daily = totals["full_pipeline_seconds"], totals["daily_run_seconds"]
+    full_cpu = totals["full_pipeline_cpu_seconds"]
     airflow = {mode: dict(res) for mode, res in (airflow or {}).items()}
-    full_cpu = cpu(FULL_STAGES)
     for res in airflow.values():
-        if res.get("ok") and full is not None:
+        if res.get("ok") and full is not None and not totals["full_pipeline_left_out"]:
             res["overhead_seconds"] = res["seconds"] - full
             res["overhead_cpu_seconds"] = (res["cpu_seconds"] - full_cpu
                                            if full_cpu is not None else None)
             res["subtracted_stages"] = AIRFLOW_COVERS
     targets = {
         "full_within_2x_baseline": (full <= FULL_TARGET_RATIO * base
-                                    if full is not None and base else None),
+                                    if full is not None and base
+                                    and not totals["full_pipeline_left_out"] else None),
         "daily_under_15s": daily < DAILY_TARGET_SECONDS if daily is not None else None,
         "daily_under_15s_with_process_startup": (
             totals["daily_run_process_seconds"] < DAILY_TARGET_SECONDS

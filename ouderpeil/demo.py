@@ -53,16 +53,17 @@ def run_demo(settings: Settings) -> None:
                             background=True)
     print(f"    ({time.monotonic() - t:.0f} s)")
 
-    gx_docs = settings.gx_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    gx_docs = next(settings.gx_dir.rglob("data_docs/local_site/index.html"), settings.gx_dir)
     print(f"""
 Ouderpeil demo is running ({time.monotonic() - started:.0f} s in all).
 
   Dashboards      {handle.url}
-  Log in as       {handle.credentials_text()}
+  Admin login     {handle.admin['username']} / {handle.admin['password']}
+  Other logins    {handle.credentials_text()}
   Warehouse       {settings.warehouse_path}
   Serving data    {settings.serving_path}
   Exports         {settings.exports_dir}
-  GX data docs    {gx_docs if gx_docs.exists() else settings.gx_dir}
+  GX data docs    {gx_docs}
   Logs            {settings.logs_dir}  (Superset: {handle.log_path})
 
 Stop Superset with `make stop`; remove all demo data with `make clean-data`.

@@ -524,6 +524,11 @@ def test_incremental_load_and_backfill(built):
     """A second load: the late message of an already loaded event, a later status for a
     failed message and a duplicate message row; then a backfill of another school year."""
     settings, _ = built
+    # After the first build every staged row is in the latest batch, so the key tests that
+    # run on the latest batch only (where: __latest_batch__) covered the whole table.
+    for table in ("stg_messages", "stg_message_events"):
+        assert query(settings, f"SELECT count(DISTINCT _processed_at) FROM staging.{table}") \
+            == [(1,)]
     load_2 = LOAD_1 + dt.timedelta(days=1)
     con = duckdb.connect(str(settings.warehouse_path))
     try:
@@ -539,6 +544,11 @@ def test_incremental_load_and_backfill(built):
         insert_raw(con, "message_events", [
             dict(event_id="late-delivery", message_id=failed_mid, event_type="delivered",
                  occurred_at=dt.datetime(2025, 9, 17, 8, tzinfo=UTC)),
+            # two rows with one event_id in the same load: the first loaded row wins
+            dict(event_id="dup-in-load", message_id="m-late", event_type="clicked",
+                 occurred_at=dt.datetime(2025, 9, 23, 10, tzinfo=UTC)),
+            dict(event_id="dup-in-load", message_id="m-late", event_type="replied",
+                 occurred_at=dt.datetime(2025, 9, 23, 11, tzinfo=UTC)),
         ], load_2, "load-2")
     finally:
         con.close()
@@ -556,6 +566,15 @@ def test_incremental_load_and_backfill(built):
     status = query(settings, "SELECT final_status FROM intermediate.int_message_status "
                              "WHERE message_id = ?", (failed_mid,))
     assert status == [("delivered",)]
+    assert query(settings, "SELECT event_type FROM staging.stg_message_events "
+                           "WHERE event_id = 'dup-in-load'") == [("clicked",)]
+    assert query(settings, "SELECT has_clicked, has_replied FROM intermediate.int_message_status "
+                           "WHERE message_id = 'm-late'") == [(True, False)]
+    # the latest batch (what the key tests check on a daily run) is exactly this load's rows
+    for table, new_rows in (("stg_messages", 1), ("stg_message_events", 2)):
+        assert query(settings, f"""SELECT count(*) FROM staging.{table}
+            WHERE _processed_at = (SELECT max(_processed_at) FROM staging.{table})""") \
+            == [(new_rows,)]
 
     # Backfill 2024-2025 only: a contact in March 2025 adds that year; 2025-2026 stays as is.
     before = query(settings, "SELECT count(*), sum(value) FROM marts.fct_indicator "

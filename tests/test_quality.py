@@ -64,8 +64,8 @@ def test_corrupted_raw_tables_fail_the_gate_naming_each_expectation(handmade):
         gate(s, layer="raw", run_id="bad-raw")
     msg = str(exc.value)
     for expected in ("raw.contact_logs column channel: expect_column_values_to_be_in_set",
-                     "raw.contact_logs column contact_at: expect_column_values_to_be_between",
-                     "raw.message_events column occurred_at: expect_column_values_to_be_between",
+                     "raw.contact_logs column contact_at: expect_column_max_to_be_between",
+                     "raw.message_events column occurred_at: expect_column_max_to_be_between",
                      "raw.families column parent_education: expect_column_values_to_not_be_null",
                      "messages.school_id -> schools: 1 of 90 rows"):
         assert expected in msg, msg

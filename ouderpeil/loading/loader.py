@@ -95,7 +95,9 @@ def file_sha256(path: Path) -> str:
 
 def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path,
               key: bytes) -> FileLoadResult:
-    file_hash = file_sha256(path)
+    # One read of the file gives the hash and, for text formats, the encoding check.
+    check_text = FORMAT_BY_SUFFIX.get(path.suffix.lower()) in ("csv", "jsonl")
+    file_hash, encoding = readers.hash_and_encoding(path, check_text)
     if warehouse.file_already_loaded(con, source.name, file_hash):
         log.info("%s/%s: skipped, this file (sha256 %s) is already loaded", source.name,
                  path.name, file_hash[:12])
@@ -107,7 +109,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source
                                          dir=settings.warehouse_path.parent) as tmp:
             # Staging only creates TEMP tables, outside the transaction: a DuckDB error while
             # parsing (which aborts a transaction) can then fall back to the Python reader.
-            match = _stage(con, source, path, Path(tmp), key)
+            match = _stage(con, source, path, Path(tmp), key, encoding)
         con.begin()
         try:
             result = _load_in_transaction(con, source, path.name, file_hash, load_id, match)
@@ -130,37 +132,48 @@ def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source
     return result
 
 
-def open_reader(con, source: Source, path: Path, workdir: Path):
-    """The reader for a file's format, if the source accepts that format."""
+def open_reader(con, source: Source, path: Path, workdir: Path, encoding=None):
+    """The reader for a file's format, if the source accepts that format. ``encoding`` is the
+    verdict of ``readers.hash_and_encoding`` (None: the reader checks the file itself)."""
     file_format = FORMAT_BY_SUFFIX.get(path.suffix.lower())
     if file_format not in source.file_formats:
         raise SourceFileError(
             f"{path.name}: format {path.suffix or '(none)'} is not accepted for {source.name} "
             f"(accepted: {', '.join(source.file_formats)})")
     if file_format == "csv":
-        return readers.CsvReader(path, workdir)
+        return readers.CsvReader(path, workdir, encoding)
     if file_format == "xlsx":
         return readers.XlsxReader(path, workdir)
-    return readers.JsonLinesReader(path, workdir, con)
+    return readers.JsonLinesReader(path, workdir, con, encoding)
 
 
-def _stage(con, source: Source, path: Path, workdir: Path, key: bytes) -> HeaderMatch:
+def _stage(con, source: Source, path: Path, workdir: Path, key: bytes,
+           encoding=None) -> HeaderMatch:
     """Read the mapped columns of a file into the TEMP table STAGED (never the warehouse),
     pick its profile and pseudonymise the person ids straight away."""
     _drop_work_tables(con)
-    reader = open_reader(con, source, path, workdir)
-    match = _detect_header(source, reader, path.name)
+    reader = open_reader(con, source, path, workdir, encoding)
+    match = _detect_header(con, source, reader, path.name)
     column_types = {c.name: c.type for c in source.columns}
     reader.stage(con, STAGED, match.column_positions, column_types)
+    if getattr(reader, "late_keys", None):
+        match = _add_late_keys(con, source, reader, match, column_types, path.name)
     person_ids = [c.name for c in source.columns
                   if c.person_id and c.name in match.column_positions]
     pseudonymise_columns(con, STAGED, person_ids, key)
     return match
 
 
-def _detect_header(source: Source, reader, file_name: str) -> HeaderMatch:
+def _detect_header(con, source: Source, reader, file_name: str) -> HeaderMatch:
     """The profile of the file's header; for Excel the header may follow some title rows."""
     candidates = getattr(reader, "header_candidates", None)
+    if isinstance(reader, readers.JsonLinesReader) and not reader.all_keys_read:
+        try:
+            return detect_profile(source, reader.header, file_name)
+        except SourceFileError:
+            # The first block's keys lack a column the profile needs: rare enough for an
+            # extra pass that reads every key.
+            reader.read_all_keys(con)
     if not candidates:
         return detect_profile(source, reader.header, file_name)
     first_error = None
@@ -173,6 +186,23 @@ def _detect_header(source: Source, reader, file_name: str) -> HeaderMatch:
         reader.use_header(index)
         return match
     raise first_error
+
+
+def _add_late_keys(con, source: Source, reader, match: HeaderMatch,
+                   column_types: dict[str, str], file_name: str) -> HeaderMatch:
+    """JSONL keys first seen after the first block: the match on the whole file's keys, as if
+    they had all been known up front. Usually they map to nothing (the match differs only in
+    its ignored columns) and the staged table stands; if they change the profile or the keys
+    read, the file is staged again with the full header."""
+    first = (match.profile.profile,
+             {name: reader.header[pos] for name, pos in match.column_positions.items()})
+    reader.add_late_keys()
+    full = detect_profile(source, reader.header, file_name)
+    if (full.profile.profile,
+            {name: reader.header[pos] for name, pos in full.column_positions.items()}) != first:
+        con.execute(f"DROP TABLE {STAGED}")
+        reader.stage(con, STAGED, full.column_positions, column_types)
+    return full
 
 
 def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, load_id: str,

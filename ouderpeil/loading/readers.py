@@ -15,8 +15,10 @@ file unreadable raise SourceFileError and never quote the file's content.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -42,25 +44,77 @@ def _sql_str(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- text encoding
+# The bytes strict cp1252 decoding refuses (taken from the codec, not typed in by hand).
+_CP1252_UNDEFINED = bytes(b for b in range(256)
+                          if bytes([b]).decode("cp1252", errors="replace") == "\ufffd")
+
+
+def hash_and_encoding(path: Path, check_text: bool = True
+                      ) -> tuple[str, str | SourceFileError | None]:
+    """The file's sha256 and (when ``check_text``) its text encoding, in one read of the file.
+
+    The encoding is what ``detect_encoding`` decides, or the SourceFileError it would raise:
+    returned, not raised, because the loader needs the hash even for a file it quarantines."""
+    digest = hashlib.sha256()
+    if not check_text:
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest(), None
+    utf8 = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    utf8_fails = first_nul = first_cp1252_bad = None  # chunk numbers, None: never
+    size = 0
+    with path.open("rb") as fh:
+        for index, chunk in enumerate(iter(lambda: fh.read(CHUNK), b"")):
+            digest.update(chunk)
+            size += len(chunk)
+            if first_nul is None and b"\x00" in chunk:
+                first_nul = index
+            if first_cp1252_bad is None and chunk.translate(None, _CP1252_UNDEFINED) != chunk:
+                first_cp1252_bad = index
+            if utf8_fails is None:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_fails = index
+        if utf8_fails is None:
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8_fails = index + 1
+    return digest.hexdigest(), _encoding_verdict(path, size, utf8_fails, first_nul,
+                                                 first_cp1252_bad)
+
+
+def _encoding_verdict(path: Path, size: int, utf8_fails, first_nul, first_cp1252_bad):
+    """The outcome of trying UTF-8 and then cp1252 chunk by chunk, each stopping at the first
+    chunk holding a NUL byte (binary) or failing to decode (the order decides the message)."""
+    if size == 0:
+        return SourceFileError(f"{path.name}: the file is empty")
+    binary = SourceFileError(f"{path.name}: binary content, not a text file")
+    if utf8_fails is None:
+        return binary if first_nul is not None else "utf-8-sig"
+    if first_nul is not None and first_nul <= utf8_fails:
+        return binary
+    if first_nul is not None and (first_cp1252_bad is None or first_nul <= first_cp1252_bad):
+        return binary
+    if first_cp1252_bad is not None:
+        return SourceFileError(f"{path.name}: text is neither UTF-8 nor Windows-1252")
+    return "cp1252"
+
+
 def detect_encoding(path: Path) -> str:
     """``utf-8-sig`` (UTF-8 with or without BOM) or ``cp1252``, decided by strict decoding.
 
     Raises SourceFileError for empty files, binary files and text that is neither."""
-    if path.stat().st_size == 0:
-        raise SourceFileError(f"{path.name}: the file is empty")
-    for encoding in ("utf-8-sig", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-        try:
-            with path.open("rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    if b"\x00" in chunk:
-                        raise SourceFileError(f"{path.name}: binary content, not a text file")
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    raise SourceFileError(f"{path.name}: text is neither UTF-8 nor Windows-1252")
+    return checked_encoding(hash_and_encoding(path)[1])
+
+
+def checked_encoding(verdict: str | SourceFileError) -> str:
+    """The encoding of a ``hash_and_encoding`` verdict; raises its SourceFileError."""
+    if isinstance(verdict, SourceFileError):
+        raise verdict
+    return verdict
 
 
 def utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
@@ -82,9 +136,10 @@ class CsvReader:
 
     format = "csv"
 
-    def __init__(self, path: Path, workdir: Path):
+    def __init__(self, path: Path, workdir: Path, encoding: str | SourceFileError | None = None):
         self.path = path
-        self.encoding = detect_encoding(path)
+        # The loader passes the verdict it got while hashing the file (one read, not two).
+        self.encoding = detect_encoding(path) if encoding is None else checked_encoding(encoding)
         self.text_path = utf8_copy(path, self.encoding, workdir)
         with self.text_path.open("r", encoding="utf-8-sig", newline="") as fh:
             first_line = fh.readline()
@@ -245,30 +300,59 @@ class JsonLinesReader:
     """One JSON object per line (webhook deliveries). A line that is not a JSON object is a
     ``malformed_json`` reject of that line; the header is the set of keys seen.
 
-    The file is streamed twice in blocks of lines (Arrow splits lines in C++): once for the
-    keys, once to extract the mapped keys. So memory stays bounded for files of any size and
-    whole lines, which hold free text, are never stored in a table."""
+    The file is streamed in blocks of lines (Arrow splits lines in C++), so memory stays
+    bounded for files of any size and whole lines, which hold free text, are never stored in a
+    table. It is read once: the header starts as the keys of the first block (enough to pick
+    the profile), and stage() collects every block's keys in the same pass that extracts the
+    mapped ones. Keys first seen after the first block end up in ``late_keys``; the loader
+    then checks them against the profile (see ``loader._add_late_keys``)."""
 
     format = "jsonl"
     BLOCK_BYTES = 32 << 20
     PYTHON_BATCH_LINES = 200_000
     LINES_VIEW = "__ouderpeil_lines"
 
-    def __init__(self, path: Path, workdir: Path, con: duckdb.DuckDBPyConnection):
+    def __init__(self, path: Path, workdir: Path, con: duckdb.DuckDBPyConnection,
+                 encoding: str | SourceFileError | None = None):
         self.path = path
-        self.text_path = utf8_copy(path, detect_encoding(path), workdir)
+        encoding = detect_encoding(path) if encoding is None else checked_encoding(encoding)
+        self.text_path = utf8_copy(path, encoding, workdir)
         self.split_with_arrow = True
-        try:
-            keys, records = self._scan_keys(con)
-        except pa.ArrowInvalid:
-            # Arrow splits on a \x01 that JSON never holds; a file with one anyway is split
-            # by Python instead (slower, same line numbers).
-            self.split_with_arrow = False
-            keys, records = self._scan_keys(con)
+        self.late_keys: list[str] = []
+        keys, _ = self._with_split_fallback(lambda: self._scan_keys(con, first_block=True))
+        self.all_keys_read = False
         self.header = sorted(keys)  # stage() takes positions in this list
         if not self.header:
-            raise SourceFileError(f"{path.name}: " + (
-                "no line is a JSON object" if records else "the file is empty"))
+            # No object in the first block: look through the whole file before giving up.
+            records = self.read_all_keys(con)
+            if not self.header:
+                raise SourceFileError(f"{path.name}: " + (
+                    "no line is a JSON object" if records else "the file is empty"))
+
+    def read_all_keys(self, con) -> int:
+        """Makes the header the keys of the whole file, an extra pass only needed when the
+        first block's keys do not identify a profile; returns the number of records."""
+        keys, records = self._with_split_fallback(lambda: self._scan_keys(con))
+        self.header = sorted(keys)
+        self.all_keys_read = True
+        return records
+
+    def add_late_keys(self) -> None:
+        """After stage(): the header becomes the keys of the whole file."""
+        self.header = sorted(set(self.header).union(self.late_keys))
+        self.late_keys = []
+        self.all_keys_read = True
+
+    def _with_split_fallback(self, work):
+        try:
+            return work()
+        except pa.ArrowInvalid:
+            if not self.split_with_arrow:
+                raise
+            # Arrow splits on a \x01 that JSON never holds; a file with one anyway is split
+            # by Python instead (slower, same line numbers). ``work`` starts from scratch.
+            self.split_with_arrow = False
+            return work()
 
     def _records_sql(self) -> str:
         # Blank lines are not records; their line numbers are simply not used. Valid JSON
@@ -281,17 +365,28 @@ class JsonLinesReader:
                 f"FROM (SELECT line_no, {line} AS line FROM {self.LINES_VIEW}) "
                 f"WHERE NOT CASE WHEN starts_with(line, '{{') THEN false ELSE trim(line) = '' END")
 
-    def _scan_keys(self, con) -> tuple[set[str], int]:
+    def _scan_keys(self, con, first_block: bool = False) -> tuple[set[str], int]:
         keys: set[str] = set()
         records = 0
-        for _ in self._line_blocks(con):
-            found = con.execute(
-                f"SELECT list_distinct(flatten(list(json_keys(CASE WHEN ok THEN line END)) "
-                f"FILTER (WHERE ok))), "
-                f"count(*) FROM ({self._records_sql()})").fetchall()[0]
-            keys.update(found[0] or [])
-            records += found[1]
+        # closing(): stopping after the first block still unregisters it and closes the file.
+        with contextlib.closing(self._line_blocks(con)) as blocks:
+            for _ in blocks:
+                found = con.execute(
+                    f"SELECT list_distinct(flatten(list(json_keys(CASE WHEN ok THEN line END)) "
+                    f"FILTER (WHERE ok))), "
+                    f"count(*) FROM ({self._records_sql()})").fetchall()[0]
+                keys.update(found[0] or [])
+                records += found[1]
+                if first_block:
+                    break
         return keys, records
+
+    def _block_keys(self, con) -> list[str]:
+        """The keys of the objects in the current block (DISTINCT unnest is cheaper than
+        aggregating lists)."""
+        return [k for (k,) in con.execute(
+            f"SELECT DISTINCT unnest(json_keys(CASE WHEN ok THEN line END)) "
+            f"FROM ({self._records_sql()}) WHERE ok").fetchall()]
 
     def _line_blocks(self, con):
         """Registers each block of lines as LINES_VIEW (line_no, line) and yields."""
@@ -330,14 +425,20 @@ class JsonLinesReader:
 
     def stage(self, con, table: str, positions: dict[str, int],
               column_types: dict[str, str]) -> None:
+        keys = self._with_split_fallback(lambda: self._stage_blocks(con, table, positions))
+        self.late_keys = sorted(keys - set(self.header))
+
+    def _stage_blocks(self, con, table: str, positions: dict[str, int]) -> set[str]:
         # Only the mapped keys are extracted (other keys, free text, are never read), all in
         # one parse of the line: json_extract_string with a list of paths gives a list.
         paths = ", ".join(_sql_str("$." + json_key(self.header[pos]))
                           for pos in positions.values())
         columns = "".join(f", {_quote_ident(name)} VARCHAR" for name in positions)
         select = "".join(f", NULLIF(trim(v[{i}]), '')" for i in range(1, len(positions) + 1))
-        con.execute(f"CREATE TEMP TABLE {table} "
+        # OR REPLACE: a restart after the Arrow fallback drops the rows of the first attempt.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} "
                     f"(_row_number BIGINT, _row_problem VARCHAR{columns})")
+        keys: set[str] = set()
         for _ in self._line_blocks(con):
             con.execute(f"""
                 INSERT INTO {table}
@@ -347,6 +448,9 @@ class JsonLinesReader:
                              json_extract_string(CASE WHEN ok THEN line END, [{paths}]) AS v
                       FROM ({self._records_sql()}))
             """).fetchall()  # DuckDB wants the result consumed before the block is unregistered
+            if not self.all_keys_read:
+                keys.update(self._block_keys(con))
+        return keys
 
 
 def json_key(key: str) -> str:

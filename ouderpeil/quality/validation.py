@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
@@ -16,6 +17,14 @@ from ouderpeil.quality.suites import WARNING, load_suites
 
 log = logging.getLogger(__name__)
 LAYERS = ("raw", "marts")
+# How many runs of each suite the GX results store (and so Data Docs) keeps; older ones are
+# deleted after each gate so the store and the docs build do not grow without bound.
+KEEP_RUNS_ENV = "OUDERPEIL_GX_KEEP_RUNS"
+DEFAULT_KEEP_RUNS = 30
+
+
+def keep_runs() -> int:
+    return max(1, int(os.environ.get(KEEP_RUNS_ENV, DEFAULT_KEEP_RUNS)))
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,20 @@ def _with_reference_counts(failure: Failure, frame) -> Failure:
     return replace(failure, observed=seen or failure.observed)
 
 
+def _frames_to_validate(con, suite: dict) -> list:
+    """(suite, DataFrame) pairs for one suite document; raises frames.MissingTable.
+
+    A raw table suite is split: the column-set check runs on the column names alone
+    (`SELECT * ... LIMIT 0`), every other expectation on only the columns it names.
+    """
+    table = suite["meta"]["table"]
+    if not table.startswith("raw.") or table == "raw.references":
+        return [(suite, frames.frame_for(con, suite))]
+    shape, rest = frames.split_shape(suite)
+    runs = [] if shape is None else [(shape, frames.table_shape_frame(con, table))]
+    return runs + [(rest, frames.frame_for(con, rest))]
+
+
 def validate(settings: Settings, layer: str = "raw", run_id: str | None = None
              ) -> ValidationResult:
     """Run every suite of `layer` against the warehouse; record and return the result."""
@@ -151,26 +174,32 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None
         fingerprint = records.marts_fingerprint(con) if layer == "marts" else None
         result.parameters = dict(params)
         ctx = gx_run.context(settings.gx_dir)
+        docs_ids: list = []
         for suite in suites:
             table = suite["meta"]["table"]
             result.tables.append(table)
             try:
                 # One table in memory at a time; all read from the same read-only snapshot.
-                frame = frames.frame_for(con, suite)
+                runs = _frames_to_validate(con, suite)
             except frames.MissingTable as exc:
                 # Nothing for GX to look at: the suite fails as a whole.
                 result.failures.append(Failure(table, "table_exists", None, str(exc),
                                                "blocking"))
                 continue
-            vr = gx_run.run_suite(ctx, suite, frame, params, layer, run_id, run_time)
-            result.expectations_evaluated += len(vr.results)
-            for f in _failures_of(table, vr):
-                if table == "raw.references":
-                    f = _with_reference_counts(f, frame)
-                (result.warnings if f.severity == WARNING else result.failures).append(f)
-            del frame
+            for part, frame in runs:
+                vr, ids = gx_run.run_suite(ctx, part, frame, params, layer, run_id, run_time)
+                docs_ids += ids
+                result.expectations_evaluated += len(vr.results)
+                for f in _failures_of(table, vr):
+                    if table == "raw.references":
+                        f = _with_reference_counts(f, frame)
+                    (result.warnings if f.severity == WARNING else result.failures).append(f)
+            del runs, frame
     finally:
         con.close()
+    # After the warehouse is closed: the docs need no data, and a writer need not wait.
+    gx_run.prune_results(ctx, keep_runs())
+    gx_run.build_docs(ctx, docs_ids)
     result.data_docs_index = gx_run.data_docs_index(ctx)
     result.success = not result.failures
     result.seconds = round(time.monotonic() - started, 2)

@@ -19,12 +19,27 @@ with batch as (
     {% endif %}
 ),
 
+-- The loader already rejects duplicate keys (reject reason duplicate_key), so a batch rarely
+-- holds a key twice: rank only the keys that occur more than once instead of windowing every
+-- row (half the cost at board scale). The first loaded row still wins.
+duplicate_keys as (
+    select event_id
+    from batch
+    group by event_id
+    having count(*) > 1
+),
+
 ranked as (
+    select batch.*, 1 as row_rank
+    from batch
+    where not exists (select 1 from duplicate_keys as d where d.event_id = batch.event_id)
+    union all
     select
         batch.*,
-        row_number() over (partition by event_id
+        row_number() over (partition by batch.event_id
                            order by _loaded_at, _file_name, _row_number) as row_rank
     from batch
+    where exists (select 1 from duplicate_keys as d where d.event_id = batch.event_id)
 )
 
 select

@@ -20,12 +20,27 @@ with batch as (
     {% endif %}
 ),
 
+-- The loader already rejects duplicate keys (reject reason duplicate_key), so a batch rarely
+-- holds a key twice: rank only the keys that occur more than once instead of windowing every
+-- row (half the cost at board scale). The first loaded row still wins.
+duplicate_keys as (
+    select message_id
+    from batch
+    group by message_id
+    having count(*) > 1
+),
+
 ranked as (
+    select batch.*, 1 as row_rank
+    from batch
+    where not exists (select 1 from duplicate_keys as d where d.message_id = batch.message_id)
+    union all
     select
         batch.*,
-        row_number() over (partition by message_id
+        row_number() over (partition by batch.message_id
                            order by _loaded_at, _file_name, _row_number) as row_rank
     from batch
+    where exists (select 1 from duplicate_keys as d where d.message_id = batch.message_id)
 )
 
 select
