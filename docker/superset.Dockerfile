@@ -26,12 +26,6 @@ COPY ouderpeil/__init__.py ouderpeil/__init__.py
 COPY ouderpeil/superset_bootstrap ouderpeil/superset_bootstrap
 COPY dashboards dashboards
 
-# Production overrides appended to the project's superset_config.py: metadata in PostgreSQL
-# and caches in Redis when SUPERSET_DATABASE_URI / SUPERSET_REDIS_URL are set (compose sets
-# both); without them the file behaves exactly as in the demo.
-COPY docker/superset_config_production.py /tmp/superset_config_production.py
-RUN cat /tmp/superset_config_production.py >> ouderpeil/superset_bootstrap/superset_config.py \
- && rm /tmp/superset_config_production.py \
- && mkdir -p /superset_home && chown -R superset:0 /superset_home
+RUN mkdir -p /superset_home && chown -R superset:0 /superset_home
 
 USER superset

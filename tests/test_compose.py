@@ -191,12 +191,9 @@ def test_referenced_dockerfiles_and_paths_exist(compose):
 
 
 def test_superset_production_overrides_apply_to_the_project_config(tmp_path):
-    """The Superset image appends docker/superset_config_production.py to the project's
-    superset_config.py: the result must load and point at PostgreSQL and Redis."""
-    config = REPO_ROOT / "ouderpeil" / "superset_bootstrap" / "superset_config.py"
-    combined = tmp_path / "superset_config.py"
-    combined.write_text(config.read_text()
-                        + (REPO_ROOT / "docker" / "superset_config_production.py").read_text())
+    """With SUPERSET_DATABASE_URI and SUPERSET_REDIS_URL set (compose sets both), the project's
+    superset_config.py must load and point at PostgreSQL and Redis."""
+    combined = REPO_ROOT / "ouderpeil" / "superset_bootstrap" / "superset_config.py"
     env = {**os.environ, "OUDERPEIL_SUPERSET_HOME": str(tmp_path / "home"),
            "SUPERSET_SECRET_KEY": "test-only",
            "SUPERSET_DATABASE_URI": "postgresql+psycopg2://u:p@postgres:5432/superset",
