@@ -296,3 +296,110 @@ def test_jsonl_with_bom_and_a_control_character_line(settings):
         == [("E0", 1), ("E1", 4), ("E2", 5)]
     assert query(settings, "SELECT row_number, reason FROM raw.raw_rejects") == [
         (3, "malformed_json")]
+
+
+def _event(i: int, **extra) -> dict:
+    return {"event_id": f"E{i}", "message_id": "M1", "event_type": "sent",
+            "occurred_at": "2025-10-01T08:01:00+02:00", **extra}
+
+
+def _load_with_block_bytes(settings, monkeypatch, block_bytes: int, data: str):
+    """Loads one JSONL file with blocks of ``block_bytes``; the result and the loaded rows."""
+    from ouderpeil.loading.readers import JsonLinesReader
+
+    monkeypatch.setattr(JsonLinesReader, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(JsonLinesReader, "PYTHON_BATCH_LINES", 3)
+    write_bytes(settings, "message_events", "e.jsonl", data.encode())
+    result = only_result(load_inbox(settings))
+    rows = query(settings, "SELECT event_id, event_type, feedback, _row_number "
+                           "FROM raw.message_events ORDER BY _row_number")
+    rejects = query(settings, "SELECT row_number, column_name, reason FROM raw.raw_rejects "
+                              "ORDER BY 1, 2")
+    return ((result.profile, result.rows_in, result.rows_loaded, result.ignored_columns,
+             result.reject_reasons), rows, rejects)
+
+
+@pytest.mark.parametrize("late_line", [
+    # an unmapped key first seen late: an ignored column, the staged table stands
+    json.dumps(_event(50, provider="x")),
+    # a mapped key first seen late: still read (the file is staged again)
+    json.dumps(_event(50, event_type="feedback", feedback="nuttig")),
+    # a raw \x01 late in the file: the Python splitter takes over mid-stage
+    '{"event_id": "E9",\x01 "x": 1}',
+])
+def test_jsonl_keys_first_seen_after_the_first_block(tmp_path, monkeypatch, late_line):
+    """The profile is picked from the first block's keys (one pass over the file); keys first
+    seen later give the same result as reading all keys up front."""
+    from tests.conftest import make_settings
+
+    lines = [json.dumps(_event(i)) for i in range(40)]
+    data = "\n".join(lines[:30] + [late_line] + lines[30:]) + "\n"
+    small = _load_with_block_bytes(make_settings(tmp_path / "small"), monkeypatch, 256, data)
+    whole = _load_with_block_bytes(make_settings(tmp_path / "whole"), monkeypatch, 1 << 20,
+                                   data)
+    assert small == whole
+    if "provider" in late_line:
+        assert small[0][3] == ["provider"]
+    if "feedback" in late_line:
+        assert ("E50", "feedback", "nuttig", 31) in small[1]
+
+
+def test_jsonl_required_key_first_seen_after_the_first_block(tmp_path, monkeypatch):
+    """When the first block lacks a key the profile requires, every key is read first."""
+    from tests.conftest import make_settings
+
+    early = [json.dumps({k: v for k, v in _event(i).items() if k != "occurred_at"})
+             for i in range(30)]
+    data = "\n".join(early + [json.dumps(_event(i)) for i in range(30, 40)])
+    small = _load_with_block_bytes(make_settings(tmp_path / "small"), monkeypatch, 256, data)
+    whole = _load_with_block_bytes(make_settings(tmp_path / "whole"), monkeypatch, 1 << 20,
+                                   data)
+    assert small == whole
+    assert small[0][:3] == ("canonical", 40, 10)
+
+
+def _encoding_by_two_reads(path, chunk: int) -> str:
+    """The encoding check as it was before it shared the hashing read (the reference)."""
+    import codecs
+
+    if path.stat().st_size == 0:
+        return "empty"
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            with path.open("rb") as fh:
+                while block := fh.read(chunk):
+                    if b"\x00" in block:
+                        return "binary"
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "neither"
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"abc\n", "\ufeffé;ü\n".encode(), "é".encode("cp1252"), b"a\x00b",
+    "é".encode()[:1], b"x\x81", b"\xe9\x00", b"\x00\xe9", b"\xe9abc\x81", b"abc\x81\x00",
+    b"abc\x00\x81", "ok é".encode() + b"\xe9" + b"\x00", b"\x9d" + "é".encode(),
+    "ā".encode() + b"\x00x\xe9y", b"\xe9a\x00b\x81c",
+])
+def test_hash_and_encoding_match_two_separate_reads(tmp_path, monkeypatch, data):
+    """One read gives the sha256 and the same encoding verdict (or error) as decoding the file
+    on its own, also when a NUL, a non-UTF-8 byte and a byte cp1252 lacks fall in different
+    chunks (chunks of 2 bytes here)."""
+    import hashlib
+
+    from ouderpeil.loading import readers
+
+    monkeypatch.setattr(readers, "CHUNK", 2)
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    digest, verdict = readers.hash_and_encoding(path)
+    assert digest == hashlib.sha256(data).hexdigest()
+    expected = _encoding_by_two_reads(path, 2)
+    if isinstance(verdict, SourceFileError):
+        assert expected in str(verdict)  # "empty", "binary" or "neither"
+    else:
+        assert verdict == expected

@@ -187,6 +187,37 @@ def test_data_docs_are_built_on_every_run(handmade):
     assert "docs-1" in index and "docs-2" in index
 
 
+def test_results_store_keeps_the_last_runs_only(handmade, monkeypatch):
+    monkeypatch.setenv("OUDERPEIL_GX_KEEP_RUNS", "2")
+    for i in (1, 2, 3):
+        last = validate(handmade, layer="marts", run_id=f"keep-{i}")
+    store = handmade.gx_dir / "gx" / "uncommitted" / "validations" / "marts_fct_indicator"
+    assert sorted(p.name for p in store.iterdir() if p.is_dir()) == ["keep-2", "keep-3"]
+    # The pruned run's page is gone and the index (built once per gate) no longer lists it.
+    index = last.data_docs_index.read_text()
+    assert "keep-3" in index and "keep-2" in index and "keep-1" not in index
+    assert not list(last.data_docs_index.parent.rglob("keep-1"))
+
+
+def test_raw_gate_reads_only_the_columns_its_suite_names(handmade):
+    """Columns no expectation names (load metadata) are not read into pandas; the column-set
+    check runs on the column names alone (`SELECT * ... LIMIT 0`)."""
+    from ouderpeil.quality import frames
+
+    con = duckdb.connect(str(handmade.warehouse_path), read_only=True)
+    try:
+        suite = next(s for s in load_suites(handmade.expectations_dir, "raw")
+                     if s["name"] == "raw_messages")
+        shape, rest = frames.split_shape(suite)
+        frame = frames.frame_for(con, rest)
+        assert "_file_hash" not in frame.columns and "family_ref" in frame.columns
+        assert len(frame) == con.execute("SELECT count(*) FROM raw.messages").fetchone()[0]
+        assert [e["type"] for e in shape["expectations"]] == ["expect_table_columns_to_match_set"]
+        assert len(frames.table_shape_frame(con, "raw.messages")) == 0
+    finally:
+        con.close()
+
+
 @pytest.mark.slow
 def test_real_sample_data_passes_both_gates(built_settings):
     raw = validate(built_settings, layer="raw", run_id="sample-raw")

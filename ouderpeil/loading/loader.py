@@ -37,6 +37,7 @@ FORMAT_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".jsonl": "js
                     ".ndjson": "jsonl", ".json": "jsonl"}
 
 STAGED, CHECKED, REJECTS = "ld_staged", "ld_checked", "ld_rejects"
+REJECTED_ROWS = "ld_rejected_rows"  # row numbers in REJECTS, once each
 
 
 def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadReport:
@@ -212,6 +213,9 @@ def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, lo
     check_schools = "school_id" in present and source.name != "schools" \
         and warehouse.schools_known(con)
     build_rejects(con, CHECKED, REJECTS, source, check_schools)
+    # REJECTS has a line per rejected column; the row filter and count need each row once.
+    con.execute(f"CREATE TEMP TABLE {REJECTED_ROWS} AS "
+                f"SELECT DISTINCT row_number FROM {REJECTS}")
 
     rows_loaded = _insert_rows(con, source, file_name, file_hash, load_id, match)
     _insert_rejects(con, source, file_name, file_hash, load_id)
@@ -221,7 +225,8 @@ def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, lo
 
 
 def _drop_work_tables(con) -> None:
-    for table in (STAGED, f"{STAGED}_in", f"{STAGED}_pseudonymised", CHECKED, REJECTS):
+    for table in (STAGED, f"{STAGED}_in", f"{STAGED}_pseudonymised", CHECKED, REJECTS,
+                  REJECTED_ROWS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -233,8 +238,7 @@ def _insert_rows(con, source: Source, file_name: str, file_hash: str, load_id: s
         INSERT INTO raw.{source.name}
           ({canonical}, _file_name, _file_hash, _row_number, _loaded_at, _source_profile, _load_id)
         SELECT {typed}, ?, ?, _row_number, now(), ?, ?
-        FROM {CHECKED} c
-        WHERE NOT EXISTS (SELECT 1 FROM {REJECTS} r WHERE r.row_number = c._row_number)
+        FROM {CHECKED} c ANTI JOIN {REJECTED_ROWS} r ON r.row_number = c._row_number
     """, [file_name, file_hash, match.profile.profile, load_id]).fetchall()[0][0]
 
 
@@ -249,8 +253,7 @@ def _insert_rejects(con, source: Source, file_name: str, file_hash: str, load_id
 def _summarise(con, source: Source, file_name: str, file_hash: str, load_id: str,
                match: HeaderMatch, rows_loaded: int) -> FileLoadResult:
     rows_in = con.execute(f"SELECT count(*) FROM {CHECKED}").fetchall()[0][0]
-    rows_rejected = con.execute(
-        f"SELECT count(DISTINCT row_number) FROM {REJECTS}").fetchall()[0][0]
+    rows_rejected = con.execute(f"SELECT count(*) FROM {REJECTED_ROWS}").fetchall()[0][0]
     if rows_in != rows_loaded + rows_rejected:  # a bug, not a data problem: roll back
         raise OuderpeilError(f"{source.name}/{file_name}: rows_in {rows_in} != loaded "
                              f"{rows_loaded} + rejected {rows_rejected}")

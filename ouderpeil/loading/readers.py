@@ -45,8 +45,8 @@ def _sql_str(text: str) -> str:
 
 # --------------------------------------------------------------------------- text encoding
 # The bytes strict cp1252 decoding refuses (taken from the codec, not typed in by hand).
-_CP1252_UNDEFINED = bytes(b for b in range(256)
-                          if bytes([b]).decode("cp1252", errors="replace") == "\ufffd")
+_CP1252_UNDEFINED = [bytes([b]) for b in range(256)
+                     if bytes([b]).decode("cp1252", errors="replace") == "\ufffd"]
 
 
 def hash_and_encoding(path: Path, check_text: bool = True
@@ -70,7 +70,9 @@ def hash_and_encoding(path: Path, check_text: bool = True
             size += len(chunk)
             if first_nul is None and b"\x00" in chunk:
                 first_nul = index
-            if first_cp1252_bad is None and chunk.translate(None, _CP1252_UNDEFINED) != chunk:
+            # (five byte searches are cheaper than decoding; ASCII chunks need none)
+            if first_cp1252_bad is None and not chunk.isascii() \
+                    and any(byte in chunk for byte in _CP1252_UNDEFINED):
                 first_cp1252_bad = index
             if utf8_fails is None:
                 try:
@@ -366,19 +368,18 @@ class JsonLinesReader:
                 f"WHERE NOT CASE WHEN starts_with(line, '{{') THEN false ELSE trim(line) = '' END")
 
     def _scan_keys(self, con, first_block: bool = False) -> tuple[set[str], int]:
+        """The keys of the file's (or its first block's) objects, and the number of records
+        (not counted for the first block alone)."""
         keys: set[str] = set()
         records = 0
         # closing(): stopping after the first block still unregisters it and closes the file.
         with contextlib.closing(self._line_blocks(con)) as blocks:
             for _ in blocks:
-                found = con.execute(
-                    f"SELECT list_distinct(flatten(list(json_keys(CASE WHEN ok THEN line END)) "
-                    f"FILTER (WHERE ok))), "
-                    f"count(*) FROM ({self._records_sql()})").fetchall()[0]
-                keys.update(found[0] or [])
-                records += found[1]
+                keys.update(self._block_keys(con))
                 if first_block:
                     break
+                records += con.execute(
+                    f"SELECT count(*) FROM ({self._records_sql()})").fetchall()[0][0]
         return keys, records
 
     def _block_keys(self, con) -> list[str]:

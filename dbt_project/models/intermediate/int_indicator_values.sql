@@ -48,7 +48,9 @@ moments as (
         c.kind,
         c.indicator_version,
         r.sum_wx / r.sum_w as mean_value,
-        r.sum_w * r.sum_w / r.sum_ww as n_eff
+        -- rounded: parallel sums differ in the last bits between runs, which moved n_eff
+        -- across a whole number and so the t interval's degrees of freedom
+        round(r.sum_w * r.sum_w / r.sum_ww, 6) as n_eff
     from rolled_up as r
     inner join {{ ref('indicator_catalogue') }} as c on c.indicator_code = r.indicator_code
     where r.sum_w > 0
