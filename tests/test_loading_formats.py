@@ -403,3 +403,17 @@ def test_hash_and_encoding_match_two_separate_reads(tmp_path, monkeypatch, data)
         assert expected in str(verdict)  # "empty", "binary" or "neither"
     else:
         assert verdict == expected
+
+
+def test_jsonl_keys_come_only_from_lines_that_are_objects(settings):
+    """Keys are collected from the lines loaded as objects only: a BOM or spaces before "{"
+    are fine; a tab before it, broken JSON or an array make the line malformed_json and its
+    keys are not reported."""
+    lines = ["\ufeff" + json.dumps(_event(1, bom_key=1)), " " + json.dumps(_event(2, space_key=1)),
+             "\t" + json.dumps(_event(3, tab_key=1)), '{"broken_key": }',
+             json.dumps([_event(5, array_key=1)])]
+    write_bytes(settings, "message_events", "e.jsonl", "\n".join(lines).encode())
+    result = only_result(load_inbox(settings))
+    assert (result.rows_loaded, result.ignored_columns) == (2, ["bom_key", "space_key"])
+    assert query(settings, "SELECT row_number, reason FROM raw.raw_rejects ORDER BY 1") == [
+        (3, "malformed_json"), (4, "malformed_json"), (5, "malformed_json")]

@@ -63,7 +63,7 @@ def hash_and_encoding(path: Path, check_text: bool = True
         return digest.hexdigest(), None
     utf8 = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     utf8_fails = first_nul = first_cp1252_bad = None  # chunk numbers, None: never
-    size = 0
+    size = index = 0
     with path.open("rb") as fh:
         for index, chunk in enumerate(iter(lambda: fh.read(CHUNK), b"")):
             digest.update(chunk)
@@ -373,7 +373,7 @@ class JsonLinesReader:
         keys: set[str] = set()
         records = 0
         # closing(): stopping after the first block still unregisters it and closes the file.
-        with contextlib.closing(self._line_blocks(con)) as blocks:
+        with contextlib.closing(self._line_blocks(con, read_ahead=not first_block)) as blocks:
             for _ in blocks:
                 keys.update(self._block_keys(con))
                 if first_block:
@@ -383,16 +383,20 @@ class JsonLinesReader:
         return keys, records
 
     def _block_keys(self, con) -> list[str]:
-        """The keys of the objects in the current block (DISTINCT unnest is cheaper than
-        aggregating lists)."""
+        """The keys of the objects in the current block: the lines _records_sql() calls ok.
+        try() turns the error json_keys raises for invalid JSON into NULL (no keys), which
+        spares the json_valid parse; DISTINCT unnest is cheaper than aggregating lists."""
+        line = "CASE WHEN line_no = 1 THEN ltrim(line, chr(65279)) ELSE line END"
         return [k for (k,) in con.execute(
-            f"SELECT DISTINCT unnest(json_keys(CASE WHEN ok THEN line END)) "
-            f"FROM ({self._records_sql()}) WHERE ok").fetchall()]
+            f"SELECT DISTINCT unnest(try(json_keys(line))) "
+            f"FROM (SELECT {line} AS line FROM {self.LINES_VIEW}) "
+            f"WHERE starts_with(ltrim(line), '{{')").fetchall()]
 
-    def _line_blocks(self, con):
+    def _line_blocks(self, con, read_ahead: bool = True):
         """Registers each block of lines as LINES_VIEW (line_no, line) and yields."""
         first_line = 1
-        for lines in (self._arrow_blocks() if self.split_with_arrow else self._python_blocks()):
+        blocks = self._arrow_blocks(read_ahead) if self.split_with_arrow else self._python_blocks()
+        for lines in blocks:
             numbers = np.arange(first_line, first_line + len(lines), dtype=np.int64)
             first_line += len(lines)
             con.register(self.LINES_VIEW, pa.table({"line_no": numbers, "line": lines}))
@@ -401,11 +405,12 @@ class JsonLinesReader:
             finally:
                 con.unregister(self.LINES_VIEW)
 
-    def _arrow_blocks(self):
+    def _arrow_blocks(self, read_ahead: bool = True):
+        # Arrow's threads read blocks ahead: wasted work when only the first block is wanted.
         reader = pacsv.open_csv(
             self.text_path,
             read_options=pacsv.ReadOptions(column_names=["line"], block_size=self.BLOCK_BYTES,
-                                           use_threads=True),
+                                           use_threads=read_ahead),
             parse_options=pacsv.ParseOptions(delimiter="\x01", quote_char=False,
                                              escape_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()},
