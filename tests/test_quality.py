@@ -218,6 +218,21 @@ def test_raw_gate_reads_only_the_columns_its_suite_names(handmade):
         con.close()
 
 
+def test_keys_read_as_ranks_still_catch_nulls_and_duplicates(handmade):
+    """Key columns checked only for nulls and uniqueness are read as integers (frames._select):
+    the gate must still see the same nulls and duplicates."""
+    s = handmade
+    corrupt(s, "UPDATE raw.message_events SET event_id = 'E1-0' WHERE event_id = 'E2-0'")
+    corrupt(s, "UPDATE raw.message_events SET message_id = NULL WHERE event_id = 'E3-0'")
+    corrupt(s, "INSERT INTO raw.families SELECT * FROM raw.families LIMIT 1")
+    result = validate(s, layer="raw", run_id="keys")
+    assert ("raw.message_events", "expect_column_values_to_not_be_null", "message_id") \
+        in _blocking(result)
+    dup = {(f.table, f.expectation): f.observed for f in result.warnings}
+    assert dup[("raw.message_events", "expect_column_values_to_be_unique")].startswith("2 of ")
+    assert dup[("raw.families", "expect_compound_columns_to_be_unique")].startswith("2 of ")
+
+
 @pytest.mark.slow
 def test_real_sample_data_passes_both_gates(built_settings):
     raw = validate(built_settings, layer="raw", run_id="sample-raw")
