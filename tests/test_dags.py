@@ -305,8 +305,8 @@ def test_corrupted_input_fails_the_gate_and_keeps_the_published_file(pipeline):
 
     # The message names the task, the table, the column and the expectation.
     message = str(failed.value)
-    for needle in ("gate_raw", "raw.contact_logs", "contact_at",
-                   "expect_column_values_to_be_between"):
+    for needle in ("gate_raw", "raw.contact_logs", "contact_at", "2099-",
+                   "expect_column_max_to_be_between"):
         assert needle in message, message
     log = (settings.logs_dir / "failures.log").read_text(encoding="utf-8")
     assert "ouderpeil_build: task gate_raw failed" in log

@@ -97,7 +97,9 @@ def _observed(r) -> str:
         return f"error: {exc.get('exception_message')}"
     res = r.result or {}
     if "observed_value" in res:
-        return repr(res["observed_value"])
+        value = res["observed_value"]
+        # Timestamps as people write them, not as pandas' repr (Timestamp('2099-...')).
+        return value.isoformat(sep=" ") if hasattr(value, "isoformat") else repr(value)
     if "unexpected_count" in res:
         text = (f"{res['unexpected_count']} of {res.get('element_count')} rows "
                 f"({res.get('unexpected_percent') or 0:.1f} %)")
