@@ -59,7 +59,7 @@ Ouderpeil demo is running ({time.monotonic() - started:.0f} s in all).
 
   Dashboards      {handle.url}
   Admin login     {handle.admin['username']} / {handle.admin['password']}
-  Other logins    {handle.credentials_text()}
+  All users       {handle.credentials_text()}
   Warehouse       {settings.warehouse_path}
   Serving data    {settings.serving_path}
   Exports         {settings.exports_dir}
