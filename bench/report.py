@@ -18,6 +18,7 @@ ROWS = [
     ("export", "export (csv, latest school year)"),
     ("full", "**full pipeline** (sum of the above)"),
     ("load_day", "load one new day"),
+    ("gate_raw_day", "quality gate, raw (new loads only)"),
     ("dbt_build_incremental", "dbt build, incremental"),
     ("gate_marts_day", "quality gate, marts (day)"),
     ("publish_day", "publish (day)"),

@@ -40,7 +40,7 @@ def run_load(settings: Settings, args) -> dict:
     return {"report": _summary(report)}
 
 
-@stage("gate_raw")
+@stage("gate_raw", "gate_raw_day")
 def run_gate_raw(settings: Settings, args) -> dict:
     from ouderpeil.quality import gate
 

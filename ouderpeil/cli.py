@@ -42,7 +42,7 @@ def cmd_build(args, settings: Settings) -> None:
 def cmd_validate(args, settings: Settings) -> None:
     from ouderpeil.quality import gate
 
-    gate(settings, layer=args.layer, run_id=args.run_id or _run_id("cli"))
+    gate(settings, layer=args.layer, run_id=args.run_id or _run_id("cli"), full=args.full)
     print(f"quality gate passed for layer {args.layer}")
 
 
@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="run the Great Expectations gate")
     v.add_argument("--layer", choices=["raw", "marts"], default="marts")
     v.add_argument("--run-id")
+    v.add_argument("--full", action="store_true",
+                   help="raw: validate every row, not only loads no earlier gate passed")
     v.set_defaults(func=cmd_validate)
 
     pb = sub.add_parser("publish", help="swap in a new serving file for Superset and exports")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -256,3 +257,66 @@ def test_real_marts_corrupted_fail(built_settings, tmp_path):
                "WHERE suppression_reason = 'n_below_10'")
     result = validate(s, layer="marts", run_id="sample-bad")
     assert ("marts.fct_indicator", "expect_column_values_to_be_between", "n") in _blocking(result)
+
+
+def _append_contact_load(settings, load_id: str, changes: str, from_id: str = "C1") -> None:
+    """A new load of one contact row: a copy of contact `from_id` with `changes` applied."""
+    corrupt(settings, f"""
+        INSERT INTO raw.contact_logs
+        SELECT * REPLACE ('{load_id}' AS _load_id, {changes})
+        FROM raw.contact_logs WHERE contact_id = '{from_id}'""")
+    corrupt(settings, f"""
+        INSERT INTO raw.raw_load_files VALUES ('{load_id}', 'contact_logs', '{load_id}.csv',
+            'h-{load_id}', 'canonical', 1, 1, 0, '', 'loaded', TIMESTAMPTZ '2026-09-02 00:00+00')""")
+
+
+def test_raw_gate_after_a_pass_checks_the_new_loads(handmade):
+    """Once a gate passed, the next one validates only loads it has not seen (and the older rows
+    sharing a key with them); a failing gate remembers nothing; --full checks every row."""
+    s = handmade
+    first = validate(s, layer="raw", run_id="first")
+    assert first.success and first.scope.startswith("all rows of 1 loads")
+
+    _append_contact_load(s, "load-2", "'fax' AS channel, 'C-new' AS contact_id")
+    second = validate(s, layer="raw", run_id="second")
+    assert second.scope.startswith("rows of 1 new loads of 2"), second.scope
+    assert ("raw.contact_logs", "expect_column_values_to_be_in_set", "channel") \
+        in _blocking(second)
+    failed = next(f for f in second.failures if f.column == "channel")
+    assert failed.observed.startswith("1 of 1 rows"), failed.observed  # only the new row read
+    # Not remembered: the same load is checked (and fails) again.
+    assert not validate(s, layer="raw", run_id="third").success
+
+    corrupt(s, "DELETE FROM raw.contact_logs WHERE _load_id = 'load-2'")
+    corrupt(s, "DELETE FROM raw.raw_load_files WHERE load_id = 'load-2'")
+    # A key repeated across loads is found although the first row passed long ago.
+    _append_contact_load(s, "load-3", "'telefoon' AS channel")
+    dup = validate(s, layer="raw", run_id="dup")
+    unique = next(f for f in dup.warnings + dup.failures
+                  if f.expectation == "expect_column_values_to_be_unique")
+    assert unique.column == "contact_id" and unique.observed.startswith("2 of 2 rows"), unique
+
+
+def test_raw_gate_rereads_everything_when_asked_or_when_suites_change(handmade, tmp_path):
+    import shutil
+
+    s = handmade
+    assert validate(s, layer="raw", run_id="pass").success
+    # Raw rows are append-only; an edit in place is only seen by a full validation.
+    corrupt(s, "UPDATE raw.contact_logs SET channel = 'fax' WHERE contact_id = 'C1'")
+    assert validate(s, layer="raw", run_id="incremental").success
+    full = validate(s, layer="raw", run_id="full", full=True)
+    assert full.scope.startswith("all rows") and not full.success
+
+    corrupt(s, "UPDATE raw.contact_logs SET channel = 'telefoon' WHERE contact_id = 'C1'")
+    assert validate(s, layer="raw", run_id="pass-again", full=True).success
+    corrupt(s, "UPDATE raw.contact_logs SET channel = 'fax' WHERE contact_id = 'C1'")
+    changed = tmp_path / "expectations"
+    shutil.copytree(s.expectations_dir, changed)
+    path = changed / "raw_contact_logs.json"
+    suite = json.loads(path.read_text())
+    suite["expectations"][-1]["meta"]["why"] += " (edited)"
+    path.write_text(json.dumps(suite))
+    edited = validate(replace(s, expectations_dir=changed), layer="raw", run_id="new-suites")
+    assert edited.scope == "all rows of 1 loads (the raw suites changed)"
+    assert not edited.success

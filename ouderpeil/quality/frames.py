@@ -43,11 +43,13 @@ def table_exists(con, qualified: str) -> bool:
     return con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         [schema, table],
-    ).fetchone()[0] > 0
+    ).fetchall()[0][0] > 0  # fetchall: DuckDB 2 refuses the next con.sql() after a fetchone()
 
 
 # Expectations about the table's shape, not its values: checked on the column names alone.
 SHAPE_EXPECTATIONS = frozenset({"expect_table_columns_to_match_set"})
+# Expectations about the number of rows: need every row, not just new ones.
+TABLE_LEVEL_EXPECTATIONS = frozenset({"expect_table_row_count_to_be_between"})
 
 
 # Expectations that only ask whether a value is null, or equal to another value of its column.
@@ -78,18 +80,41 @@ def suite_columns(suite: dict) -> list[str]:
     return list(column_uses(suite))
 
 
+def split_off(suite: dict, types: frozenset[str], suffix: str) -> tuple[dict | None, dict]:
+    """(the suite's expectations of `types` as a suite of their own named <name>_<suffix>, or
+    None; the rest)."""
+    part = [e for e in suite["expectations"] if e["type"] in types]
+    if not part:
+        return None, suite
+    rest = [e for e in suite["expectations"] if e["type"] not in types]
+    return ({**suite, "name": f"{suite['name']}_{suffix}", "expectations": part},
+            {**suite, "expectations": rest})
+
+
 def split_shape(suite: dict) -> tuple[dict | None, dict]:
     """(the suite's shape expectations as a suite of their own or None, the rest).
 
     The shape suite runs on `SELECT * ... LIMIT 0` (all column names, no rows) and the rest on
     only the columns it names, so pseudonyms and load metadata nobody checks are never read.
     """
-    shape = [e for e in suite["expectations"] if e["type"] in SHAPE_EXPECTATIONS]
-    if not shape:
-        return None, suite
-    rest = [e for e in suite["expectations"] if e["type"] not in SHAPE_EXPECTATIONS]
-    return ({**suite, "name": f"{suite['name']}_columns", "expectations": shape},
-            {**suite, "expectations": rest})
+    return split_off(suite, SHAPE_EXPECTATIONS, "columns")
+
+
+def split_table_level(suite: dict) -> tuple[dict | None, dict]:
+    """(the row-count expectations as a suite of their own or None, the rest): when the gate
+    looks at new rows only, these still need the whole table."""
+    return split_off(suite, TABLE_LEVEL_EXPECTATIONS, "table")
+
+
+def unique_keys(suite: dict) -> list[tuple[str, ...]]:
+    """The column (tuples) a suite expects to be unique."""
+    keys = []
+    for exp in suite["expectations"]:
+        if exp["type"] == "expect_column_values_to_be_unique":
+            keys.append((exp["kwargs"]["column"],))
+        elif exp["type"] == "expect_compound_columns_to_be_unique":
+            keys.append(tuple(exp["kwargs"]["column_list"]))
+    return keys
 
 
 def table_columns(con, table: str) -> dict[str, str]:
@@ -134,9 +159,14 @@ def _select(column: str, db_type: str, uses: set[str] | None) -> str:
     return c
 
 
-def raw_table_frame(con, table: str, uses: dict[str, set[str]] | None = None) -> pd.DataFrame:
+def raw_table_frame(con, table: str, uses: dict[str, set[str]] | None = None,
+                    load_ids: tuple[str, ...] | None = None,
+                    keys: list[tuple[str, ...]] = ()) -> pd.DataFrame:
     """The rows of a raw table: all columns as they are (uses=None), or only the columns in
     `uses` (column -> expectation types, see column_uses), read as compactly as those allow.
+
+    load_ids: only the rows of these loads, plus the earlier rows that share one of `keys`
+    with them (see raw_scope); None: every row.
 
     A named column the table lacks is left out: its expectations then fail in GX with
     "column not found", as they did when the whole table was read.
@@ -150,7 +180,37 @@ def raw_table_frame(con, table: str, uses: dict[str, set[str]] | None = None) ->
         select = ", ".join(_select(c, types[c], u) for c, u in uses.items() if c in types)
     if not select:  # no column named (e.g. only a row count): GX still needs the rows
         select = "1 AS _row"
-    return _arrow_frame(con, f"SELECT {select} FROM {table}")
+    source = table
+    if load_ids is not None and "_load_id" in types:  # without it the column-set check fails
+        source = _new_rows_sql(table, load_ids, [k for k in keys if set(k) <= set(types)])
+    return _arrow_frame(con, f"SELECT {select} FROM {source}")
+
+
+def _new_rows_sql(table: str, load_ids: tuple[str, ...], keys: list[tuple[str, ...]]) -> str:
+    """A subquery: the rows of `load_ids`, and the older rows sharing a key with one of them.
+
+    One UNION branch per key (UNION, not UNION ALL: an old row matching two keys is one row);
+    EXISTS becomes a semi join in DuckDB, cheap next to reading the table.
+    """
+    ids = ", ".join("'" + i.replace("'", "''") + "'" for i in load_ids) or "NULL"
+    new = f"SELECT * FROM {table} WHERE _load_id IN ({ids})"
+    older = [
+        f"SELECT * FROM {table} o WHERE o._load_id NOT IN ({ids}) AND EXISTS "
+        f"(SELECT 1 FROM new_rows n WHERE "
+        + " AND ".join(f'n."{c}" = o."{c}"' for c in key) + ")"
+        for key in keys
+    ]
+    if not older:
+        return f"({new})"
+    return (f"(WITH new_rows AS MATERIALIZED ({new}) SELECT * FROM new_rows UNION ALL "
+            f"({' UNION '.join(older)}))")
+
+
+def row_count_frame(con, table: str) -> pd.DataFrame:
+    """One row per row of the table and no columns worth reading: for row-count expectations."""
+    if not table_exists(con, table):
+        raise MissingTable(f"table {table} does not exist")
+    return _arrow_frame(con, f"SELECT NULL::TINYINT AS _row FROM {table}")
 
 
 def table_shape_frame(con, table: str) -> pd.DataFrame:
@@ -287,19 +347,19 @@ def marts_parameters(settings: Settings, con) -> dict:
             "last_published_rows": last}
 
 
-def frame_for(con, suite: dict) -> pd.DataFrame:
+def frame_for(con, suite: dict, load_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The DataFrame a suite validates (meta.table); raises MissingTable.
 
     Raw tables are read with only the columns the suite names, keys as integers: at board
     scale reading every column (64-char pseudonyms, file hashes) was most of the gate's time
-    and memory.
+    and memory. load_ids: see raw_table_frame.
     """
     table = suite["meta"]["table"]
     if table == "raw.references":
         return references_frame(con)
     if table == "marts.fct_indicator":
         return fct_indicator_frame(con)
-    return raw_table_frame(con, table, column_uses(suite))
+    return raw_table_frame(con, table, column_uses(suite), load_ids, unique_keys(suite))
 
 
 def layer_parameters(settings: Settings, con, layer: str) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ouderpeil.config import Settings
 from ouderpeil.errors import QualityGateFailed
-from ouderpeil.quality import frames, gx_run, records
+from ouderpeil.quality import frames, gx_run, raw_scope, records
 from ouderpeil.quality.suites import WARNING, load_suites
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,14 @@ class ValidationResult:
     parameters: dict = field(default_factory=dict)
     data_docs_index: Path | None = None
     seconds: float = 0.0
+    scope: str = "all rows"  # raw: which rows were validated (see raw_scope)
 
     def summary(self) -> str:
         state = "passed" if self.success else "FAILED"
         lines = [f"quality gate {self.layer} {state} for run {self.run_id}: "
-                 f"{self.expectations_evaluated} expectations on {len(self.tables)} tables, "
-                 f"{len(self.failures)} blocking failures, {len(self.warnings)} warnings"]
+                 f"{self.expectations_evaluated} expectations on {len(self.tables)} tables "
+                 f"({self.scope}), {len(self.failures)} blocking failures, "
+                 f"{len(self.warnings)} warnings"]
         lines += [f"  BLOCKING {f}" for f in self.failures]
         lines += [f"  warning  {f}" for f in self.warnings]
         if self.data_docs_index:
@@ -138,23 +140,34 @@ def _with_reference_counts(failure: Failure, frame) -> Failure:
     return replace(failure, observed=seen or failure.observed)
 
 
-def _frames_to_validate(con, suite: dict) -> list:
+def _frames_to_validate(con, suite: dict, scope: raw_scope.RawScope | None) -> list:
     """(suite, DataFrame) pairs for one suite document; raises frames.MissingTable.
 
     A raw table suite is split: the column-set check runs on the column names alone
-    (`SELECT * ... LIMIT 0`), every other expectation on only the columns it names.
+    (`SELECT * ... LIMIT 0`), every other expectation on only the columns it names. When the
+    scope is new loads only, row counts get the whole table and the rest only the new rows (and
+    the older rows sharing a unique key with them); no new rows, nothing to validate there.
     """
     table = suite["meta"]["table"]
     if not table.startswith("raw.") or table == "raw.references":
         return [(suite, frames.frame_for(con, suite))]
     shape, rest = frames.split_shape(suite)
     runs = [] if shape is None else [(shape, frames.table_shape_frame(con, table))]
-    return runs + [(rest, frames.frame_for(con, rest))]
+    if scope is None or scope.everything:
+        return runs + [(rest, frames.frame_for(con, rest))]
+    counts, rows = frames.split_table_level(rest)
+    if counts is not None:
+        runs.append((counts, frames.row_count_frame(con, table)))
+    frame = frames.frame_for(con, rows, scope.new_load_ids)
+    return runs + ([(rows, frame)] if len(frame) and rows["expectations"] else [])
 
 
-def validate(settings: Settings, layer: str = "raw", run_id: str | None = None
-             ) -> ValidationResult:
-    """Run every suite of `layer` against the warehouse; record and return the result."""
+def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
+             full: bool = False) -> ValidationResult:
+    """Run every suite of `layer` against the warehouse; record and return the result.
+
+    The raw layer looks only at loads no earlier gate passed, unless `full` (see raw_scope).
+    """
     if layer not in LAYERS:
         raise ValueError(f"layer must be one of {LAYERS}, not {layer!r}")
     run_id = run_id or f"adhoc-{uuid.uuid4().hex[:12]}"
@@ -175,6 +188,9 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None
         params = frames.layer_parameters(settings, con, layer)
         fingerprint = records.marts_fingerprint(con) if layer == "marts" else None
         result.parameters = dict(params)
+        scope = raw_scope.decide(settings, con, suites, full) if layer == "raw" else None
+        if scope is not None:
+            result.scope = scope.describe()
         ctx = gx_run.context(settings.gx_dir)
         docs_ids: list = []
         for suite in suites:
@@ -182,7 +198,7 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None
             result.tables.append(table)
             try:
                 # One table in memory at a time; all read from the same read-only snapshot.
-                runs = _frames_to_validate(con, suite)
+                runs = _frames_to_validate(con, suite, scope)
             except frames.MissingTable as exc:
                 # Nothing for GX to look at: the suite fails as a whole.
                 result.failures.append(Failure(table, "table_exists", None, str(exc),
@@ -196,7 +212,7 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None
                     if table == "raw.references":
                         f = _with_reference_counts(f, frame)
                     (result.warnings if f.severity == WARNING else result.failures).append(f)
-            del runs, frame
+            runs = frame = None  # one table in memory at a time
     finally:
         con.close()
     # After the warehouse is closed: the docs need no data, and a writer need not wait.
@@ -204,6 +220,8 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None
     gx_run.build_docs(ctx, docs_ids)
     result.data_docs_index = gx_run.data_docs_index(ctx)
     result.success = not result.failures
+    if scope is not None and result.success:
+        raw_scope.remember_passed(settings, scope)
     result.seconds = round(time.monotonic() - started, 2)
     _record(settings, result, fingerprint)
     log.info(result.summary())
@@ -219,14 +237,16 @@ def _record(settings: Settings, result: ValidationResult, fingerprint: dict | No
         "failures": [asdict(f) for f in result.failures],
         "warnings": [asdict(f) for f in result.warnings],
         "parameters": result.parameters,
+        "scope": result.scope,
         "fingerprint": fingerprint,
         "data_docs_index": str(result.data_docs_index) if result.data_docs_index else None,
     })
 
 
-def gate(settings: Settings, layer: str, run_id: str | None = None) -> ValidationResult:
+def gate(settings: Settings, layer: str, run_id: str | None = None,
+         full: bool = False) -> ValidationResult:
     """validate(), then stop the pipeline if any blocking expectation failed."""
-    result = validate(settings, layer=layer, run_id=run_id)
+    result = validate(settings, layer=layer, run_id=run_id, full=full)
     print(result.summary())
     if not result.success:
         failed = "\n".join(f"  - {f}" for f in result.failures)
