@@ -99,6 +99,14 @@ def markdown(results: list[dict]) -> str:
                     _fmt(a.get("overhead_cpu_seconds")) if ok else "–",
                     _fmt(a.get("maxrss_mib"), 0) if ok else "–", ""]
         lines.append("| " + " | ".join(row) + " |")
+    for mode in modes:
+        row = [f"Airflow overhead, daily run, dbt tasks {mode} (DAG runs − day stages)"]
+        for r in results:
+            a = (_airflow_runs(r).get(mode) or {}).get("day") or {}
+            ok = a.get("ok") and a.get("overhead_seconds") is not None
+            row += [_fmt(a.get("overhead_seconds")) if ok else "–", "",
+                    _fmt(a.get("maxrss_mib"), 0) if ok else "–", ""]
+        lines.append("| " + " | ".join(row) + " |")
 
     notes = [""]
     for r in results:
@@ -123,8 +131,10 @@ def markdown(results: list[dict]) -> str:
             + (f" Not run at this scale (the sums leave them out): {', '.join(left_out)}."
                if left_out else ""))
     notes.append("")
-    notes.append("Seconds are wall time inside each stage function (imports excluded), each "
-                 "stage in its own process; CPU s is the process's user+system time (imports "
+    notes.append("Seconds are wall time inside each stage function, each stage in its own "
+                 "process: the process's start-up imports are excluded, what a stage imports "
+                 "when it runs (Great Expectations in the gates) and the dbt subprocess are "
+                 "included; CPU s is the process's user+system time (imports "
                  "and subprocesses included), less sensitive to a busy machine than wall time; "
                  "MiB is the peak RSS of the stage process or its dbt subprocess. Raw numbers: "
                  "`bench/results/*.json`.")

@@ -353,21 +353,28 @@ class ScaleRun:
                 "maxrss_mib": max(r["maxrss_mib"] for r in ok)}
 
     def airflow(self, inbox: Path, dbt_tasks: str) -> dict:
-        """The whole chain through the Airflow DAGs on a fresh data directory.
+        """The whole chain through the Airflow DAGs on a fresh data directory, then one new
+        day through the ingest and build DAGs of the same Airflow home (res["day"]).
 
         dbt_tasks: OUDERPEIL_DBT_TASKS of ouderpeil.orchestration.dbt, `per_model` (a cosmos
         task per dbt node) or `single` (one `dbt build` task)."""
         af_dir = self.work / f"airflow-{dbt_tasks}" / "data"
         shutil.rmtree(af_dir.parent, ignore_errors=True)
         link_tree(inbox, af_dir / "inbox")
-        name = f"airflow_{dbt_tasks}"
-        cmd = [sys.executable, "-m", "bench.stage", "airflow",
-               "--result", str(self.result_dir / f"{name}.json"), "--run-id", "bench-airflow"]
         env = {**self.env_for(af_dir), "OUDERPEIL_DBT_TASKS": dbt_tasks}
+        res = self._airflow_stage("airflow", f"airflow_{dbt_tasks}", env)
+        res["dbt_tasks"] = dbt_tasks
+        if res.get("ok") and (self.work / "day").is_dir():
+            link_tree(self.work / "day", af_dir / "inbox")
+            res["day"] = self._airflow_stage("airflow_day", f"airflow_{dbt_tasks}_day", env)
+        return res
+
+    def _airflow_stage(self, stage: str, name: str, env: dict) -> dict:
+        cmd = [sys.executable, "-m", "bench.stage", stage,
+               "--result", str(self.result_dir / f"{name}.json"), "--run-id", "bench-airflow"]
         print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
         res = measure(cmd, env, self.logs / f"{name}.log", self.result_dir / f"{name}.json",
                       self.args.timeout, self.max_rss)
-        res["dbt_tasks"] = dbt_tasks
         print(f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
               + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"), flush=True)
         return res
@@ -474,6 +481,10 @@ def summarise(scale, args, started, finished, data_info, stages, baseline, queri
             res["overhead_cpu_seconds"] = (res["cpu_seconds"] - full_cpu
                                            if full_cpu is not None else None)
             res["subtracted_stages"] = AIRFLOW_COVERS
+        day = res.get("day") or {}
+        if day.get("ok") and daily is not None and not totals["daily_run_left_out"]:
+            day["overhead_seconds"] = day["seconds"] - daily
+            day["subtracted_stages"] = DAY_STAGES
     targets = {
         "full_within_2x_baseline": (full <= FULL_TARGET_RATIO * base
                                     if full is not None and base

@@ -1,7 +1,9 @@
-"""Build: raw gate -> dbt (one task per model) -> marts gate -> publish.
+"""Build: plan -> raw gate -> dbt (one task per model) -> marts gate -> publish.
 
-Scheduled on the raw tables' Assets (any new load). A failing gate or dbt node stops the run
-before ``publish``, so Superset and the exports keep the last validated serving file.
+Scheduled on the raw tables' Assets (any new load). ``plan_build`` picks the school years the
+new loads touch (ouderpeil.build_plan; every year after a project change or a new schools or
+families file) and dbt rebuilds only those. A failing gate or dbt node stops the run before
+``publish``, so Superset and the exports keep the last validated serving file.
 
 Backfill one school year without touching the others: trigger with
 ``{"period": "2024-2025"}``; dbt then gets ``--vars '{"school_year": "2024-2025"}'`` and
@@ -38,21 +40,22 @@ def _run_id(context) -> str:
     },
 )
 def ouderpeil_build():
-    @task
-    def check_params(params=None) -> str | None:
-        return steps.check_period(params.get("period"))
+    @task(pool=common.WAREHOUSE_POOL)
+    def plan_build(params=None) -> dict:
+        return steps.plan_build(params.get("period"))
 
     @task(pool=common.WAREHOUSE_POOL)
     def gate_raw(**context) -> str:
         return steps.gate("raw", _run_id(context))
 
+    plan = plan_build()
     dbt = dbt_task_group(Settings.from_env())  # parse time: only paths, nothing is created
-    if dbt is None:  # no dbt manifest at parse time: one task for the whole build
+    if dbt is None:  # one task for the whole build (no manifest at parse time, or asked for)
         @task(task_id="dbt_build", pool=common.WAREHOUSE_POOL)
-        def dbt_build(params=None) -> str:
-            return steps.run_dbt_build(params.get("period"))
+        def dbt_build(dbt_vars: dict) -> str:
+            return steps.run_dbt_build(dbt_vars)
 
-        dbt = dbt_build()
+        dbt = dbt_build(plan)
 
     @task(pool=common.WAREHOUSE_POOL, outlets=[MARTS_ASSET])
     def gate_marts(**context) -> str:
@@ -62,7 +65,7 @@ def ouderpeil_build():
     def publish(**context) -> str:
         return steps.publish(_run_id(context))
 
-    chain(check_params(), gate_raw(), dbt, gate_marts(), publish())
+    chain(plan, gate_raw(), dbt, gate_marts(), publish())
 
 
 ouderpeil_build()

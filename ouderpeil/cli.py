@@ -31,8 +31,11 @@ def cmd_load(args, settings: Settings) -> None:
 
 
 def cmd_build(args, settings: Settings) -> None:
-    from ouderpeil.transform import run_dbt
+    from ouderpeil.transform import build, run_dbt
 
+    if args.command == "build" and not (args.select or args.vars or args.full_refresh):
+        print(build(settings))  # as the build DAG: the school years new loads touch
+        return
     vars_ = json.loads(args.vars) if args.vars else None
     result = run_dbt(settings, command=args.command, select=args.select, vars=vars_,
                      full_refresh=args.full_refresh)
@@ -72,12 +75,12 @@ def cmd_run(args, settings: Settings) -> None:
     from ouderpeil.loading import load_inbox
     from ouderpeil.publish import publish
     from ouderpeil.quality import gate
-    from ouderpeil.transform import run_dbt
+    from ouderpeil.transform import build
 
     run_id = args.run_id or _run_id("run")
     print(load_inbox(settings))
     gate(settings, layer="raw", run_id=run_id)
-    run_dbt(settings, command="build")
+    print(build(settings))
     gate(settings, layer="marts", run_id=run_id)
     print(publish(settings, run_id=run_id))
 
@@ -96,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     lo.add_argument("--source", action="append", help="only this source (repeatable)")
     lo.set_defaults(func=cmd_load)
 
-    b = sub.add_parser("build", help="run dbt against the warehouse")
+    b = sub.add_parser("build", help="run dbt against the warehouse (plain `build`: the school "
+                                     "years new loads touch, see ouderpeil/build_plan.py)")
     b.add_argument("command", nargs="?", default="build", help="dbt command (default: build)")
     b.add_argument("--select")
     b.add_argument("--vars", help="dbt vars as JSON")

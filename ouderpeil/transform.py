@@ -180,3 +180,13 @@ def _failure_message(result: DbtResult) -> str:
     # is the only explanation.
     tail = "\n".join(result.stdout.strip().splitlines()[-25:])
     return f"dbt {result.command} failed before running any node:\n{tail}"
+
+
+def build(settings: Settings, period: str | None = None) -> DbtResult:
+    """`dbt build` of the school years that need it: `period` (a backfill) or those of the new
+    loads (ouderpeil.build_plan). What Airflow's build DAG runs, for callers without Airflow."""
+    from ouderpeil.build_plan import build_vars
+
+    dbt_vars, what = build_vars(settings, period)
+    print(f"dbt build of {what}")
+    return run_dbt(settings, "build", vars=dbt_vars)

@@ -86,8 +86,8 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
         assert task["trigger_rule"] == "none_failed"  # an earlier source with nothing new
     assert dags[INGEST]["timetable"] == "CronTriggerTimetable"
 
-    # Build: scheduled on every raw Asset; gate_raw -> one task per dbt model/seed ->
-    # gate_marts -> publish.
+    # Build: scheduled on every raw Asset; plan_build -> gate_raw -> one task per dbt
+    # model/seed -> gate_marts -> publish.
     build = dags[BUILD]
     assert build["asset_schedule"] == sorted(f"ouderpeil_raw_{s}" for s in SOURCES)
     assert build["params"] == {"period": None}
@@ -99,12 +99,15 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
     assert rendered == nodes, "one Airflow task per dbt model and seed"
     for t in dbt_tasks.values():
         assert t["operator"] == "DbtBuildLocalOperator"
-        assert t["vars"] == {"school_year": "{{ params.period or '' }}"}  # the backfill param
+        # the plan (the backfill param, or the school years the new loads touch)
+        assert t["vars"] == {name: f"{{{{ ti.xcom_pull(task_ids='plan_build').get('{name}', '') }}}}"
+                             for name in ("school_year", "plan_loaded_upto", "plan_fingerprint")}
     # gate_raw before the first dbt nodes, gate_marts after the last ones.
     roots = {t for t, v in dbt_tasks.items() if not any(u in dbt_tasks for u in v["upstream"])}
     used = {u for v in dbt_tasks.values() for u in v["upstream"]}
     leaves = set(dbt_tasks) - used
     assert roots and all(dbt_tasks[t]["upstream"] == ["gate_raw"] for t in roots)
+    assert tasks["gate_raw"]["upstream"] == ["plan_build"]
     assert set(tasks["gate_marts"]["upstream"]) == leaves
     assert "dbt.fct_indicator_model_build" in used | leaves
     assert tasks["publish"]["upstream"] == ["gate_marts"]
@@ -126,10 +129,10 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
             assert task["retry_exponential_backoff"] == 2.0, where
             assert task["max_retry_delay"] == 1800.0, where
             assert task["has_retry_policy"] and task["on_failure_callback"], where
-            if task_id not in ("check_params", "export_indicators"):
+            if task_id != "export_indicators":
                 assert task["pool"] == POOL, where
                 warehouse_tasks += 1
-    assert warehouse_tasks == 7 + len(dbt_tasks) + 3 + 1
+    assert warehouse_tasks == 7 + len(dbt_tasks) + 4 + 1
 
 
 def test_build_dag_falls_back_to_one_dbt_task_without_manifest(tmp_path):
@@ -137,7 +140,7 @@ def test_build_dag_falls_back_to_one_dbt_task_without_manifest(tmp_path):
     desc = _describe_dags(settings, tmp_path / "airflow", tmp_path)
     assert desc["import_errors"] == {}
     tasks = desc["dags"][BUILD]["tasks"]
-    assert set(tasks) == {"check_params", "gate_raw", "dbt_build", "gate_marts", "publish"}
+    assert set(tasks) == {"plan_build", "gate_raw", "dbt_build", "gate_marts", "publish"}
     assert tasks["dbt_build"]["pool"] == POOL
     assert tasks["gate_marts"]["upstream"] == ["dbt_build"]
 
@@ -169,8 +172,18 @@ def test_chain_runs_through_airflow_and_publishes(pipeline):
     build = details[BUILD].task_states
     dbt_states = {t: s for t, s in build.items() if t.startswith("dbt.")}
     assert len(dbt_states) > 10 and set(dbt_states.values()) == {"success"}, dbt_states
-    for task in ("check_params", "gate_raw", "gate_marts", "publish"):
+    for task in ("plan_build", "gate_raw", "gate_marts", "publish"):
         assert build[task] == "success", build
+    # The plan's vars reached every cosmos task: the build recorded its watermark.
+    from ouderpeil.build_plan import WATERMARK, project_fingerprint
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        recorded = con.execute(f"SELECT project_fingerprint, school_years FROM {WATERMARK}"
+                               ).fetchall()
+    finally:
+        con.close()
+    assert recorded == [(project_fingerprint(settings.dbt_project_dir), "")]
 
     # The serving file carries the Airflow run's id (ouderpeil.orchestration.runs).
     con = duckdb.connect(str(settings.serving_path), read_only=True)

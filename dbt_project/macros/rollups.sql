@@ -17,15 +17,16 @@
     case when grouping({{ column }}) = 1 then 'ALL' else {{ column }} end
 {%- endmacro %}
 
-{#- Filter on the school_year var (a string or a list), for backfills of one year. -#}
+{#- Filter on the school_year var, for a backfill or a build of the years new data touched:
+    a string ('2024-2025', or several separated by commas, which is how an Airflow template
+    passes them) or a list. Unset or '': every year. -#}
 {% macro school_year_filter(column) -%}
     {%- set sy = var('school_year', none) -%}
     {%- if sy is none or sy == '' -%}
         1 = 1
-    {%- elif sy is string -%}
-        {{ column }} = '{{ sy }}'
     {%- else -%}
-        {{ column }} in ({% for y in sy %}'{{ y }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        {%- set years = (sy.split(',') if sy is string else sy) | map('trim') | list -%}
+        {{ column }} in ({% for y in years %}'{{ y }}'{% if not loop.last %}, {% endif %}{% endfor %})
     {%- endif -%}
 {%- endmacro %}
 

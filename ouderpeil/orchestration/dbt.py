@@ -25,6 +25,9 @@ from ouderpeil.orchestration.common import WAREHOUSE_POOL
 DBT_GROUP_ID = "dbt"
 DBT_PROFILE = "ouderpeil"
 DBT_TARGET = "warehouse"
+# The build DAG's task that plans the build; its XCom holds these dbt vars (build_plan).
+PLAN_TASK_ID = "plan_build"
+PLAN_VARS = ("school_year", "plan_loaded_upto", "plan_fingerprint")
 
 
 def manifest_path(settings: Settings) -> Path:
@@ -46,8 +49,9 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
     """A cosmos DbtTaskGroup over the whole project, or None when there is no manifest yet.
 
     Every dbt task: pool ``duckdb_writer`` (they write the warehouse), ``dbt build --select
-    <node>`` (model + its tests in one task), dbt var ``school_year`` from the DAG param
-    ``period`` (empty = all years; the dbt macros treat '' as unset).
+    <node>`` (model + its tests in one task), dbt vars from the XCom of the ``plan_build`` task
+    (``school_year``: the DAG param ``period`` or the years new loads touch; empty = all
+    years, the dbt macros treat '' as unset).
     """
     if os.environ.get("OUDERPEIL_DBT_TASKS", "per_model") == "single":
         return None  # one `dbt build` task: much less overhead at region scale, less visibility
@@ -88,7 +92,9 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
         operator_args={
             "pool": WAREHOUSE_POOL,
             "install_deps": False,
-            "vars": {"school_year": "{{ params.period or '' }}"},
+            # The plan_build task's vars (ouderpeil.build_plan); '' means unset to dbt.
+            "vars": {name: "{{ ti.xcom_pull(task_ids='%s').get('%s', '') }}" % (PLAN_TASK_ID, name)
+                     for name in PLAN_VARS},
             "env": {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_NO_VERSION_CHECK": "true",
                     "DBT_USE_COLORS": "false"},
             "append_env": True,

@@ -120,16 +120,22 @@ def check_period(period: str | None) -> str | None:
     return check_school_year(period)
 
 
-def dbt_vars(period: str | None) -> dict:
-    """dbt vars of a build: school_year limits it to one year (dbt_project.yml)."""
-    return {"school_year": period} if period else {}
+def plan_build(period: str | None) -> dict:
+    """The dbt vars of this build: the backfill param, else the school years new loads touch
+    (ouderpeil.build_plan). Checks the param before anything touches the warehouse."""
+    from ouderpeil.build_plan import build_vars
+
+    dbt_vars, what = build_vars(settings(), check_period(period))
+    print(f"dbt builds {what}: vars {dbt_vars}")
+    return dbt_vars
 
 
-def run_dbt_build(period: str | None) -> str:
-    """Fallback when no dbt manifest exists at parse time: one task for the whole build."""
+def run_dbt_build(dbt_vars: dict) -> str:
+    """One task for the whole build (OUDERPEIL_DBT_TASKS=single, or no manifest at parse
+    time); dbt_vars from plan_build."""
     from ouderpeil.transform import run_dbt
 
-    result = run_dbt(settings(), command="build", vars=dbt_vars(check_period(period)) or None)
+    result = run_dbt(settings(), command="build", vars=dbt_vars or None)
     print(result)
     return str(result).splitlines()[0]
 

@@ -192,7 +192,7 @@ def _new_rows_sql(table: str, load_ids: tuple[str, ...], keys: list[tuple[str, .
     One UNION branch per key (UNION, not UNION ALL: an old row matching two keys is one row);
     EXISTS becomes a semi join in DuckDB, cheap next to reading the table.
     """
-    ids = ", ".join("'" + i.replace("'", "''") + "'" for i in load_ids) or "NULL"
+    ids = _sql_list(load_ids)
     new = f"SELECT * FROM {table} WHERE _load_id IN ({ids})"
     older = [
         f"SELECT * FROM {table} o WHERE o._load_id NOT IN ({ids}) AND EXISTS "
@@ -237,12 +237,15 @@ REFERENCES = (
 )
 
 
-def references_frame(con) -> pd.DataFrame:
+def references_frame(con, load_ids: tuple[str, ...] | None = None) -> pd.DataFrame:
     """One row per reference between raw tables: how many child rows point at nothing.
 
     Counting in DuckDB keeps pseudonyms out of GX results and Data Docs, and stays small at any
     scale. A reference whose tables are missing is left out (the table suites report those).
+    load_ids: count only the child rows of these loads (parents are never deleted but by
+    retention, so older rows cannot lose their parent); None: every row.
     """
+    new_only = "" if load_ids is None else f" AND c._load_id IN ({_sql_list(load_ids)})"
     rows = []
     for name, child, col, parent, pcol in REFERENCES:
         if not (table_exists(con, child) and table_exists(con, parent)):
@@ -250,18 +253,22 @@ def references_frame(con) -> pd.DataFrame:
         n, orphans = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE NOT EXISTS "
             f"(SELECT 1 FROM {parent} p WHERE p.{pcol} = c.{col})) "
-            f"FROM {child} c WHERE c.{col} IS NOT NULL"
+            f"FROM {child} c WHERE c.{col} IS NOT NULL{new_only}"
         ).fetchone()
         rows.append((name, n, orphans))
     if table_exists(con, "raw.survey_responses") and table_exists(con, "raw.schools"):
         n, orphans = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE r.sector <> s.sector) "
-            "FROM raw.survey_responses r JOIN raw.schools s USING (school_id)"
+            "SELECT count(*), count(*) FILTER (WHERE c.sector <> s.sector) "
+            f"FROM raw.survey_responses c JOIN raw.schools s USING (school_id) WHERE true{new_only}"
         ).fetchone()
         rows.append(("survey_responses.sector -> schools.sector", n, orphans))
     df = pd.DataFrame(rows, columns=["reference", "child_rows", "orphans"])
     df["orphan_share"] = (df["orphans"] / df["child_rows"].where(df["child_rows"] > 0)).fillna(0.0)
     return df
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
 
 
 def _unit_source(con) -> str | None:
@@ -356,7 +363,7 @@ def frame_for(con, suite: dict, load_ids: tuple[str, ...] | None = None) -> pd.D
     """
     table = suite["meta"]["table"]
     if table == "raw.references":
-        return references_frame(con)
+        return references_frame(con, load_ids)
     if table == "marts.fct_indicator":
         return fct_indicator_frame(con)
     return raw_table_frame(con, table, column_uses(suite), load_ids, unique_keys(suite))

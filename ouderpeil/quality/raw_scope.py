@@ -4,8 +4,11 @@ The raw tables only grow by loads (the loader appends, one load id per file; ret
 deletes), so rows that passed the gate once stay valid: "now" only moves forward and the
 suites are the same. The gate therefore validates the rows of loads it has not passed yet,
 plus, for every unique key, the earlier rows that share a key with a new row (a duplicate across
-loads is still found). Table-level expectations (row counts, the column set) and the
-references between tables are always checked on the whole tables.
+loads is still found). Row counts are checked on the whole table; the references between
+tables on the child rows of the new loads (parents are never deleted but by retention).
+
+A table that got no new load is not read at all: without a load, nothing changes in it (its
+column set and row count included) but by hand or by retention, which only deletes.
 
 The load ids that passed are kept in <gx_dir>/raw_gate_validated.json together with a
 fingerprint of the raw suites: when a suite changes, every row is validated again. A failed gate
@@ -32,16 +35,21 @@ class RawScope:
     all_load_ids: tuple[str, ...]
     reason: str
     suites_fingerprint: str  # taken before GX sees the suites (it adds ids to them)
+    new_sources: frozenset[str] = frozenset()  # sources (raw table names) with a new load
 
     @property
     def everything(self) -> bool:
         return self.new_load_ids is None
 
+    def reads(self, table: str) -> bool:
+        """Whether the gate validates raw.<source> `table` in this scope."""
+        return self.everything or table.removeprefix("raw.") in self.new_sources
+
     def describe(self) -> str:
         if self.everything:
             return f"all rows of {len(self.all_load_ids)} loads ({self.reason})"
-        return (f"rows of {len(self.new_load_ids)} new loads of {len(self.all_load_ids)} "
-                f"(the others passed before)")
+        return (f"rows of {len(self.new_load_ids)} new loads of {len(self.all_load_ids)}; "
+                f"the others passed before")
 
 
 def state_path(settings: Settings) -> Path:
@@ -62,19 +70,21 @@ def _read_state(settings: Settings) -> dict:
         return {}  # unreadable: validate everything, which is always correct
 
 
-def load_ids(con) -> list[str]:
-    """Every load id in the warehouse (raw.raw_load_files); [] before the first load."""
+def loads(con) -> dict[str, str]:
+    """Load id -> source of every load in the warehouse (raw.raw_load_files); {} before the
+    first load."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_schema = 'raw' AND table_name = 'raw_load_files'").fetchall()[0][0]
     if not exists:
-        return []
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT load_id FROM raw.raw_load_files ORDER BY 1").fetchall()]
+        return {}
+    return dict(con.execute(
+        "SELECT load_id, min(source) FROM raw.raw_load_files GROUP BY 1 ORDER BY 1").fetchall())
 
 
 def decide(settings: Settings, con, suites: list[dict], full: bool = False) -> RawScope:
-    loaded = tuple(load_ids(con))
+    source_of = loads(con)
+    loaded = tuple(source_of)
     fingerprint = suites_fingerprint(suites)
     state = _read_state(settings)
     if full:
@@ -84,8 +94,9 @@ def decide(settings: Settings, con, suites: list[dict], full: bool = False) -> R
     if state.get("suites_fingerprint") != fingerprint:
         return RawScope(None, loaded, "the raw suites changed", fingerprint)
     validated = set(state["validated_load_ids"])
-    return RawScope(tuple(i for i in loaded if i not in validated), loaded, "incremental",
-                    fingerprint)
+    new = tuple(i for i in loaded if i not in validated)
+    return RawScope(new, loaded, "incremental", fingerprint,
+                    frozenset(source_of[i] for i in new))
 
 
 def remember_passed(settings: Settings, scope: RawScope) -> None:

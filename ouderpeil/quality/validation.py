@@ -145,13 +145,18 @@ def _frames_to_validate(con, suite: dict, scope: raw_scope.RawScope | None) -> l
 
     A raw table suite is split: the column-set check runs on the column names alone
     (`SELECT * ... LIMIT 0`), every other expectation on only the columns it names. When the
-    scope is new loads only, row counts get the whole table and the rest only the new rows (and
-    the older rows sharing a unique key with them); no new rows, nothing to validate there.
+    scope is new loads only, a table without one is not read; in one with, row counts get the
+    whole table and the rest only the new rows (and the older rows sharing a unique key).
     """
     table = suite["meta"]["table"]
-    if not table.startswith("raw.") or table == "raw.references":
+    if table == "raw.references":
+        return [(suite, frames.frame_for(con, suite, None if scope is None
+                                         else scope.new_load_ids))]
+    if not table.startswith("raw."):
         return [(suite, frames.frame_for(con, suite))]
     shape, rest = frames.split_shape(suite)
+    if scope is not None and not scope.reads(table):
+        return []
     runs = [] if shape is None else [(shape, frames.table_shape_frame(con, table))]
     if scope is None or scope.everything:
         return runs + [(rest, frames.frame_for(con, rest))]
@@ -191,6 +196,10 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
         scope = raw_scope.decide(settings, con, suites, full) if layer == "raw" else None
         if scope is not None:
             result.scope = scope.describe()
+            unread = [s["meta"]["table"] for s in suites if not scope.reads(s["meta"]["table"])
+                      and s["meta"]["table"] != "raw.references"]
+            if unread:
+                result.scope += "; no new load, not read: " + ", ".join(unread)
         ctx = gx_run.context(settings.gx_dir)
         docs_ids: list = []
         for suite in suites:

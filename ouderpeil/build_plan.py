@@ -1,0 +1,175 @@
+"""Which school years a dbt build has to rebuild.
+
+A day's loads touch one school year, yet a build of every year recomputes the messages, the
+family-weeks and the message indicators of the whole history, so the daily build grew with the
+history (region scale: 57 of the 98 s of dbt node time). The plan rebuilds only the school
+years new loads touch, through the same ``school_year`` var a backfill uses: the incremental
+indicator tables replace those years' rows and keep the others.
+
+Every build that covered all loads up to some moment leaves a row in
+``intermediate.int_build_watermark`` (built after every mart, so a failed build leaves none and
+its loads are planned again). The next plan compares the loads since with that row:
+
+* no earlier build, the dbt project changed (models, macros, seeds: a new holiday calendar
+  changes old years), a new schools or families file (SES groups, enrolments and weights of
+  every year), or no new load at all: every year;
+* else the school years of the new messages, of the messages new events belong to, of new
+  contacts and survey responses, plus the year of the previous first or last activity date when
+  new data moves it (the school-week calendar of that year then changes: weeks that had not
+  happened yet count from then on).
+
+A year rebuilt needlessly costs time; a year missed would be wrong, so every doubt means more
+years.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ouderpeil.config import Settings
+
+WATERMARK = "intermediate.int_build_watermark"
+# A new file of these changes SES groups, enrolments or weights of every school year.
+EVERY_YEAR_SOURCES = frozenset({"schools", "families"})
+# The dbt project files whose change can change any year's results.
+PROJECT_PARTS = ("models", "macros", "seeds", "tests", "dbt_project.yml")
+
+# The dbt macro school_year_of, for the dates of raw rows.
+_SCHOOL_YEAR = ("CASE WHEN month({d}) >= 8 THEN year({d})::VARCHAR || '-' || (year({d}) + 1) "
+                "ELSE (year({d}) - 1)::VARCHAR || '-' || year({d}) END")
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    school_years: tuple[str, ...] | None  # None: every year
+    reason: str
+    loaded_upto: str | None  # the newest load the build covers (ISO timestamp)
+    fingerprint: str  # of the dbt project
+
+    def dbt_vars(self) -> dict[str, str]:
+        """The vars int_build_watermark records (and school_year, which limits the build)."""
+        out = {"plan_fingerprint": self.fingerprint}
+        if self.loaded_upto:
+            out["plan_loaded_upto"] = self.loaded_upto
+        if self.school_years is not None:
+            out["school_year"] = ",".join(self.school_years)
+        return out
+
+    def describe(self) -> str:
+        years = "every school year" if self.school_years is None else \
+            "school year " + ", ".join(self.school_years)
+        return f"{years} ({self.reason})"
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for part in PROJECT_PARTS:
+        root = project_dir / part
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for path in files:
+            if path.is_file():
+                digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _exists(con, table: str) -> bool:
+    schema, name = table.split(".")
+    return con.execute("SELECT count(*) FROM information_schema.tables "
+                       "WHERE table_schema = ? AND table_name = ?", [schema, name]
+                       ).fetchall()[0][0] > 0
+
+
+def plan_build(settings: Settings) -> BuildPlan:
+    fingerprint = project_fingerprint(settings.dbt_project_dir)
+
+    def every_year(reason: str, upto: str | None = None) -> BuildPlan:
+        return BuildPlan(None, reason, upto, fingerprint)
+
+    if not settings.warehouse_path.exists():
+        return every_year("no warehouse yet")
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if not _exists(con, "raw.raw_load_files"):
+            return every_year("nothing loaded yet")
+        upto = con.execute("SELECT max(loaded_at) FROM raw.raw_load_files").fetchall()[0][0]
+        upto = upto.isoformat() if upto else None
+        if not _exists(con, WATERMARK):
+            return every_year("no earlier build", upto)
+        last = con.execute(
+            f"SELECT loaded_upto, project_fingerprint, data_first_date, data_last_date "
+            f"FROM {WATERMARK} ORDER BY built_at DESC, loaded_upto DESC LIMIT 1").fetchall()
+        if not last or last[0][0] is None:
+            return every_year("no earlier build", upto)
+        last_upto, last_fingerprint, first_date, last_date = last[0]
+        if last_fingerprint != fingerprint:
+            return every_year("the dbt project changed since the last build", upto)
+        new = dict(con.execute(
+            "SELECT load_id, min(source) FROM raw.raw_load_files "
+            "WHERE loaded_at > ? AND rows_loaded > 0 GROUP BY 1", [last_upto]).fetchall())
+        if not new:
+            return every_year("no new load since the last build", upto)
+        if EVERY_YEAR_SOURCES & set(new.values()):
+            return every_year("a new schools or families file", upto)
+        years = _touched_years(con, list(new), first_date, last_date)
+        if not years:
+            return every_year("the new loads hold no dated activity", upto)
+        return BuildPlan(tuple(sorted(years)), f"{len(new)} new loads", upto, fingerprint)
+    finally:
+        con.close()
+
+
+def _touched_years(con, load_ids: list[str], first_date, last_date) -> set[str]:
+    """School years of the activity in these loads, and of the old first/last activity date
+    when that activity lies outside them."""
+    con.execute("CREATE TEMP TABLE new_loads AS SELECT unnest(?::VARCHAR[]) AS load_id",
+                [load_ids])
+    dates = " UNION ALL ".join(part for part in (
+        "SELECT CAST(sent_at AS DATE) AS d FROM raw.messages "
+        "WHERE _load_id IN (SELECT load_id FROM new_loads)"
+        if _exists(con, "raw.messages") else None,
+        # An event changes its message's status: the message's year (once it is loaded).
+        "SELECT CAST(m.sent_at AS DATE) FROM raw.message_events e "
+        "JOIN raw.messages m ON m.message_id = e.message_id "
+        "WHERE e._load_id IN (SELECT load_id FROM new_loads)"
+        if _exists(con, "raw.message_events") and _exists(con, "raw.messages") else None,
+        "SELECT CAST(contact_at AS DATE) FROM raw.contact_logs "
+        "WHERE _load_id IN (SELECT load_id FROM new_loads)"
+        if _exists(con, "raw.contact_logs") else None,
+        "SELECT CAST(submitted_at AS DATE) FROM raw.survey_responses "
+        "WHERE _load_id IN (SELECT load_id FROM new_loads)"
+        if _exists(con, "raw.survey_responses") else None,
+    ) if part)
+    if not dates:
+        return set()
+    sy = _SCHOOL_YEAR.format(d="d")
+    years, lo, hi = con.execute(
+        f"SELECT list(DISTINCT {sy}), min(d), max(d) FROM ({dates}) WHERE d IS NOT NULL"
+    ).fetchall()[0]
+    touched = set(years or [])
+    # The school-week calendar runs from the first to the last activity date: moving either
+    # end changes the weeks of the year it was in.
+    if lo is not None and first_date is not None and lo < first_date:
+        touched.add(school_year_of(first_date))
+    if hi is not None and last_date is not None and hi > last_date:
+        touched.add(school_year_of(last_date))
+    return touched
+
+
+def school_year_of(day) -> str:
+    """'YYYY-YYYY' of the Dutch school year (1 August - 31 July) holding the date."""
+    start = day.year if day.month >= 8 else day.year - 1
+    return f"{start}-{start + 1}"
+
+
+def build_vars(settings: Settings, period: str | None = None) -> tuple[dict[str, str], str]:
+    """(dbt vars, what they mean) of a build: a backfill of `period`, else the plan."""
+    if period:
+        # A backfill of a chosen year records no watermark (other years may still wait).
+        return {"school_year": period}, f"school year {period} (backfill)"
+    plan = plan_build(settings)
+    return plan.dbt_vars(), plan.describe()
