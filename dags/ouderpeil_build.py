@@ -52,8 +52,8 @@ def ouderpeil_build():
     dbt = dbt_task_group(Settings.from_env())  # parse time: only paths, nothing is created
     if dbt is None:  # one task for the whole build (no manifest at parse time, or asked for)
         @task(task_id="dbt_build", pool=common.WAREHOUSE_POOL)
-        def dbt_build(dbt_vars: dict) -> str:
-            return steps.run_dbt_build(dbt_vars)
+        def dbt_build(plan: dict) -> str:
+            return steps.run_dbt_build(plan)
 
         dbt = dbt_build(plan)
 

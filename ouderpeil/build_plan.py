@@ -24,7 +24,7 @@ years.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -42,6 +42,13 @@ _SCHOOL_YEAR = ("CASE WHEN month({d}) >= 8 THEN year({d})::VARCHAR || '-' || (ye
                 "ELSE (year({d}) - 1)::VARCHAR || '-' || year({d}) END")
 
 
+# What int_build_watermark records, passed as environment variables, not dbt vars: a var
+# that changes (the load time does, every build) makes dbt parse the whole project again
+# (~1.5 s at board scale); an env_var() only the one model that reads it.
+ENV_LOADED_UPTO = "OUDERPEIL_PLAN_LOADED_UPTO"
+ENV_FINGERPRINT = "OUDERPEIL_PLAN_FINGERPRINT"
+
+
 @dataclass(frozen=True)
 class BuildPlan:
     school_years: tuple[str, ...] | None  # None: every year
@@ -49,14 +56,10 @@ class BuildPlan:
     loaded_upto: str | None  # the newest load the build covers (ISO timestamp)
     fingerprint: str  # of the dbt project
 
-    def dbt_vars(self) -> dict[str, str]:
-        """The vars int_build_watermark records (and school_year, which limits the build)."""
-        out = {"plan_fingerprint": self.fingerprint}
-        if self.loaded_upto:
-            out["plan_loaded_upto"] = self.loaded_upto
-        if self.school_years is not None:
-            out["school_year"] = ",".join(self.school_years)
-        return out
+    @property
+    def school_year_var(self) -> str:
+        """The dbt var school_year: the years separated by commas; '' (unset) for all."""
+        return "" if self.school_years is None else ",".join(self.school_years)
 
     def describe(self) -> str:
         years = "every school year" if self.school_years is None else \
@@ -166,10 +169,31 @@ def school_year_of(day) -> str:
     return f"{start}-{start + 1}"
 
 
-def build_vars(settings: Settings, period: str | None = None) -> tuple[dict[str, str], str]:
-    """(dbt vars, what they mean) of a build: a backfill of `period`, else the plan."""
+@dataclass(frozen=True)
+class BuildArgs:
+    """What a build passes to dbt: the var school_year and the watermark's environment. The
+    build DAG hands it from task to task as a dict (asdict; cosmos templates read its keys)."""
+
+    school_year: str  # '' = every year
+    loaded_upto: str  # '' = no plan (a backfill records no watermark)
+    fingerprint: str
+    what: str
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {"school_year": self.school_year} if self.school_year else {}
+
+    def dbt_env(self) -> dict[str, str]:
+        return {ENV_LOADED_UPTO: self.loaded_upto, ENV_FINGERPRINT: self.fingerprint}
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def build_args(settings: Settings, period: str | None = None) -> BuildArgs:
+    """A backfill of `period` (which records no watermark: other years may still wait), else
+    the plan."""
     if period:
-        # A backfill of a chosen year records no watermark (other years may still wait).
-        return {"school_year": period}, f"school year {period} (backfill)"
+        return BuildArgs(period, "", "", f"school year {period} (backfill)")
     plan = plan_build(settings)
-    return plan.dbt_vars(), plan.describe()
+    return BuildArgs(plan.school_year_var, plan.loaded_upto or "", plan.fingerprint,
+                     plan.describe())

@@ -84,8 +84,8 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
     return base / "target", base / "logs"
 
 
-def _dbt_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
+def _dbt_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **(extra or {})}
     env.update({
         "OUDERPEIL_WAREHOUSE": str(settings.warehouse_path),
         "OUDERPEIL_DBT_THREADS": env.get("OUDERPEIL_DBT_THREADS", "2"),
@@ -126,7 +126,7 @@ AGGREGATE_HISTORY_MODELS = "int_indicator_values mart_channel_mix"
 
 def run_dbt(settings: Settings, command: str = "build", select: str | None = None,
             vars: dict | None = None, full_refresh: bool = False,
-            exclude: str | None = None) -> DbtResult:
+            exclude: str | None = None, env: dict[str, str] | None = None) -> DbtResult:
     """Run a dbt command (``build``, ``run``, ``test``, ``seed``, ``docs generate`` ...).
 
     Raises DbtBuildFailed naming every failing model or test with dbt's message.
@@ -155,7 +155,7 @@ def run_dbt(settings: Settings, command: str = "build", select: str | None = Non
         args.append("--full-refresh")
 
     started = time.time()
-    proc = subprocess.run(args, cwd=project_dir, env=_dbt_env(settings),
+    proc = subprocess.run(args, cwd=project_dir, env=_dbt_env(settings, env),
                           capture_output=True, text=True)
     elapsed = time.time() - started
     nodes = _read_run_results(target_path, started)
@@ -185,8 +185,8 @@ def _failure_message(result: DbtResult) -> str:
 def build(settings: Settings, period: str | None = None) -> DbtResult:
     """`dbt build` of the school years that need it: `period` (a backfill) or those of the new
     loads (ouderpeil.build_plan). What Airflow's build DAG runs, for callers without Airflow."""
-    from ouderpeil.build_plan import build_vars
+    from ouderpeil.build_plan import build_args
 
-    dbt_vars, what = build_vars(settings, period)
-    print(f"dbt build of {what}")
-    return run_dbt(settings, "build", vars=dbt_vars)
+    args = build_args(settings, period)
+    print(f"dbt build of {args.what}")
+    return run_dbt(settings, "build", vars=args.dbt_vars() or None, env=args.dbt_env())

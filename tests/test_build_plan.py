@@ -68,7 +68,7 @@ def test_first_build_and_no_warehouse_rebuild_every_year(settings):
     _add(settings, "DROP TABLE intermediate.int_build_watermark")
     plan = plan_build(settings)
     assert plan.school_years is None and plan.reason == "no earlier build"
-    assert plan.dbt_vars()["plan_loaded_upto"].startswith("2026-03-01T05:00")
+    assert plan.loaded_upto.startswith("2026-03-01T05:00")
 
 
 def test_a_day_of_messages_rebuilds_its_school_year_only(planned):
@@ -80,8 +80,8 @@ def test_a_day_of_messages_rebuilds_its_school_year_only(planned):
             "('m2', '2026-02-27 09:00', 'day')")
     plan = plan_build(s)
     assert plan.school_years == ("2025-2026",), plan
-    assert plan.dbt_vars()["school_year"] == "2025-2026"
-    assert plan.dbt_vars()["plan_loaded_upto"].startswith("2026-03-02T06:00")
+    assert plan.school_year_var == "2025-2026"
+    assert plan.loaded_upto.startswith("2026-03-02T06:00")
 
 
 def test_events_contacts_and_surveys_touch_their_own_years(planned):

@@ -19,15 +19,19 @@ import os
 import sys
 from pathlib import Path
 
+from ouderpeil.build_plan import ENV_FINGERPRINT, ENV_LOADED_UPTO
 from ouderpeil.config import Settings
 from ouderpeil.orchestration.common import WAREHOUSE_POOL
 
 DBT_GROUP_ID = "dbt"
 DBT_PROFILE = "ouderpeil"
 DBT_TARGET = "warehouse"
-# The build DAG's task that plans the build; its XCom holds these dbt vars (build_plan).
+# The build DAG's task that plans the build; its XCom is build_plan.BuildArgs as a dict.
 PLAN_TASK_ID = "plan_build"
-PLAN_VARS = ("school_year", "plan_loaded_upto", "plan_fingerprint")
+
+
+def _from_plan(key: str) -> str:
+    return "{{ ti.xcom_pull(task_ids='%s')['%s'] }}" % (PLAN_TASK_ID, key)
 
 
 def manifest_path(settings: Settings) -> Path:
@@ -92,11 +96,13 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
         operator_args={
             "pool": WAREHOUSE_POOL,
             "install_deps": False,
-            # The plan_build task's vars (ouderpeil.build_plan); '' means unset to dbt.
-            "vars": {name: "{{ ti.xcom_pull(task_ids='%s').get('%s', '') }}" % (PLAN_TASK_ID, name)
-                     for name in PLAN_VARS},
+            # The plan_build task's school years ('' = all: the macros treat it as unset) and
+            # what int_build_watermark records (ouderpeil.build_plan).
+            "vars": {"school_year": _from_plan("school_year")},
             "env": {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_NO_VERSION_CHECK": "true",
-                    "DBT_USE_COLORS": "false"},
+                    "DBT_USE_COLORS": "false",
+                    ENV_LOADED_UPTO: _from_plan("loaded_upto"),
+                    ENV_FINGERPRINT: _from_plan("fingerprint")},
             "append_env": True,
         },
         **task_group_kwargs,

@@ -47,6 +47,9 @@ def describe(dag_folder: str | None = None) -> dict:
                 "outlets": [getattr(o, "name", str(o)) for o in (t.outlets or [])],
                 "upstream": sorted(t.upstream_task_ids),
                 "vars": getattr(t, "vars", None),
+                # dbt tasks: only the plan's variables (the rest of os.environ is not ours)
+                "env": {k: v for k, v in (getattr(t, "env", None) or {}).items()
+                        if k.startswith("OUDERPEIL_PLAN_")},
             }
         out["dags"][dag_id] = {
             "timetable": type(dag.timetable).__name__,

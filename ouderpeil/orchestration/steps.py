@@ -121,21 +121,24 @@ def check_period(period: str | None) -> str | None:
 
 
 def plan_build(period: str | None) -> dict:
-    """The dbt vars of this build: the backfill param, else the school years new loads touch
-    (ouderpeil.build_plan). Checks the param before anything touches the warehouse."""
-    from ouderpeil.build_plan import build_vars
+    """What this build passes to dbt (build_plan.BuildArgs as a dict): the backfill param,
+    else the school years new loads touch. Checks the param before anything else."""
+    from ouderpeil.build_plan import build_args
 
-    dbt_vars, what = build_vars(settings(), check_period(period))
-    print(f"dbt builds {what}: vars {dbt_vars}")
-    return dbt_vars
+    args = build_args(settings(), check_period(period))
+    print(f"dbt builds {args.what}")
+    return args.as_dict()
 
 
-def run_dbt_build(dbt_vars: dict) -> str:
+def run_dbt_build(plan: dict) -> str:
     """One task for the whole build (OUDERPEIL_DBT_TASKS=single, or no manifest at parse
-    time); dbt_vars from plan_build."""
+    time); plan: the XCom of plan_build."""
+    from ouderpeil.build_plan import BuildArgs
     from ouderpeil.transform import run_dbt
 
-    result = run_dbt(settings(), command="build", vars=dbt_vars or None)
+    args = BuildArgs(**plan)
+    result = run_dbt(settings(), command="build", vars=args.dbt_vars() or None,
+                     env=args.dbt_env())
     print(result)
     return str(result).splitlines()[0]
 

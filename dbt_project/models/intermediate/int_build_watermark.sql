@@ -6,10 +6,11 @@
 {# One row per build that covered every load up to loaded_upto: what the next build plan
     (ouderpeil/build_plan.py) compares new loads with. Built last (after every mart), so a
     failed build leaves no row and its loads are planned again. A backfill of chosen years
-    (school_year set without plan_loaded_upto) adds no row: other years may still wait. #}
-{% set upto = var('plan_loaded_upto', none) %}
+    (school_year set without a planned loaded_upto) adds no row: other years may still wait. #}
+{# Environment, not vars: a changed var makes dbt parse every model again. #}
+{% set upto = env_var('OUDERPEIL_PLAN_LOADED_UPTO', '') %}
+{% set fingerprint = env_var('OUDERPEIL_PLAN_FINGERPRINT', '') %}
 {% set years = var('school_year', none) %}
-{% set fingerprint = var('plan_fingerprint', none) %}
 {# None where raw tables are made by hand (tests) instead of by the loader. #}
 {% set load_files = load_relation(source('raw', 'raw_load_files')) %}
 with bounds as (
