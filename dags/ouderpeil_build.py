@@ -6,8 +6,8 @@ families file) and dbt rebuilds only those. A failing gate or dbt node stops the
 ``publish``, so Superset and the exports keep the last validated serving file.
 
 Backfill one school year without touching the others: trigger with
-``{"period": "2024-2025"}``; dbt then gets ``--vars '{"school_year": "2024-2025"}'`` and
-the incremental indicator tables replace only that year's rows.
+``{"period": "2024-2025"}``; dbt then builds only that year (``OUDERPEIL_SCHOOL_YEARS``, the
+macro ``build_school_years``) and the incremental indicator tables replace only its rows.
 """
 from __future__ import annotations
 

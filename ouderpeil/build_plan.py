@@ -3,8 +3,8 @@
 A day's loads touch one school year, yet a build of every year recomputes the messages, the
 family-weeks and the message indicators of the whole history, so the daily build grew with the
 history (region scale: 57 of the 98 s of dbt node time). The plan rebuilds only the school
-years new loads touch, through the same ``school_year`` var a backfill uses: the incremental
-indicator tables replace those years' rows and keep the others.
+years new loads touch, the way a backfill does (dbt macro ``build_school_years``): the
+incremental indicator tables replace those years' rows and keep the others.
 
 Every build that covered all loads up to some moment leaves a row in
 ``intermediate.int_build_watermark`` (built after every mart, so a failed build leaves none and
@@ -42,9 +42,11 @@ _SCHOOL_YEAR = ("CASE WHEN month({d}) >= 8 THEN year({d})::VARCHAR || '-' || (ye
                 "ELSE (year({d}) - 1)::VARCHAR || '-' || year({d}) END")
 
 
-# What int_build_watermark records, passed as environment variables, not dbt vars: a var
-# that changes (the load time does, every build) makes dbt parse the whole project again
-# (~1.5 s at board scale); an env_var() only the one model that reads it.
+# What a build passes to dbt, as environment variables, not dbt vars: a var that changes (the
+# load time does, every build) makes dbt parse the whole project again (~1.5 s at board
+# scale); an env_var() only the files that read it. The dbt var school_year still works for a
+# backfill by hand (macro build_school_years).
+ENV_SCHOOL_YEARS = "OUDERPEIL_SCHOOL_YEARS"
 ENV_LOADED_UPTO = "OUDERPEIL_PLAN_LOADED_UPTO"
 ENV_FINGERPRINT = "OUDERPEIL_PLAN_FINGERPRINT"
 
@@ -171,19 +173,17 @@ def school_year_of(day) -> str:
 
 @dataclass(frozen=True)
 class BuildArgs:
-    """What a build passes to dbt: the var school_year and the watermark's environment. The
-    build DAG hands it from task to task as a dict (asdict; cosmos templates read its keys)."""
+    """What a build passes to dbt (as environment variables, see ENV_SCHOOL_YEARS). The build
+    DAG hands it from task to task as a dict (asdict; cosmos templates read its keys)."""
 
     school_year: str  # '' = every year
     loaded_upto: str  # '' = no plan (a backfill records no watermark)
     fingerprint: str
     what: str
 
-    def dbt_vars(self) -> dict[str, str]:
-        return {"school_year": self.school_year} if self.school_year else {}
-
     def dbt_env(self) -> dict[str, str]:
-        return {ENV_LOADED_UPTO: self.loaded_upto, ENV_FINGERPRINT: self.fingerprint}
+        return {ENV_SCHOOL_YEARS: self.school_year, ENV_LOADED_UPTO: self.loaded_upto,
+                ENV_FINGERPRINT: self.fingerprint}
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)

@@ -100,10 +100,10 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
     for t in dbt_tasks.values():
         assert t["operator"] == "DbtBuildLocalOperator"
         # the plan (the backfill param, or the school years the new loads touch)
-        assert t["vars"] == {
-            "school_year": "{{ ti.xcom_pull(task_ids='plan_build')['school_year'] }}"}
-        assert t["env"]["OUDERPEIL_PLAN_LOADED_UPTO"] == \
-            "{{ ti.xcom_pull(task_ids='plan_build')['loaded_upto'] }}"
+        assert t["env"] == {
+            f"OUDERPEIL_{name}": f"{{{{ ti.xcom_pull(task_ids='plan_build')['{key}'] }}}}"
+            for name, key in (("SCHOOL_YEARS", "school_year"), ("PLAN_LOADED_UPTO", "loaded_upto"),
+                              ("PLAN_FINGERPRINT", "fingerprint"))}
     # gate_raw before the first dbt nodes, gate_marts after the last ones.
     roots = {t for t, v in dbt_tasks.items() if not any(u in dbt_tasks for u in v["upstream"])}
     used = {u for v in dbt_tasks.values() for u in v["upstream"]}

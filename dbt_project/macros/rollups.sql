@@ -17,22 +17,32 @@
     case when grouping({{ column }}) = 1 then 'ALL' else {{ column }} end
 {%- endmacro %}
 
-{#- Filter on the school_year var, for a backfill or a build of the years new data touched:
-    a string ('2024-2025', or several separated by commas, which is how an Airflow template
-    passes them) or a list. Unset or '': every year. -#}
-{% macro school_year_filter(column) -%}
-    {%- set sy = var('school_year', none) -%}
+{#- The school years this build is limited to: the var school_year (a backfill by hand), else
+    the environment variable OUDERPEIL_SCHOOL_YEARS that ouderpeil's builds set (a backfill
+    param or the build plan, ouderpeil/build_plan.py). An environment variable rather than a
+    var because dbt parses every model again when a var changes, only the few files that read
+    it when an environment variable does. A string ('2024-2025', several separated by commas)
+    or a list; unset or '': every year. -#}
+{% macro build_school_years() -%}
+    {%- set sy = var('school_year', none) or env_var('OUDERPEIL_SCHOOL_YEARS', '') -%}
     {%- if sy is none or sy == '' -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return((sy.split(',') if sy is string else sy) | map('trim') | list) }}
+{%- endmacro %}
+
+{#- Filter on build_school_years(): a backfill, or the years a day's data touched. -#}
+{% macro school_year_filter(column) -%}
+    {%- set years = build_school_years() -%}
+    {%- if not years -%}
         1 = 1
     {%- else -%}
-        {%- set years = (sy.split(',') if sy is string else sy) | map('trim') | list -%}
         {{ column }} in ({% for y in years %}'{{ y }}'{% if not loop.last %}, {% endif %}{% endfor %})
     {%- endif -%}
 {%- endmacro %}
 
 {% macro school_year_var_is_set() -%}
-    {%- set sy = var('school_year', none) -%}
-    {{ return(sy is not none and sy != '') }}
+    {{ return(build_school_years() | length > 0) }}
 {%- endmacro %}
 
 {#- Post-hook of the incremental indicator tables: on a full (non-backfill) run, drop school

@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from ouderpeil.build_plan import ENV_FINGERPRINT, ENV_LOADED_UPTO
+from ouderpeil.build_plan import ENV_FINGERPRINT, ENV_LOADED_UPTO, ENV_SCHOOL_YEARS
 from ouderpeil.config import Settings
 from ouderpeil.orchestration.common import WAREHOUSE_POOL
 
@@ -53,9 +53,9 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
     """A cosmos DbtTaskGroup over the whole project, or None when there is no manifest yet.
 
     Every dbt task: pool ``duckdb_writer`` (they write the warehouse), ``dbt build --select
-    <node>`` (model + its tests in one task), dbt vars from the XCom of the ``plan_build`` task
-    (``school_year``: the DAG param ``period`` or the years new loads touch; empty = all
-    years, the dbt macros treat '' as unset).
+    <node>`` (model + its tests in one task), the school years to build (the DAG param
+    ``period`` or the years new loads touch; '' = all) and the watermark's values from the XCom
+    of the ``plan_build`` task, as environment variables (ouderpeil.build_plan).
     """
     if os.environ.get("OUDERPEIL_DBT_TASKS", "per_model") == "single":
         return None  # one `dbt build` task: much less overhead at region scale, less visibility
@@ -96,11 +96,11 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
         operator_args={
             "pool": WAREHOUSE_POOL,
             "install_deps": False,
-            # The plan_build task's school years ('' = all: the macros treat it as unset) and
-            # what int_build_watermark records (ouderpeil.build_plan).
-            "vars": {"school_year": _from_plan("school_year")},
+            # The plan_build task's school years ('' = all) and what int_build_watermark
+            # records (ouderpeil.build_plan.BuildArgs).
             "env": {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_NO_VERSION_CHECK": "true",
                     "DBT_USE_COLORS": "false",
+                    ENV_SCHOOL_YEARS: _from_plan("school_year"),
                     ENV_LOADED_UPTO: _from_plan("loaded_upto"),
                     ENV_FINGERPRINT: _from_plan("fingerprint")},
             "append_env": True,

@@ -49,7 +49,7 @@ def describe(dag_folder: str | None = None) -> dict:
                 "vars": getattr(t, "vars", None),
                 # dbt tasks: only the plan's variables (the rest of os.environ is not ours)
                 "env": {k: v for k, v in (getattr(t, "env", None) or {}).items()
-                        if k.startswith("OUDERPEIL_PLAN_")},
+                        if k.startswith("OUDERPEIL_")},
             }
         out["dags"][dag_id] = {
             "timetable": type(dag.timetable).__name__,

@@ -137,8 +137,7 @@ def run_dbt_build(plan: dict) -> str:
     from ouderpeil.transform import run_dbt
 
     args = BuildArgs(**plan)
-    result = run_dbt(settings(), command="build", vars=args.dbt_vars() or None,
-                     env=args.dbt_env())
+    result = run_dbt(settings(), command="build", env=args.dbt_env())
     print(result)
     return str(result).splitlines()[0]
 

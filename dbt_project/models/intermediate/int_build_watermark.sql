@@ -10,7 +10,7 @@
 {# Environment, not vars: a changed var makes dbt parse every model again. #}
 {% set upto = env_var('OUDERPEIL_PLAN_LOADED_UPTO', '') %}
 {% set fingerprint = env_var('OUDERPEIL_PLAN_FINGERPRINT', '') %}
-{% set years = var('school_year', none) %}
+{% set years = build_school_years() | join(',') %}
 {# None where raw tables are made by hand (tests) instead of by the loader. #}
 {% set load_files = load_relation(source('raw', 'raw_load_files')) %}
 with bounds as (
