@@ -52,6 +52,8 @@ NOTHING_NEEDS = {"gate_raw", "gate_raw_day"}
 # What the build DAG runs after a day's load: the raw gate looks at the new loads only.
 DAY_STAGES = ["load_day", "gate_raw_day", "dbt_build_incremental", "gate_marts_day",
               "publish_day"]
+# The same day again on a copy of the state after the full run, all steps in one process.
+DAY_ONE_PROCESS = "daily_one_process"
 # What run_pipeline_dags does, to subtract from its wall time.
 AIRFLOW_COVERS = FULL_STAGES
 DAILY_TARGET_SECONDS = 15.0
@@ -322,6 +324,15 @@ class ScaleRun:
                 return False
         return True
 
+    @staticmethod
+    def copy_state(data_dir: Path, target: Path) -> Path:
+        """A copy of a data directory (warehouse, serving file, GX and dbt state), its inbox
+        as hard links."""
+        shutil.rmtree(target.parent, ignore_errors=True)
+        shutil.copytree(data_dir, target, ignore=shutil.ignore_patterns("inbox"))
+        link_tree(data_dir / "inbox", target / "inbox")
+        return target
+
     def queries(self, serving: Path, python: Path, engine: str) -> dict:
         name = f"dashboard_queries_{engine}"
         result = self.result_dir / f"{name}.json"
@@ -392,6 +403,7 @@ class ScaleRun:
         # Fresh data directory with the generated inbox linked in.
         data_dir = self.work / "run" / "data"
         shutil.rmtree(data_dir.parent, ignore_errors=True)
+        shutil.rmtree(self.work / "run-saved", ignore_errors=True)
         link_tree(inbox, data_dir / "inbox")
 
         full_ok = self.chain(self.selected(FULL_STAGES), data_dir, f"bench-{self.scale}-full")
@@ -404,8 +416,16 @@ class ScaleRun:
 
         day_stages = self.selected(DAY_STAGES)
         if full_ok and data_info["day"] and day_stages:
+            saved = self.copy_state(data_dir, self.work / "run-saved" / "data")
             link_tree(self.work / "day", data_dir / "inbox")
             self.chain(day_stages, data_dir, f"bench-{self.scale}-day")
+            if day_stages == DAY_STAGES:
+                # The same day from the same state at the same path (dbt's partial parsing
+                # is keyed on the warehouse path in the profile).
+                data_dir.rename(self.work / "run" / "data-day-stages")
+                saved.rename(data_dir)
+                link_tree(self.work / "day", data_dir / "inbox")
+                self.stage(DAY_ONE_PROCESS, data_dir, f"bench-{self.scale}-day-one")
 
         baseline = self.baseline(inbox)
 
@@ -465,6 +485,8 @@ def compute_totals(stages: dict, baseline: dict) -> dict:
         "daily_run_left_out": daily["left_out"],
         "daily_ratio_to_baseline": (daily["seconds"] / base
                                     if daily["seconds"] is not None and base else None),
+        "daily_one_process_seconds": (stages[DAY_ONE_PROCESS]["seconds"]
+                                      if stages.get(DAY_ONE_PROCESS, {}).get("ok") else None),
     }
 
 
@@ -490,6 +512,9 @@ def summarise(scale, args, started, finished, data_info, stages, baseline, queri
                                     if full is not None and base
                                     and not totals["full_pipeline_left_out"] else None),
         "daily_under_15s": daily < DAILY_TARGET_SECONDS if daily is not None else None,
+        "daily_one_process_under_15s": (
+            totals["daily_one_process_seconds"] < DAILY_TARGET_SECONDS
+            if totals["daily_one_process_seconds"] is not None else None),
         "daily_under_15s_with_process_startup": (
             totals["daily_run_process_seconds"] < DAILY_TARGET_SECONDS
             if daily is not None else None),

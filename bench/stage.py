@@ -72,6 +72,16 @@ def run_gate_marts(settings: Settings, args) -> dict:
     return {}
 
 
+@stage("daily_one_process")
+def run_daily_one_process(settings: Settings, args) -> dict:
+    """The day through load, raw gate, build, marts gate and publish in ONE process
+    (`ouderpeil run`): Great Expectations is imported once, not once per gate."""
+    from ouderpeil.pipeline import run_chain
+
+    serving, seconds = run_chain(settings, args.run_id)
+    return {"serving_file": str(serving), "step_seconds": seconds}
+
+
 @stage("publish", "publish_day")
 def run_publish(settings: Settings, args) -> dict:
     from ouderpeil.publish import publish

@@ -71,18 +71,11 @@ def cmd_retention(args, settings: Settings) -> None:
 
 
 def cmd_run(args, settings: Settings) -> None:
-    """The whole chain without Airflow: load, build, gate, publish (for debugging and bench)."""
-    from ouderpeil.loading import load_inbox
-    from ouderpeil.publish import publish
-    from ouderpeil.quality import gate
-    from ouderpeil.transform import build
+    """The whole chain without Airflow, in one process: load, gate, build, gate, publish."""
+    from ouderpeil.pipeline import run_chain
 
-    run_id = args.run_id or _run_id("run")
-    print(load_inbox(settings))
-    gate(settings, layer="raw", run_id=run_id)
-    print(build(settings))
-    gate(settings, layer="marts", run_id=run_id)
-    print(publish(settings, run_id=run_id))
+    serving, seconds = run_chain(settings, args.run_id or _run_id("run"))
+    print(f"published {serving}; seconds per step: {seconds}")
 
 
 def build_parser() -> argparse.ArgumentParser:
