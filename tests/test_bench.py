@@ -29,7 +29,7 @@ def bench_result(tmp_path_factory):
 
 def test_every_stage_has_positive_duration_and_memory(bench_result):
     result, exit_code, _ = bench_result
-    expected = run.FULL_STAGES + run.DAY_STAGES
+    expected = run.FULL_STAGES + run.DAY_STAGES + [run.DAY_ONE_PROCESS]
     assert sorted(result["stages"]) == sorted(expected)
     for name in expected:
         stage = result["stages"][name]
@@ -54,6 +54,10 @@ def test_baseline_and_dashboard_queries_are_measured(bench_result):
         assert q["p50_ms"] > 0 and q["p95_ms"] >= q["p50_ms"], name
     assert result["totals"]["full_pipeline_seconds"] > 0
     assert result["totals"]["full_ratio_to_baseline"] > 0
+    # The day once more in one process: every step of the chain ran.
+    steps = result["stages"][run.DAY_ONE_PROCESS]["details"]["step_seconds"]
+    assert list(steps) == ["load", "gate_raw", "build", "gate_marts", "publish"]
+    assert result["totals"]["daily_one_process_seconds"] > 0
 
 
 def test_result_records_the_machine_and_load(bench_result):
