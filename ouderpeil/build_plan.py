@@ -34,6 +34,10 @@ from ouderpeil.config import Settings
 WATERMARK = "intermediate.int_build_watermark"
 # A new file of these changes SES groups, enrolments or weights of every school year.
 EVERY_YEAR_SOURCES = frozenset({"schools", "families"})
+# Staging tables rebuilt in full from their raw table: unchanged while no new file of their
+# source came in (and the project is the same), so a planned build leaves them out.
+STATIC_STAGING = {"schools": "stg_schools", "families": "stg_families",
+                  "contact_logs": "stg_contact_logs", "survey_responses": "stg_survey_responses"}
 # The dbt project files whose change can change any year's results.
 PROJECT_PARTS = ("models", "macros", "seeds", "tests", "dbt_project.yml")
 
@@ -57,6 +61,9 @@ class BuildPlan:
     reason: str
     loaded_upto: str | None  # the newest load the build covers (ISO timestamp)
     fingerprint: str  # of the dbt project
+    # dbt selectors of nodes that need no rebuild: the seeds and the static staging tables of
+    # sources without a new file, when the project is the one the last build ran
+    unchanged: tuple[str, ...] = ()
 
     @property
     def school_year_var(self) -> str:
@@ -66,7 +73,8 @@ class BuildPlan:
     def describe(self) -> str:
         years = "every school year" if self.school_years is None else \
             "school year " + ", ".join(self.school_years)
-        return f"{years} ({self.reason})"
+        kept = f"; unchanged, not rebuilt: {', '.join(self.unchanged)}" if self.unchanged else ""
+        return f"{years} ({self.reason}){kept}"
 
 
 def project_fingerprint(project_dir: Path) -> str:
@@ -91,8 +99,8 @@ def _exists(con, table: str) -> bool:
 def plan_build(settings: Settings) -> BuildPlan:
     fingerprint = project_fingerprint(settings.dbt_project_dir)
 
-    def every_year(reason: str, upto: str | None = None) -> BuildPlan:
-        return BuildPlan(None, reason, upto, fingerprint)
+    def every_year(reason: str, upto: str | None = None, unchanged=()) -> BuildPlan:
+        return BuildPlan(None, reason, upto, fingerprint, tuple(unchanged))
 
     if not settings.warehouse_path.exists():
         return every_year("no warehouse yet")
@@ -116,14 +124,17 @@ def plan_build(settings: Settings) -> BuildPlan:
         new = dict(con.execute(
             "SELECT load_id, min(source) FROM raw.raw_load_files "
             "WHERE loaded_at > ? AND rows_loaded > 0 GROUP BY 1", [last_upto]).fetchall())
+        unchanged = ["resource_type:seed"] + [model for source, model in STATIC_STAGING.items()
+                                              if source not in new.values()]
         if not new:
-            return every_year("no new load since the last build", upto)
+            return every_year("no new load since the last build", upto, unchanged)
         if EVERY_YEAR_SOURCES & set(new.values()):
-            return every_year("a new schools or families file", upto)
+            return every_year("a new schools or families file", upto, unchanged)
         years = _touched_years(con, list(new), first_date, last_date)
         if not years:
-            return every_year("the new loads hold no dated activity", upto)
-        return BuildPlan(tuple(sorted(years)), f"{len(new)} new loads", upto, fingerprint)
+            return every_year("the new loads hold no dated activity", upto, unchanged)
+        return BuildPlan(tuple(sorted(years)), f"{len(new)} new loads", upto, fingerprint,
+                         tuple(unchanged))
     finally:
         con.close()
 
@@ -180,6 +191,8 @@ class BuildArgs:
     loaded_upto: str  # '' = no plan (a backfill records no watermark)
     fingerprint: str
     what: str
+    # dbt --exclude of a one-task build (BuildPlan.unchanged); per-model tasks build them all
+    exclude: str = ""
 
     def dbt_env(self) -> dict[str, str]:
         return {ENV_SCHOOL_YEARS: self.school_year, ENV_LOADED_UPTO: self.loaded_upto,
@@ -196,4 +209,4 @@ def build_args(settings: Settings, period: str | None = None) -> BuildArgs:
         return BuildArgs(period, "", "", f"school year {period} (backfill)")
     plan = plan_build(settings)
     return BuildArgs(plan.school_year_var, plan.loaded_upto or "", plan.fingerprint,
-                     plan.describe())
+                     plan.describe(), " ".join(plan.unchanged))

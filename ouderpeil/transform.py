@@ -189,4 +189,4 @@ def build(settings: Settings, period: str | None = None) -> DbtResult:
 
     args = build_args(settings, period)
     print(f"dbt build of {args.what}")
-    return run_dbt(settings, "build", env=args.dbt_env())
+    return run_dbt(settings, "build", env=args.dbt_env(), exclude=args.exclude or None)

@@ -81,6 +81,9 @@ def test_a_day_of_messages_rebuilds_its_school_year_only(planned):
     plan = plan_build(s)
     assert plan.school_years == ("2025-2026",), plan
     assert plan.school_year_var == "2025-2026"
+    # Nothing new for the seeds and the other sources' staging tables: not rebuilt.
+    assert plan.unchanged == ("resource_type:seed", "stg_schools", "stg_families",
+                              "stg_contact_logs", "stg_survey_responses")
     assert plan.loaded_upto.startswith("2026-03-02T06:00")
 
 
@@ -113,6 +116,7 @@ def test_new_families_or_schools_rebuild_every_year(planned, source):
                   "TIMESTAMPTZ '2026-03-02 06:00+00', 10)", [source])
     plan = plan_build(planned)
     assert plan.school_years is None and "families" in plan.reason
+    assert f"stg_{source}" not in plan.unchanged and "stg_contact_logs" in plan.unchanged
 
 
 def test_a_changed_project_rebuilds_every_year(settings, tmp_path):
@@ -132,6 +136,7 @@ def test_a_changed_project_rebuilds_every_year(settings, tmp_path):
                                                 "2026-10-25\n")
     plan = plan_build(s)
     assert plan.school_years is None and "project changed" in plan.reason
+    assert plan.unchanged == ()  # a new seed or model: everything is built
 
 
 @pytest.mark.slow

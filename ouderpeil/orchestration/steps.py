@@ -137,7 +137,8 @@ def run_dbt_build(plan: dict) -> str:
     from ouderpeil.transform import run_dbt
 
     args = BuildArgs(**plan)
-    result = run_dbt(settings(), command="build", env=args.dbt_env())
+    result = run_dbt(settings(), command="build", env=args.dbt_env(),
+                     exclude=args.exclude or None)
     print(result)
     return str(result).splitlines()[0]
 
