@@ -18,6 +18,10 @@ its loads are planned again). The next plan compares the loads since with that r
   new data moves it (the school-week calendar of that year then changes: weeks that had not
   happened yet count from then on).
 
+When the project is the one the last build ran, a one-task build also leaves out the seeds and
+the staging tables of schools, families, contacts and surveys that got no new file (they are
+rebuilt in full from their raw table, so they would come out the same).
+
 A year rebuilt needlessly costs time; a year missed would be wrong, so every doubt means more
 years.
 """

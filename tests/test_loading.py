@@ -216,6 +216,33 @@ def test_loading_the_same_files_again_changes_nothing(schools_loaded):
     assert "skipped" in again.to_text()
 
 
+def test_files_loaded_before_are_not_read_again_unless_they_change(schools_loaded,
+                                                                   monkeypatch):
+    """Loaded files stay in the inbox; a file with the same size and modification time as
+    when it was hashed is recognised without reading it (loading/hash_cache.py)."""
+    import os
+
+    from ouderpeil.loading import readers
+
+    settings = schools_loaded
+    good = "2025-10-03 14:30:00,telefoon,ouder,gedrag,gehouden,5,"
+    path = write(settings, "contact_logs", "a.csv", f"{CONTACT_HEADER}\nC1,12AB00,F1,,,{good}\n")
+    assert by_name(load_inbox(settings))["a.csv"].status == "loaded"
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("an unchanged, loaded file was read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(readers, "hash_and_encoding", no_reading)
+        assert {f.status for f in load_inbox(settings).files} == {"skipped"}
+
+    # Appended to (new size and time): read, hashed and loaded as the new file it is.
+    path.write_text(path.read_text() + f"C2,12AB00,F2,,,{good}\n", encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    again = by_name(load_inbox(settings))["a.csv"]
+    assert again.status == "loaded" and again.rows_loaded == 1  # C1 is a duplicate key now
+
+
 # --------------------------------------------------------------------------- transactions
 def test_a_failure_half_way_leaves_the_warehouse_as_before(schools_loaded, monkeypatch):
     settings = schools_loaded

@@ -22,6 +22,7 @@ from ouderpeil.config import Settings
 from ouderpeil.contracts import SOURCES, Source
 from ouderpeil.errors import OuderpeilError, SourceFileError
 from ouderpeil.loading import readers, warehouse
+from ouderpeil.loading.hash_cache import HashCache
 from ouderpeil.loading.profiles import HeaderMatch, detect_profile
 from ouderpeil.loading.pseudonymise import load_key, pseudonymise_columns
 from ouderpeil.loading.report import (LOADED, QUARANTINED, SKIPPED, FileLoadResult,
@@ -50,15 +51,17 @@ def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadRepo
         raise OuderpeilError(f"unknown source(s) {', '.join(unknown)}; "
                              f"known: {', '.join(LOAD_ORDER)}")
     report = LoadReport()
+    hashes = HashCache(settings)
     con = warehouse.connect(settings)
     try:
         warehouse.ensure_raw_tables(con)
         key = load_key(settings)
         for name in (s for s in LOAD_ORDER if s in wanted):
             for path in inbox_files(settings.inbox_dir / name):
-                report.files.append(_load_one(con, settings, SOURCES[name], path, key))
+                report.files.append(_load_one(con, settings, SOURCES[name], path, key, hashes))
     finally:
         con.close()
+        hashes.save()
     log.info("load finished: %d file(s), %d rows loaded, %d rejected, %d quarantined",
              len(report.files), report.rows_loaded, report.rows_rejected,
              len(report.quarantined))
@@ -69,12 +72,15 @@ def load_file(settings: Settings, source: str, path: Path | str) -> FileLoadResu
     """Load one file of ``source`` (a name from contracts.SOURCES)."""
     if source not in SOURCES:
         raise OuderpeilError(f"unknown source {source!r}; known: {', '.join(LOAD_ORDER)}")
+    hashes = HashCache(settings)
     con = warehouse.connect(settings)
     try:
         warehouse.ensure_raw_tables(con)
-        return _load_one(con, settings, SOURCES[source], Path(path), load_key(settings))
+        return _load_one(con, settings, SOURCES[source], Path(path), load_key(settings),
+                         hashes)
     finally:
         con.close()
+        hashes.save()
 
 
 def inbox_files(folder: Path) -> list[Path]:
@@ -86,19 +92,30 @@ def inbox_files(folder: Path) -> list[Path]:
                   and not p.name.endswith(".reason.txt"))
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, hashes: HashCache | None = None) -> str:
+    """The file's content hash; from `hashes` when the file looks unchanged since."""
+    known = hashes.get(path) if hashes else None
+    if known:
+        return known
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
+    if hashes:
+        hashes.put(path, digest.hexdigest())
     return digest.hexdigest()
 
 
 def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path,
-              key: bytes) -> FileLoadResult:
-    # One read of the file gives the hash and, for text formats, the encoding check.
-    check_text = FORMAT_BY_SUFFIX.get(path.suffix.lower()) in ("csv", "jsonl")
-    file_hash, encoding = readers.hash_and_encoding(path, check_text)
+              key: bytes, hashes: HashCache) -> FileLoadResult:
+    known = hashes.get(path)
+    if known and warehouse.file_already_loaded(con, source.name, known):
+        file_hash, encoding = known, None
+    else:
+        # One read of the file gives the hash and, for text formats, the encoding check.
+        check_text = FORMAT_BY_SUFFIX.get(path.suffix.lower()) in ("csv", "jsonl")
+        file_hash, encoding = readers.hash_and_encoding(path, check_text)
+        hashes.put(path, file_hash)
     if warehouse.file_already_loaded(con, source.name, file_hash):
         log.info("%s/%s: skipped, this file (sha256 %s) is already loaded", source.name,
                  path.name, file_hash[:12])

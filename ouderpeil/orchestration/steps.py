@@ -53,6 +53,7 @@ def pending_files(s: Settings, source: str) -> list[str] | None:
 
     None means "cannot tell right now": the warehouse is locked by a process outside Airflow.
     """
+    from ouderpeil.loading.hash_cache import HashCache
     from ouderpeil.loading.loader import file_sha256, inbox_files
 
     files = inbox_files(s.inbox_dir / source)
@@ -73,7 +74,10 @@ def pending_files(s: Settings, source: str) -> list[str] | None:
             loaded = set()
         finally:
             con.close()
-    return [p.name for p in files if file_sha256(p) not in loaded]
+    hashes = HashCache(s)
+    pending = [p.name for p in files if file_sha256(p, hashes) not in loaded]
+    hashes.save()
+    return pending
 
 
 def pending_by_source(sources) -> dict[str, list[str]] | None:
