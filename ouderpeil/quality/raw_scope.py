@@ -45,11 +45,14 @@ class RawScope:
         """Whether the gate validates raw.<source> `table` in this scope."""
         return self.everything or table.removeprefix("raw.") in self.new_sources
 
-    def describe(self) -> str:
+    def describe(self, tables: list[str] = ()) -> str:
+        """What the gate reads, for its summary and record; tables: those of the suites."""
         if self.everything:
             return f"all rows of {len(self.all_load_ids)} loads ({self.reason})"
+        unread = [t for t in tables if t != "raw.references" and not self.reads(t)]
         return (f"rows of {len(self.new_load_ids)} new loads of {len(self.all_load_ids)}; "
-                f"the others passed before")
+                f"the others passed before"
+                + (f"; no new load, not read: {', '.join(unread)}" if unread else ""))
 
 
 def state_path(settings: Settings) -> Path:

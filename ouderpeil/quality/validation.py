@@ -195,11 +195,7 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
         result.parameters = dict(params)
         scope = raw_scope.decide(settings, con, suites, full) if layer == "raw" else None
         if scope is not None:
-            result.scope = scope.describe()
-            unread = [s["meta"]["table"] for s in suites if not scope.reads(s["meta"]["table"])
-                      and s["meta"]["table"] != "raw.references"]
-            if unread:
-                result.scope += "; no new load, not read: " + ", ".join(unread)
+            result.scope = scope.describe([s["meta"]["table"] for s in suites])
         ctx = gx_run.context(settings.gx_dir)
         docs_ids: list = []
         for suite in suites:
