@@ -34,7 +34,7 @@ class RawScope:
     new_load_ids: tuple[str, ...] | None
     all_load_ids: tuple[str, ...]
     reason: str
-    suites_fingerprint: str  # taken before GX sees the suites (it adds ids to them)
+    suites_fingerprint: str  # of the suite documents this gate validates with
     new_sources: frozenset[str] = frozenset()  # sources (raw table names) with a new load
 
     @property
