@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import sys
 import time
 from pathlib import Path
+
+try:  # as `bench.queries` in the package, or as a script beside rss.py
+    from bench.rss import peak_rss_mib
+except ImportError:
+    from rss import peak_rss_mib
 
 # {period}, {board} and {indicator} are filled from the serving file itself.
 REPRESENTATIVE_QUERIES = {
@@ -168,17 +172,6 @@ def bench_queries(serving: Path, runs: int, engine: str = "duckdb",
         "total_seconds": sum(all_ms) / 1000,
         "queries": results,
     }
-
-
-def peak_rss_mib() -> float:
-    """Peak RSS since exec (VmHWM); ru_maxrss would include the parent's RSS at fork."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> int:

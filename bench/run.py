@@ -294,14 +294,19 @@ class ScaleRun:
 
     def stage(self, name: str, data_dir: Path, run_id: str = "bench",
               inbox: Path | None = None) -> dict:
-        cmd = [sys.executable, "-m", "bench.stage", name,
+        res = self._measure_stage(name, name, self.env_for(data_dir, inbox), run_id)
+        self.stages[name] = res
+        return res
+
+    def _measure_stage(self, stage: str, name: str, env: dict, run_id: str) -> dict:
+        """`bench.stage <stage>` in a process of its own; result and log under `name`."""
+        cmd = [sys.executable, "-m", "bench.stage", stage,
                "--result", str(self.result_dir / f"{name}.json"), "--run-id", run_id]
         print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
-        res = measure(cmd, self.env_for(data_dir, inbox), self.logs / f"{name}.log",
-                      self.result_dir / f"{name}.json", self.args.timeout, self.max_rss)
+        res = measure(cmd, env, self.logs / f"{name}.log", self.result_dir / f"{name}.json",
+                      self.args.timeout, self.max_rss)
         print(f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
               + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"), flush=True)
-        self.stages[name] = res
         return res
 
     def selected(self, names: list[str]) -> list[str]:
@@ -373,21 +378,12 @@ class ScaleRun:
         shutil.rmtree(af_dir.parent, ignore_errors=True)
         link_tree(inbox, af_dir / "inbox")
         env = {**self.env_for(af_dir), "OUDERPEIL_DBT_TASKS": dbt_tasks}
-        res = self._airflow_stage("airflow", f"airflow_{dbt_tasks}", env)
+        res = self._measure_stage("airflow", f"airflow_{dbt_tasks}", env, "bench-airflow")
         res["dbt_tasks"] = dbt_tasks
         if res.get("ok") and (self.work / "day").is_dir():
             link_tree(self.work / "day", af_dir / "inbox")
-            res["day"] = self._airflow_stage("airflow_day", f"airflow_{dbt_tasks}_day", env)
-        return res
-
-    def _airflow_stage(self, stage: str, name: str, env: dict) -> dict:
-        cmd = [sys.executable, "-m", "bench.stage", stage,
-               "--result", str(self.result_dir / f"{name}.json"), "--run-id", "bench-airflow"]
-        print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
-        res = measure(cmd, env, self.logs / f"{name}.log", self.result_dir / f"{name}.json",
-                      self.args.timeout, self.max_rss)
-        print(f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
-              + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"), flush=True)
+            res["day"] = self._measure_stage("airflow_day", f"airflow_{dbt_tasks}_day", env,
+                                             "bench-airflow")
         return res
 
     def run(self) -> dict:

@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
+from bench.rss import peak_rss_mib
 from ouderpeil.config import Settings
 
 STAGES: dict[str, Callable] = {}
@@ -155,20 +156,6 @@ def latest_school_year(serving_path: Path) -> str:
 def _summary(obj, limit: int = 2000) -> str:
     text = obj.to_text() if hasattr(obj, "to_text") else str(obj)
     return text if len(text) <= limit else text[:limit] + " …"
-
-
-def peak_rss_mib() -> float:
-    """Peak RSS of this process since exec (VmHWM).
-
-    Not ru_maxrss: on Linux that starts from the parent's RSS at fork time and survives the
-    exec, so a lean stage started by a big parent would inherit the parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def children_peak_rss_mib() -> float:

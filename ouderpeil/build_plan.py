@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from ouderpeil.catalog import table_exists
 from ouderpeil.config import Settings
 
 WATERMARK = "intermediate.int_build_watermark"
@@ -93,13 +94,6 @@ def project_fingerprint(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _exists(con, table: str) -> bool:
-    schema, name = table.split(".")
-    return con.execute("SELECT count(*) FROM information_schema.tables "
-                       "WHERE table_schema = ? AND table_name = ?", [schema, name]
-                       ).fetchall()[0][0] > 0
-
-
 def plan_build(settings: Settings) -> BuildPlan:
     fingerprint = project_fingerprint(settings.dbt_project_dir)
 
@@ -111,11 +105,11 @@ def plan_build(settings: Settings) -> BuildPlan:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")
-        if not _exists(con, "raw.raw_load_files"):
+        if not table_exists(con, "raw.raw_load_files"):
             return every_year("nothing loaded yet")
         upto = con.execute("SELECT max(loaded_at) FROM raw.raw_load_files").fetchall()[0][0]
         upto = upto.isoformat() if upto else None
-        if not _exists(con, WATERMARK):
+        if not table_exists(con, WATERMARK):
             return every_year("no earlier build", upto)
         last = con.execute(
             f"SELECT loaded_upto, project_fingerprint, data_first_date, data_last_date "
@@ -151,18 +145,18 @@ def _touched_years(con, load_ids: list[str], first_date, last_date) -> set[str]:
     dates = " UNION ALL ".join(part for part in (
         "SELECT CAST(sent_at AS DATE) AS d FROM raw.messages "
         "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-        if _exists(con, "raw.messages") else None,
+        if table_exists(con, "raw.messages") else None,
         # An event changes its message's status: the message's year (once it is loaded).
         "SELECT CAST(m.sent_at AS DATE) FROM raw.message_events e "
         "JOIN raw.messages m ON m.message_id = e.message_id "
         "WHERE e._load_id IN (SELECT load_id FROM new_loads)"
-        if _exists(con, "raw.message_events") and _exists(con, "raw.messages") else None,
+        if table_exists(con, "raw.message_events") and table_exists(con, "raw.messages") else None,
         "SELECT CAST(contact_at AS DATE) FROM raw.contact_logs "
         "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-        if _exists(con, "raw.contact_logs") else None,
+        if table_exists(con, "raw.contact_logs") else None,
         "SELECT CAST(submitted_at AS DATE) FROM raw.survey_responses "
         "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-        if _exists(con, "raw.survey_responses") else None,
+        if table_exists(con, "raw.survey_responses") else None,
     ) if part)
     if not dates:
         return set()

@@ -189,4 +189,10 @@ def build(settings: Settings, period: str | None = None) -> DbtResult:
 
     args = build_args(settings, period)
     print(f"dbt build of {args.what}")
+    return run_build(settings, args)
+
+
+def run_build(settings: Settings, args) -> DbtResult:
+    """`dbt build` as a build_plan.BuildArgs says: years and watermark in the environment,
+    unchanged nodes excluded."""
     return run_dbt(settings, "build", env=args.dbt_env(), exclude=args.exclude or None)

@@ -106,21 +106,24 @@ def file_sha256(path: Path, hashes: HashCache | None = None) -> str:
     return digest.hexdigest()
 
 
+def _skipped(source: Source, path: Path, file_hash: str) -> FileLoadResult:
+    log.info("%s/%s: skipped, this file (sha256 %s) is already loaded", source.name, path.name,
+             file_hash[:12])
+    return FileLoadResult(source.name, path.name, file_hash, SKIPPED,
+                          message="already loaded (same content hash)")
+
+
 def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path,
               key: bytes, hashes: HashCache) -> FileLoadResult:
-    known = hashes.get(path)
+    known = hashes.get(path)  # unchanged since it was hashed: no need to read it
     if known and warehouse.file_already_loaded(con, source.name, known):
-        file_hash, encoding = known, None
-    else:
-        # One read of the file gives the hash and, for text formats, the encoding check.
-        check_text = FORMAT_BY_SUFFIX.get(path.suffix.lower()) in ("csv", "jsonl")
-        file_hash, encoding = readers.hash_and_encoding(path, check_text)
-        hashes.put(path, file_hash)
+        return _skipped(source, path, known)
+    # One read of the file gives the hash and, for text formats, the encoding check.
+    check_text = FORMAT_BY_SUFFIX.get(path.suffix.lower()) in ("csv", "jsonl")
+    file_hash, encoding = readers.hash_and_encoding(path, check_text)
+    hashes.put(path, file_hash)
     if warehouse.file_already_loaded(con, source.name, file_hash):
-        log.info("%s/%s: skipped, this file (sha256 %s) is already loaded", source.name,
-                 path.name, file_hash[:12])
-        return FileLoadResult(source.name, path.name, file_hash, SKIPPED,
-                              message="already loaded (same content hash)")
+        return _skipped(source, path, file_hash)
     load_id = uuid.uuid4().hex
     try:
         with tempfile.TemporaryDirectory(prefix=".ouderpeil-load-",

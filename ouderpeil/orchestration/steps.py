@@ -138,11 +138,9 @@ def run_dbt_build(plan: dict) -> str:
     """One task for the whole build (OUDERPEIL_DBT_TASKS=single, or no manifest at parse
     time); plan: the XCom of plan_build."""
     from ouderpeil.build_plan import BuildArgs
-    from ouderpeil.transform import run_dbt
+    from ouderpeil.transform import run_build
 
-    args = BuildArgs(**plan)
-    result = run_dbt(settings(), command="build", env=args.dbt_env(),
-                     exclude=args.exclude or None)
+    result = run_build(settings(), BuildArgs(**plan))
     print(result)
     return str(result).splitlines()[0]
 

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from ouderpeil.catalog import table_exists
 from ouderpeil.config import Settings
 from ouderpeil.contracts import SECTORS
 
@@ -36,14 +37,6 @@ def connect_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
     # spills to <warehouse>.tmp instead, so the gate's memory is about the pandas frames only.
     con.execute("SET memory_limit = ?", [os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)])
     return con
-
-
-def table_exists(con, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
-    ).fetchall()[0][0] > 0  # fetchall: DuckDB 2 refuses the next con.sql() after a fetchone()
 
 
 # Expectations about the table's shape, not its values: checked on the column names alone.

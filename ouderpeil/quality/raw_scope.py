@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ouderpeil.catalog import table_exists
 from ouderpeil.config import Settings
 
 STATE_FILE = "raw_gate_validated.json"
@@ -76,10 +77,7 @@ def _read_state(settings: Settings) -> dict:
 def loads(con) -> dict[str, str]:
     """Load id -> source of every load in the warehouse (raw.raw_load_files); {} before the
     first load."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'raw' AND table_name = 'raw_load_files'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "raw.raw_load_files"):
         return {}
     return dict(con.execute(
         "SELECT load_id, min(source) FROM raw.raw_load_files GROUP BY 1 ORDER BY 1").fetchall())

@@ -154,9 +154,9 @@ def _frames_to_validate(con, suite: dict, scope: raw_scope.RawScope | None) -> l
                                          else scope.new_load_ids))]
     if not table.startswith("raw."):
         return [(suite, frames.frame_for(con, suite))]
-    shape, rest = frames.split_shape(suite)
     if scope is not None and not scope.reads(table):
         return []
+    shape, rest = frames.split_shape(suite)
     runs = [] if shape is None else [(shape, frames.table_shape_frame(con, table))]
     if scope is None or scope.everything:
         return runs + [(rest, frames.frame_for(con, rest))]
