@@ -29,6 +29,10 @@ class Column:
     person_id: bool = False
     min: float | None = None
     max: float | None = None
+    # Plausible window of a date/timestamp (docs/LOADING.md): not before `not_before`, not more
+    # than `days_ahead` days after the day of the load. A value outside is rejected per row.
+    not_before: str | None = None
+    days_ahead: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,14 @@ EVENT_TYPES = ("queued", "sent", "delivered", "read", "clicked", "replied", "fai
 # Rank of an event for the final status of a message (SOURCES.md): higher wins.
 STATUS_RANK = {"failed": 0, "bounced": 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4}
 
+# Plausible windows. Ouderpeil's data starts long after 2000; events cannot lie in the future
+# (one day of margin for clocks and time zones); an enrolment may be registered ahead for the
+# next school year, and its planned end may lie years ahead (the end of the school career).
+EARLIEST_DATE = "2000-01-01"
+EVENT_DAYS_AHEAD = 1
+ENROLMENT_START_DAYS_AHEAD = 400
+ENROLMENT_END_DAYS_AHEAD = 20 * 366
+
 SCHOOLS = Source(
     name="schools",
     description="Reference list of schools (BRIN + vestiging) with sector and board.",
@@ -98,8 +110,10 @@ FAMILIES = Source(
     columns=(
         Column("family_ref", required=True, person_id=True),
         Column("school_id", required=True),
-        Column("enrolled_from", "date", required=True),
-        Column("enrolled_to", "date"),
+        Column("enrolled_from", "date", required=True,
+           not_before=EARLIEST_DATE, days_ahead=ENROLMENT_START_DAYS_AHEAD),
+        Column("enrolled_to", "date",
+           not_before=EARLIEST_DATE, days_ahead=ENROLMENT_END_DAYS_AHEAD),
         Column("parent_education", required=True, codes=SES_GROUPS),
         Column("home_language"),
         Column("n_children", "int", min=1, max=20),
@@ -117,7 +131,8 @@ CONTACT_LOGS = Source(
         Column("family_ref", required=True, person_id=True),
         Column("student_ref", person_id=True),
         Column("staff_ref", person_id=True),
-        Column("contact_at", "timestamp", required=True),
+        Column("contact_at", "timestamp", required=True,
+           not_before=EARLIEST_DATE, days_ahead=EVENT_DAYS_AHEAD),
         Column("channel", required=True, codes=CONTACT_CHANNELS),
         Column("initiated_by", required=True, codes=("school", "ouder")),
         Column("topic", codes=CONTACT_TOPICS),
@@ -135,7 +150,8 @@ MESSAGES = Source(
         Column("message_id", required=True),
         Column("school_id", required=True),
         Column("family_ref", required=True, person_id=True),
-        Column("sent_at", "timestamp", required=True),
+        Column("sent_at", "timestamp", required=True,
+           not_before=EARLIEST_DATE, days_ahead=EVENT_DAYS_AHEAD),
         Column("channel", required=True, codes=MESSAGE_CHANNELS),
         Column("purpose", required=True, codes=MESSAGE_PURPOSES),
         Column("language"),
@@ -152,7 +168,8 @@ MESSAGE_EVENTS = Source(
         Column("event_id", required=True),
         Column("message_id", required=True),
         Column("event_type", required=True, codes=EVENT_TYPES),
-        Column("occurred_at", "timestamptz", required=True),
+        Column("occurred_at", "timestamptz", required=True,
+           not_before=EARLIEST_DATE, days_ahead=EVENT_DAYS_AHEAD),
         Column("error_code"),
         Column("feedback", codes=("nuttig", "niet_nuttig")),
     ),
@@ -170,7 +187,8 @@ SURVEY_RESPONSES = Source(
         Column("school_id", required=True),
         Column("sector", required=True, codes=SECTORS),
         Column("wave", required=True),
-        Column("submitted_at", "timestamp", required=True),
+        Column("submitted_at", "timestamp", required=True,
+           not_before=EARLIEST_DATE, days_ahead=EVENT_DAYS_AHEAD),
         Column("parent_education", required=True, codes=SES_GROUPS),
         Column("work_hours", codes=("0", "1-19", "20-31", "32+")),
         Column("q_comm_grade", "int", min=1, max=10),

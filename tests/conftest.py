@@ -5,10 +5,15 @@ that points into a temporary data directory, so tests never touch the demo's dat
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# Test files are complete when written: no settle wait before loading them (the settle
+# period itself is tested in tests/test_loading_inbox.py).
+os.environ.setdefault("OUDERPEIL_INBOX_SETTLE_SECONDS", "0")
 
 from ouderpeil.config import Settings
 

@@ -236,11 +236,13 @@ def test_files_loaded_before_are_not_read_again_unless_they_change(schools_loade
         patched.setattr(readers, "hash_and_encoding", no_reading)
         assert {f.status for f in load_inbox(settings).files} == {"skipped"}
 
-    # Appended to (new size and time): read, hashed and loaded as the new file it is.
+    # Appended to (new size and time): read, hashed and loaded as the new content of a.csv,
+    # which replaces the earlier load of that name (docs/LOADING.md "Files that change").
     path.write_text(path.read_text() + f"C2,12AB00,F2,,,{good}\n", encoding="utf-8")
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 10**9))
     again = by_name(load_inbox(settings))["a.csv"]
-    assert again.status == "loaded" and again.rows_loaded == 1  # C1 is a duplicate key now
+    assert again.status == "loaded" and again.rows_loaded == 2
+    assert "replaces the earlier load" in again.message
 
 
 # --------------------------------------------------------------------------- transactions

@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
+import stat
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -22,11 +25,12 @@ from ouderpeil.config import Settings
 from ouderpeil.contracts import SOURCES, Source
 from ouderpeil.errors import OuderpeilError, SourceFileError
 from ouderpeil.loading import readers, warehouse
+from ouderpeil.loading.normalise import normalise_staged
 from ouderpeil.loading.hash_cache import HashCache
 from ouderpeil.loading.profiles import HeaderMatch, detect_profile
 from ouderpeil.loading.pseudonymise import load_key, pseudonymise_columns
-from ouderpeil.loading.report import (LOADED, QUARANTINED, SKIPPED, FileLoadResult,
-                                      LoadReport)
+from ouderpeil.loading.report import (LOADED, QUARANTINED, SKIPPED, WAITING,
+                                      FileLoadResult, LoadReport)
 from ouderpeil.loading.validation import build_checked, build_rejects
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,13 @@ FORMAT_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".jsonl": "js
 
 STAGED, CHECKED, REJECTS = "ld_staged", "ld_checked", "ld_rejects"
 REJECTED_ROWS = "ld_rejected_rows"  # row numbers in REJECTS, once each
+CELL_PROBLEMS = "ld_cell_problems"  # normalise.py: cells that could not be read for sure
+
+# Files that change (docs/LOADING.md "Files that change"): a file is read once its size and
+# modification time have not changed for SETTLE seconds, or at once when the writer put a
+# completion marker `<name>.done` beside it. A file that changes while it is read waits too.
+SETTLE_ENV, SETTLE_DEFAULT = "OUDERPEIL_INBOX_SETTLE_SECONDS", 2.0
+DONE_SUFFIX = ".done"
 
 
 def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadReport:
@@ -55,9 +66,15 @@ def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadRepo
     con = warehouse.connect(settings)
     try:
         warehouse.ensure_raw_tables(con)
+        _remove_stale_work_dirs(settings)
         key = load_key(settings)
         for name in (s for s in LOAD_ORDER if s in wanted):
-            for path in inbox_files(settings.inbox_dir / name):
+            folder = settings.inbox_dir / name
+            for path, refusal in inbox_entries(folder):
+                if refusal:
+                    report.files.append(_quarantine(con, settings, SOURCES[name], path, None,
+                                                    uuid.uuid4().hex, refusal))
+                    continue
                 report.files.append(_load_one(con, settings, SOURCES[name], path, key, hashes))
     finally:
         con.close()
@@ -73,23 +90,97 @@ def load_file(settings: Settings, source: str, path: Path | str) -> FileLoadResu
     if source not in SOURCES:
         raise OuderpeilError(f"unknown source {source!r}; known: {', '.join(LOAD_ORDER)}")
     hashes = HashCache(settings)
+    path = Path(path)
     con = warehouse.connect(settings)
     try:
         warehouse.ensure_raw_tables(con)
-        return _load_one(con, settings, SOURCES[source], Path(path), load_key(settings),
-                         hashes)
+        refusal = entry_refusal(path)
+        if refusal:
+            return _quarantine(con, settings, SOURCES[source], path, None, uuid.uuid4().hex,
+                               refusal)
+        return _load_one(con, settings, SOURCES[source], path, load_key(settings), hashes)
     finally:
         con.close()
         hashes.save()
 
 
-def inbox_files(folder: Path) -> list[Path]:
-    """Files of one inbox folder in name order; hidden files and reason notes are not data."""
+def _not_data(name: str) -> bool:
+    """Hidden files (a writer's `.name.part` in progress), reason notes and completion markers
+    are not data files."""
+    return name.startswith(".") or name.endswith(".reason.txt") or name.endswith(DONE_SUFFIX)
+
+
+def entry_refusal(path: Path) -> str | None:
+    """Why an inbox entry is not read, or None for a regular file. Never follows a link."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return "the entry disappeared before it was read"
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(path)
+        return (f"{path.name}: a symbolic link (to {target!r}); links are never followed, "
+                "put the file itself in the inbox")
+    if stat.S_ISDIR(st.st_mode):
+        return f"{path.name}: a directory, not a file; folders inside a source folder are not read"
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a named pipe" if stat.S_ISFIFO(st.st_mode) else "a socket"
+                if stat.S_ISSOCK(st.st_mode) else "a device")
+        return f"{path.name}: {kind}, not a regular file"
+    return None
+
+
+def inbox_entries(folder: Path) -> list[tuple[Path, str | None]]:
+    """Every entry of one inbox folder in name order, with the reason it is refused (links,
+    directories, devices, pipes) or None for a data file. Nothing here is followed: a link
+    to a file elsewhere is refused, not read."""
+    if folder.is_symlink():
+        log.error("inbox folder %s is a symbolic link; not read", folder)
+        return []
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".")
-                  and not p.name.endswith(".reason.txt"))
+    return sorted(((p, entry_refusal(p)) for p in folder.iterdir() if not _not_data(p.name)),
+                  key=lambda e: e[0].name)
+
+
+def inbox_files(folder: Path) -> list[Path]:
+    """Regular data files of one inbox folder in name order."""
+    return [p for p, refusal in inbox_entries(folder) if refusal is None]
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get(SETTLE_ENV, SETTLE_DEFAULT))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.lstat()
+    return st.st_size, st.st_mtime_ns
+
+
+def wait_until_settled(path: Path, settle: float | None = None) -> bool:
+    """True once the file's size and mtime have stood still for ``settle`` seconds (at once
+    with a completion marker); False when it keeps changing for three settle periods."""
+    settle = settle_seconds() if settle is None else settle
+    if settle <= 0 or path.with_name(path.name + DONE_SUFFIX).exists():
+        return True
+    deadline = time.monotonic() + 3 * settle
+    stamp = _stamp(path)
+    while True:
+        age = time.time() - stamp[1] / 1e9
+        if age >= settle:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(min(settle - age, settle) + 0.05)
+        now = _stamp(path)
+        if now != stamp:
+            stamp = now
+
+
+def _remove_stale_work_dirs(settings: Settings) -> None:
+    """Work folders of a load that was killed (the connection we hold proves no other load
+    runs on this warehouse)."""
+    for stale in settings.warehouse_path.parent.glob(".ouderpeil-load-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def file_sha256(path: Path, hashes: HashCache | None = None) -> str:
@@ -113,17 +204,31 @@ def _skipped(source: Source, path: Path, file_hash: str) -> FileLoadResult:
                           message="already loaded (same content hash)")
 
 
+def _waiting(source: Source, path: Path) -> FileLoadResult:
+    log.warning("%s/%s: still being written (size or modification time changed); it stays in "
+                "the inbox for the next run", source.name, path.name)
+    return FileLoadResult(source.name, path.name, "", WAITING,
+                          message="still being written (size or modification time changed "
+                                  "within the settle period); loaded on a later run")
+
+
 def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path,
               key: bytes, hashes: HashCache) -> FileLoadResult:
     known = hashes.get(path)  # unchanged since it was hashed: no need to read it
     if known and warehouse.file_already_loaded(con, source.name, known):
         return _skipped(source, path, known)
+    if not wait_until_settled(path):
+        return _waiting(source, path)
+    before = _stamp(path)
     # One read of the file gives the hash and, for text formats, the encoding check.
     check_text = FORMAT_BY_SUFFIX.get(path.suffix.lower()) in ("csv", "jsonl")
     file_hash, encoding = readers.hash_and_encoding(path, check_text)
+    if _stamp(path) != before:  # written to while we read it
+        return _waiting(source, path)
     hashes.put(path, file_hash)
     if warehouse.file_already_loaded(con, source.name, file_hash):
         return _skipped(source, path, file_hash)
+    earlier = warehouse.loaded_under_name(con, source.name, path.name)
     load_id = uuid.uuid4().hex
     try:
         with tempfile.TemporaryDirectory(prefix=".ouderpeil-load-",
@@ -131,9 +236,18 @@ def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source
             # Staging only creates TEMP tables, outside the transaction: a DuckDB error while
             # parsing (which aborts a transaction) can then fall back to the Python reader.
             match = _stage(con, source, path, Path(tmp), key, encoding)
+        if _stamp(path) != before:
+            return _waiting(source, path)  # what was staged is not what the file holds now
         con.begin()
         try:
+            replaced = warehouse.remove_earlier_load(con, source.name, path.name, earlier)
             result = _load_in_transaction(con, source, path.name, file_hash, load_id, match)
+            if earlier:
+                result.message = (
+                    f"new content under a name loaded before: replaces the earlier load of "
+                    f"{path.name} (sha256 {', '.join(h[:12] for h in earlier)}; "
+                    f"{replaced} row(s) of it removed, in the same transaction)")
+                log.warning("%s/%s: %s", source.name, path.name, result.message)
             con.commit()
         except BaseException:
             con.rollback()
@@ -179,6 +293,7 @@ def _stage(con, source: Source, path: Path, workdir: Path, key: bytes,
     reader.stage(con, STAGED, match.column_positions, column_types)
     if getattr(reader, "late_keys", None):
         match = _add_late_keys(con, source, reader, match, column_types, path.name)
+    normalise_staged(con, STAGED, CELL_PROBLEMS, source, list(match.column_positions))
     person_ids = [c.name for c in source.columns
                   if c.person_id and c.name in match.column_positions]
     pseudonymise_columns(con, STAGED, person_ids, key)
@@ -232,7 +347,7 @@ def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, lo
     build_checked(con, STAGED, CHECKED, source, match.profile, present)
     check_schools = "school_id" in present and source.name != "schools" \
         and warehouse.schools_known(con)
-    build_rejects(con, CHECKED, REJECTS, source, check_schools)
+    build_rejects(con, CHECKED, REJECTS, source, check_schools, CELL_PROBLEMS)
     # REJECTS has a line per rejected column; the row filter and count need each row once.
     con.execute(f"CREATE TEMP TABLE {REJECTED_ROWS} AS "
                 f"SELECT DISTINCT row_number FROM {REJECTS}")
@@ -245,8 +360,8 @@ def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, lo
 
 
 def _drop_work_tables(con) -> None:
-    for table in (STAGED, f"{STAGED}_in", f"{STAGED}_pseudonymised", CHECKED, REJECTS,
-                  REJECTED_ROWS):
+    for table in (STAGED, f"{STAGED}_in", f"{STAGED}_pseudonymised", f"{STAGED}_normalised",
+                  CHECKED, REJECTS, REJECTED_ROWS, CELL_PROBLEMS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -300,15 +415,18 @@ def _quarantine(con, settings: Settings, source: Source, path: Path, file_hash: 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     n = 1
-    while target.exists():  # never overwrite an earlier quarantined file of the same name
+    while os.path.lexists(target):  # never overwrite an earlier quarantined file of that name
         target = folder / f"{path.stem}.{n}{path.suffix}"
         n += 1
-    shutil.move(str(path), target)
+    if os.path.lexists(path):
+        # os.rename moves a link, folder or pipe itself: nothing is followed or read.
+        os.rename(path, target) if path.is_symlink() or not path.is_file() \
+            else shutil.move(str(path), target)
     target.with_name(target.name + ".reason.txt").write_text(
-        f"file: {path.name}\nsource: {source.name}\nsha256: {file_hash}\nreason: {reason}\n",
-        encoding="utf-8")
-    result = FileLoadResult(source.name, path.name, file_hash, QUARANTINED, message=reason,
-                            load_id=load_id)
+        f"file: {path.name}\nsource: {source.name}\nsha256: {file_hash or '-'}\n"
+        f"reason: {reason}\n", encoding="utf-8")
+    result = FileLoadResult(source.name, path.name, file_hash or "", QUARANTINED,
+                            message=reason, load_id=load_id)
     con.begin()
     try:
         _record_load_file(con, result)

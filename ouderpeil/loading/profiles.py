@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import unicodedata
+
 import yaml
 
 from ouderpeil.contracts import SOURCES, Source
 from ouderpeil.errors import SourceFileError
+from ouderpeil.loading.dates import check_formats
 
+NON_BREAKING_SPACES = ("\u00a0", "\u202f", "\u2007")
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 CANONICAL = "canonical"
 
@@ -32,8 +36,13 @@ def normalise_header(name: object) -> str:
 
 
 def normalise_label(label: object) -> str:
-    """Answer labels compare without surrounding spaces and case."""
-    return str(label).strip().casefold()
+    """Answer labels compare as normalise.py leaves staged text (NFC, non-breaking spaces as
+    spaces, trimmed), without case. Lower case as DuckDB's lower() does it, so that the
+    label maps built here and the CASE lower(value) in validation.py agree."""
+    text = unicodedata.normalize("NFC", str(label))
+    for space in NON_BREAKING_SPACES:
+        text = text.replace(space, " ")
+    return text.strip().lower()
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class SourceProfile:
     timestamp_formats: tuple[str, ...] = ISO_TIMESTAMP_FORMATS
     true_values: tuple[str, ...] = ("true", "1")
     false_values: tuple[str, ...] = ("false", "0")
+    excel_serial_dates: bool = False  # a bare Excel serial number in a date column is a day
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,7 @@ def _source_profile(doc: dict, source: Source, profiles_dir: Path) -> SourceProf
         timestamp_formats=_merge_formats(doc.get("timestamp_formats"), ISO_TIMESTAMP_FORMATS),
         true_values=tuple(str(v).casefold() for v in doc.get("true_values") or ("true", "1")),
         false_values=tuple(str(v).casefold() for v in doc.get("false_values") or ("false", "0")),
+        excel_serial_dates=bool(doc.get("excel_serial_dates", False)),
     )
 
 
@@ -112,6 +123,10 @@ def load_profiles(profiles_dir: Path = PROFILES_DIR) -> dict[str, list[SourcePro
         if "name" in doc:  # the codebook has no name: it is part of a profile, not one itself
             docs.append(doc)
     docs.sort(key=lambda d: (d["name"] != CANONICAL, d["name"]))
+    for doc in docs:  # a profile that would have to guess day-first or month-first is refused
+        check_formats(doc["name"], _merge_formats(doc.get("date_formats"), ISO_DATE_FORMATS))
+        check_formats(doc["name"], _merge_formats(doc.get("timestamp_formats"),
+                                                  ISO_TIMESTAMP_FORMATS))
     per_source: dict[str, list[SourceProfile]] = {}
     for source in SOURCES.values():
         found = (_source_profile(d, source, profiles_dir) for d in docs)

@@ -19,6 +19,8 @@ import contextlib
 import csv
 import datetime as dt
 import hashlib
+import itertools
+import re
 import zipfile
 from pathlib import Path
 
@@ -31,6 +33,9 @@ from ouderpeil.errors import SourceFileError
 from ouderpeil.loading import reasons
 
 CHUNK = 1 << 20
+# Python's csv module refuses fields over 128 KiB by default, which would quarantine a whole
+# file for one long notes cell; a field is never bigger than the file anyway.
+csv.field_size_limit(2**31 - 1)
 ARROW_BATCH = 200_000
 CSV_SEPARATORS = (";", ",", "\t")
 
@@ -63,6 +68,7 @@ def hash_and_encoding(path: Path, check_text: bool = True
         return digest.hexdigest(), None
     utf8 = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     utf8_fails = first_nul = first_cp1252_bad = None  # chunk numbers, None: never
+    utf8_sequences = False  # bytes that only UTF-8 writes (a multi-byte sequence)
     size = index = 0
     with path.open("rb") as fh:
         for index, chunk in enumerate(iter(lambda: fh.read(CHUNK), b"")):
@@ -74,6 +80,8 @@ def hash_and_encoding(path: Path, check_text: bool = True
             if first_cp1252_bad is None and not chunk.isascii() \
                     and any(byte in chunk for byte in _CP1252_UNDEFINED):
                 first_cp1252_bad = index
+            if not utf8_sequences and not chunk.isascii() and _UTF8_SEQUENCE.search(chunk):
+                utf8_sequences = True
             if utf8_fails is None:
                 try:
                     utf8.decode(chunk)
@@ -85,10 +93,18 @@ def hash_and_encoding(path: Path, check_text: bool = True
             except UnicodeDecodeError:
                 utf8_fails = index + 1
     return digest.hexdigest(), _encoding_verdict(path, size, utf8_fails, first_nul,
-                                                 first_cp1252_bad)
+                                                 first_cp1252_bad, utf8_sequences)
 
 
-def _encoding_verdict(path: Path, size: int, utf8_fails, first_nul, first_cp1252_bad):
+# A UTF-8 multi-byte sequence: lead byte then continuation bytes. Windows-1252 text has them
+# only in letter pairs such as "Ã©", which is what UTF-8 read as Windows-1252 looks like.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                            rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+MIXED = "mixed"
+
+
+def _encoding_verdict(path: Path, size: int, utf8_fails, first_nul, first_cp1252_bad,
+                      utf8_sequences: bool = False):
     """The outcome of trying UTF-8 and then cp1252 chunk by chunk, each stopping at the first
     chunk holding a NUL byte (binary) or failing to decode (the order decides the message)."""
     if size == 0:
@@ -102,7 +118,10 @@ def _encoding_verdict(path: Path, size: int, utf8_fails, first_nul, first_cp1252
         return binary
     if first_cp1252_bad is not None:
         return SourceFileError(f"{path.name}: text is neither UTF-8 nor Windows-1252")
-    return "cp1252"
+    # Not UTF-8 as a whole, yet with UTF-8 sequences: lines of both encodings. Read as
+    # Windows-1252, its UTF-8 lines would turn into mojibake ids ("C9Ã©1"); utf8_copy keeps
+    # the plain ASCII of every line and marks its other characters as undecodable.
+    return MIXED if utf8_sequences else "cp1252"
 
 
 def detect_encoding(path: Path) -> str:
@@ -125,6 +144,13 @@ def utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
     if encoding == "utf-8-sig":
         return path
     target = workdir / (path.stem + ".utf8" + path.suffix)
+    if encoding == MIXED:
+        # Which encoding a non-ASCII line is in would be a guess: its non-ASCII characters
+        # become U+FFFD, and normalise.py rejects every mapped cell holding one.
+        with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+            for line in src:
+                dst.write(line.decode("ascii", errors="replace"))
+        return target
     with path.open("r", encoding=encoding, newline="") as src, \
             target.open("w", encoding="utf-8", newline="") as dst:
         while text := src.read(CHUNK):
@@ -217,10 +243,21 @@ class CsvReader:
 
 
 # --------------------------------------------------------------------------- XLSX
-def _excel_text(value, column_type: str) -> str | None:
-    """An Excel cell as the text a CSV export would hold (ISO dates, integral numbers bare)."""
+EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!"})
+CELL_PROBLEM = "\ue000"  # = normalise.CELL_PROBLEM: marker + reason in place of a value
+
+
+def _excel_text(value, column_type: str, formula=None) -> str | None:
+    """An Excel cell as the text a CSV export would hold (ISO dates, integral numbers bare).
+    ``formula`` is the same cell read without cached values: a formula whose value was never
+    calculated (written by a tool, not by Excel) has no value to read."""
     if value is None:
+        if isinstance(formula, str) and formula.startswith("="):
+            return CELL_PROBLEM + reasons.FORMULA_WITHOUT_VALUE
         return None
+    if isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+        return CELL_PROBLEM + reasons.EXCEL_ERROR
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):
@@ -264,11 +301,11 @@ class XlsxReader:
     def use_header(self, candidate: int) -> None:
         self.header_row, self.header = self.header_candidates[candidate]
 
-    def _open(self):
+    def _open(self, data_only: bool = True):
         import openpyxl  # imported here: only Excel files need it
 
         try:
-            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=data_only)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise SourceFileError(
                 f"{self.path.name}: not a readable Excel workbook ({type(exc).__name__})")
@@ -283,17 +320,27 @@ class XlsxReader:
         batches = _BatchWriter(con, table, schema)
         wanted = [(pos, column_types[name]) for name, pos in positions.items()]
         workbook = self._open()
+        # The same sheet read a second time with formulas instead of cached values: a cell
+        # that is empty in the first and a formula in the second has no value to read.
+        formulas = self._open(data_only=False)
         try:
             rows = workbook.worksheets[0].iter_rows(min_row=self.header_row + 1,
                                                     values_only=True)
-            for row_number, values in enumerate(rows, start=self.header_row + 1):
-                if not any(v is not None and str(v).strip() for v in values):
+            formula_rows = formulas.worksheets[0].iter_rows(min_row=self.header_row + 1,
+                                                            values_only=True)
+            for row_number, (values, raw) in enumerate(
+                    itertools.zip_longest(rows, formula_rows, fillvalue=()),
+                    start=self.header_row + 1):
+                if not any(v is not None and str(v).strip() for v in values) \
+                        and not any(isinstance(v, str) and v.startswith("=") for v in raw):
                     continue  # empty spreadsheet row: not a record
-                cells = [_excel_text(values[pos] if pos < len(values) else None, kind)
+                cells = [_excel_text(values[pos] if pos < len(values) else None, kind,
+                                     raw[pos] if pos < len(raw) else None)
                          for pos, kind in wanted]
                 batches.add([row_number, None] + cells)
         finally:
             workbook.close()
+            formulas.close()
         batches.close()
 
 

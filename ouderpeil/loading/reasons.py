@@ -13,6 +13,13 @@ DUPLICATE_KEY = "duplicate_key"            # key repeated in the file or already
 UNKNOWN_SCHOOL_ID = "unknown_school_id"    # school_id not in raw.schools
 MALFORMED_ROW = "malformed_row"            # CSV row with a wrong number of fields
 MALFORMED_JSON = "malformed_json"          # JSONL line that is not a JSON object
+IMPLAUSIBLE_DATE = "implausible_date"      # a date/time outside the column's plausible window
+NONEXISTENT_LOCAL_TIME = "nonexistent_local_time"  # in the spring DST gap (Europe/Amsterdam)
+AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"      # in the repeated autumn DST hour
+UNDECODABLE_TEXT = "undecodable_text"      # text whose characters cannot be decoded for sure
+FORMULA_WITHOUT_VALUE = "formula_without_value"    # Excel formula cell with no cached value
+EXCEL_ERROR = "excel_error"                # Excel error value (#N/A, #DIV/0!, ...)
+ID_AS_NUMBER = "id_as_number"              # an id written as a number in exponent notation
 
 INVALID_TYPE = {
     "int": INVALID_INT,
@@ -25,4 +32,5 @@ INVALID_TYPE = {
 
 ALL = (MISSING_REQUIRED, INVALID_INT, INVALID_DECIMAL, INVALID_DATE, INVALID_TIMESTAMP,
        INVALID_BOOL, UNKNOWN_CODE, OUT_OF_RANGE, DUPLICATE_KEY, UNKNOWN_SCHOOL_ID, MALFORMED_ROW,
-       MALFORMED_JSON)
+       MALFORMED_JSON, IMPLAUSIBLE_DATE, NONEXISTENT_LOCAL_TIME, AMBIGUOUS_LOCAL_TIME,
+       UNDECODABLE_TEXT, FORMULA_WITHOUT_VALUE, EXCEL_ERROR, ID_AS_NUMBER)

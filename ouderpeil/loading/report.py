@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 LOADED = "loaded"
 QUARANTINED = "quarantined"
 SKIPPED = "skipped"  # the same file (content hash) was loaded before
+WAITING = "waiting"  # still being written (not settled): stays in the inbox for a later run
 
 
 @dataclass
@@ -13,7 +14,7 @@ class FileLoadResult:
     source: str
     file_name: str
     file_hash: str
-    status: str  # loaded | quarantined | skipped
+    status: str  # loaded | quarantined | skipped | waiting
     profile: str | None = None
     rows_in: int = 0
     rows_loaded: int = 0

@@ -10,10 +10,13 @@ A row with at least one line in ``rejects`` is rejected as a whole; the others a
 """
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 import duckdb
 
 from ouderpeil.contracts import Column, Source
-from ouderpeil.loading import reasons
+from ouderpeil.loading import dates, reasons
 from ouderpeil.loading.profiles import SourceProfile
 
 REJECT_VALUE_MAX = 200  # a reject shows enough of a value to find it, never a whole blob
@@ -44,15 +47,13 @@ def typed_expr(column: Column, profile: SourceProfile, m: str) -> str:
     if kind == "text":
         return m
     if kind == "int":
-        return f"TRY_CAST({m} AS INTEGER)"
+        return dates.int_expr(m)
     if kind == "decimal":
-        # Decimal point or decimal comma, never both (a thousands separator is not guessed).
-        return (f"TRY_CAST(CASE WHEN contains({m}, ',') AND contains({m}, '.') THEN NULL "
-                f"ELSE replace({m}, ',', '.') END AS DOUBLE)")
+        return dates.decimal_expr(m, profile.decimal)
     if kind == "date":
-        return f"CAST(try_strptime({m}, [{_str_list(profile.date_formats)}]) AS DATE)"
+        return dates.date_expr(m, profile.date_formats, profile.excel_serial_dates)
     if kind == "timestamp":
-        return f"try_strptime({m}, [{_str_list(profile.timestamp_formats)}])"
+        return dates.timestamp_expr(m, profile.timestamp_formats, profile.excel_serial_dates)
     if kind == "timestamptz":
         # ISO 8601 with an offset (SOURCES.md); a time without offset is ambiguous.
         return (f"CASE WHEN regexp_matches({m}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
@@ -87,10 +88,25 @@ def _code_literals(column: Column) -> str:
     return ", ".join(str(c) for c in column.codes)
 
 
-def field_checks(column: Column) -> list[tuple[str, str]]:
-    """(condition on a row of ``checked``, reason) for every rule of one column."""
+def field_checks(column: Column, today=None) -> list[tuple[str, str]]:
+    """(condition on a row of ``checked``, reason) for every rule of one column. ``today``
+    (a date) anchors the plausible window of dates and timestamps."""
     m, t = f"m_{column.name}", f"t_{column.name}"
     checks = []
+    if column.type == "timestamp":  # Europe/Amsterdam wall clock
+        nonexistent, ambiguous = dates.local_time_problem_expr(t)
+        checks.append((f"{t} IS NOT NULL AND {nonexistent}", reasons.NONEXISTENT_LOCAL_TIME))
+        checks.append((f"{t} IS NOT NULL AND {ambiguous}", reasons.AMBIGUOUS_LOCAL_TIME))
+    if column.not_before is not None or column.days_ahead is not None:
+        day = f"CAST({t} AS DATE)"
+        bounds = []
+        if column.not_before is not None:
+            bounds.append(f"{day} < DATE '{column.not_before}'")
+        if column.days_ahead is not None:
+            anchor = (today or dt.date.today()).isoformat()
+            bounds.append(f"{day} > DATE '{anchor}' + {int(column.days_ahead)}")
+        checks.append((f"{t} IS NOT NULL AND ({' OR '.join(bounds)})",
+                       reasons.IMPLAUSIBLE_DATE))
     if column.required:
         checks.append((f"{m} IS NULL", reasons.MISSING_REQUIRED))
     if column.type != "text":
@@ -109,16 +125,28 @@ def field_checks(column: Column) -> list[tuple[str, str]]:
     return checks
 
 
+def load_day() -> dt.date:
+    """The day the plausible windows are anchored to: today, or OUDERPEIL_LOAD_DAY
+    (YYYY-MM-DD) to re-load an old inbox as of the day it was delivered."""
+    day = os.environ.get("OUDERPEIL_LOAD_DAY")
+    return dt.date.fromisoformat(day) if day else dt.date.today()
+
+
 def build_rejects(con: duckdb.DuckDBPyConnection, checked: str, rejects: str, source: Source,
-                  check_school_ids: bool) -> None:
-    """``rejects`` = every field-level problem, then duplicate keys among the remaining rows."""
+                  check_school_ids: bool, cell_problems: str | None = None) -> None:
+    """``rejects`` = every field-level problem, then duplicate keys among the remaining rows.
+    ``cell_problems`` (row_number, column_name, value, reason) holds what the reader or the
+    text normalisation found in a cell before its value could be read (normalise.py)."""
     def value(col: str) -> str:
         return f"left(m_{col}, {REJECT_VALUE_MAX})"
 
     parts = [f"SELECT _row_number, NULL::VARCHAR, NULL::VARCHAR, _row_problem FROM {checked} "
              "WHERE _row_problem IS NOT NULL"]
+    if cell_problems:
+        parts.append(f"SELECT row_number, column_name, value, reason FROM {cell_problems}")
+    today = load_day()
     for column in source.columns:
-        for condition, reason in field_checks(column):
+        for condition, reason in field_checks(column, today):
             parts.append(f"SELECT _row_number, {_str(column.name)}, {value(column.name)}, "
                          f"{_str(reason)} FROM {checked} "
                          f"WHERE _row_problem IS NULL AND {condition}")
