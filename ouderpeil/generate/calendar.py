@@ -1,13 +1,18 @@
 """School years, Dutch school holidays and Europe/Amsterdam clock offsets.
 
-Holidays are those of region midden (Utrecht and surroundings) as published by the
-Rijksoverheid ("Schoolvakanties 2024-2025" and "2025-2026"), plus the public holidays on which
+Holidays are those of region midden (Utrecht and surroundings) as in the dbt seed
+school_holidays (rijksoverheid.nl, sources per row there), plus the public holidays on which
 schools close (Goede Vrijdag, Tweede Paasdag, Bevrijdingsdag in the 2025 lustrum year,
 Hemelvaart with the Friday after it, Tweede Pinksterdag). Schools are closed on weekends too.
+
+Sample data never lies in the future: a school year's days end at ``data_until()`` (today,
+or OUDERPEIL_SAMPLE_UNTIL=YYYY-MM-DD for a reproducible data set as of another day), and at
+the last day its calendar is known (KNOWN_UNTIL: the 2026-2027 calendar is not complete yet).
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,7 +45,22 @@ HOLIDAYS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("Tweede Pinksterdag", "2026-05-25", "2026-05-25"),
         ("zomervakantie 2026", "2026-07-18", "2026-08-30"),
     ),
+    # Known up to KNOWN_UNTIL only (see dbt_project/seeds/school_calendar_years.csv).
+    "2026-2027": (
+        ("zomervakantie 2026", "2026-07-18", "2026-08-30"),
+        ("herfstvakantie", "2026-10-17", "2026-10-25"),
+        ("kerstvakantie", "2026-12-19", "2027-01-03"),
+    ),
 }
+# Last day of a school year whose calendar is known (default: the whole year).
+KNOWN_UNTIL = {"2026-2027": "2027-01-31"}
+SAMPLE_UNTIL_ENV = "OUDERPEIL_SAMPLE_UNTIL"
+
+
+def data_until() -> np.datetime64:
+    """The last day sample data may fall on: today, unless OUDERPEIL_SAMPLE_UNTIL says."""
+    day = os.environ.get(SAMPLE_UNTIL_ENV)
+    return np.datetime64(day if day else dt.date.today().isoformat(), "D")
 
 SECONDS_PER_DAY = 86_400
 
@@ -77,9 +97,18 @@ class SchoolCalendar:
         return len(self.week_starts)
 
 
-@lru_cache(maxsize=None)
 def school_calendar(school_year: str) -> SchoolCalendar:
+    """The school days of a school year, up to ``data_until()`` and the last known day."""
+    return _school_calendar(school_year, data_until())
+
+
+@lru_cache(maxsize=None)
+def _school_calendar(school_year: str, until: np.datetime64) -> SchoolCalendar:
     start, end = year_bounds(school_year)
+    end = min(end, until, np.datetime64(KNOWN_UNTIL.get(school_year, str(end))))
+    if end < start:
+        raise ValueError(f"school year {school_year} has not started on {until} (sample data "
+                         f"never lies in the future)")
     all_days = np.arange(start, end + 1)
     weekday = (all_days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
     closed = np.isin(all_days, holiday_dates(school_year)) | (weekday >= 5)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ouderpeil.contracts import COLLECTIVE_CONTACT_CHANNELS
-from ouderpeil.generate.calendar import school_calendar
+from ouderpeil.generate.calendar import data_until, school_calendar
 from ouderpeil.generate.contacts import make_contacts
 from ouderpeil.generate.dirt import REJECT_KINDS, DirtQuota
 from ouderpeil.generate.events import bad_address_families, make_events
@@ -25,7 +25,8 @@ from ouderpeil.generate.surveys import make_survey
 from ouderpeil.generate.webhooks import event_lines
 from ouderpeil.generate.writers import JsonlWriter
 
-DEFAULT_SCHOOL_YEARS = ("2024-2025", "2025-2026")
+# Up to the current school year (2026-2027 as of 2026-12-01), which ends at today.
+DEFAULT_SCHOOL_YEARS = ("2024-2025", "2025-2026", "2026-2027")
 # Profile per source for the 1st, 2nd, ... school year (cycling).
 FILE_PROFILES = {
     "schools": ("generic_sis_nl",),
@@ -65,6 +66,8 @@ def generate(out_dir, scale: str = "small", seed: int = 1,
     _write_families(output, families, school_years, seed)
     late: pd.DataFrame | None = None
     n_messages = n_events = 0
+    events_until = (data_until() + 1 - np.datetime64("1970-01-01")).astype("timedelta64[s]") \
+        .astype("int64")  # UTC seconds at the end of the last data day
     for k, year in enumerate(school_years):
         contacts = RowFile(output, out / "contact_logs" / f"contact_logs_{year}.csv",
                            "contact_logs", _profile("contact_logs", k), seed)
@@ -90,6 +93,7 @@ def generate(out_dir, scale: str = "small", seed: int = 1,
             activity.append(_activity(school_contacts, msgs))
             ev = make_events(msgs, bad_address_families(fams, seed, school.school_index),
                              (school.school_index, year), seed)
+            ev = ev[ev["utc"] < events_until]  # webhooks of what has not happened yet: none
             n_messages += len(msgs)
             n_events += len(ev)
             rng = stream(seed, "late", school.school_index, year)
@@ -162,6 +166,8 @@ def _activity(contacts: pd.DataFrame, messages: pd.DataFrame) -> pd.DataFrame:
 
 def _write_survey(output: Output, schools, families, k: int, year: str, seed: int,
                   activity: pd.DataFrame | None = None) -> None:
+    if np.datetime64(f"{year[5:]}-03-08") > school_calendar(year).days[-1]:
+        return  # this year's survey wave (March) lies ahead: no responses yet
     responses = make_survey(schools, families, k, year, seed, activity)
     profile = _profile("survey_responses", k)
     path = output.out_dir / "survey_responses" / f"survey_responses_{year}.csv"
