@@ -142,13 +142,38 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_files(target: Path) -> list[Path]:
+    """Temporary files of publishes that were killed (`.<name>.<pid>.tmp` and its `.wal`):
+    removed unless their process still runs (a publish at this very moment)."""
+    removed = []
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+        pid = stale.name[len(target.name) + 2:].split(".", 1)[0]
+        if not stale.name.endswith((".tmp", ".tmp.wal")) or not pid.isdigit():
+            continue
+        if int(pid) == os.getpid() or not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
+    if removed:
+        log.info("publish: removed %d temporary file(s) of interrupted publishes", len(removed))
+    return removed
+
+
 def publish(settings: Settings, run_id: str) -> Path:
     """Write the serving file for `run_id` and swap it in; returns settings.serving_path."""
     target = settings.serving_path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    remove_stale_temp_files(target)
 
     record = _require_passed_gate(settings, run_id)
     con = duckdb.connect(str(tmp))
