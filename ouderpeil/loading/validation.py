@@ -34,7 +34,10 @@ def mapped_expr(column: Column, profile: SourceProfile, present: set[str]) -> st
     """The column's text after label mapping; unknown labels pass through unchanged so that
     the code check rejects them with the label as value."""
     value = f'"{column.name}"' if column.name in present else "NULL::VARCHAR"
-    labels = profile.values.get(column.name)
+    labels = dict(profile.values.get(column.name) or {})
+    if column.codes is not None and column.type == "text":
+        # A contract code in other case (TELEFOON, Gehouden) is that code.
+        labels = {**{str(c).lower(): str(c) for c in column.codes}, **labels}
     if not labels or column.name not in present:
         return value
     whens = " ".join(f"WHEN {_str(label)} THEN {_str(code)}" for label, code in labels.items())
