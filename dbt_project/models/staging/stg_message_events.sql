@@ -3,7 +3,8 @@
         materialized='incremental',
         incremental_strategy='append',
         unique_key='event_id',
-        on_schema_change='sync_all_columns'
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_replaced_loads() }}"
     )
 }}
 -- One row per webhook event (delivered at least once: the first copy of an event_id wins).

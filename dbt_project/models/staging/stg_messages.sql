@@ -3,7 +3,8 @@
         materialized='incremental',
         incremental_strategy='append',
         unique_key='message_id',
-        on_schema_change='sync_all_columns'
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_replaced_loads() }}"
     )
 }}
 -- One row per message. Incremental: a daily load only reads raw rows of loads (_load_id) this
