@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ouderpeil.config import REPO_ROOT, Settings
 from ouderpeil.errors import OuderpeilError
+from ouderpeil.telemetry import TELEMETRY_OFF
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +96,12 @@ def airflow_env(settings: Settings, airflow_home: Path, retries: int = 1,
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", str(Path.home() / ".cache" / "ouderpeil" / "pycache"))
     env.update(settings_env(settings))
+    env.update(TELEMETRY_OFF)
     env.update({
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "DO_NOT_TRACK": "1",
-        "SCARF_ANALYTICS": "false",
         # Locally a data error fails at once anyway (retry policy); keep transient retries
         # short so a demo does not sit in a minute-long backoff.
         "OUDERPEIL_AIRFLOW_RETRIES": str(retries),
