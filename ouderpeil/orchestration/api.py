@@ -108,10 +108,15 @@ class AirflowApi:
                              for c in content)
         return str(content)
 
-    def wait(self, dag_id: str, run_id: str, timeout: float = 1800, poll: float = 3) -> dict:
-        """Until the run is success or failed; raises OuderpeilError on timeout."""
+    def wait(self, dag_id: str, run_id: str, timeout: float = 1800, poll: float = 3,
+             alive=None) -> dict:
+        """Until the run is success or failed; raises OuderpeilError on timeout.
+
+        alive: optional callable that raises when the services stopped (nothing would run)."""
         deadline = time.monotonic() + timeout
         while True:
+            if alive is not None:
+                alive()
             run = self.run(dag_id, run_id)
             if run["state"] in FINISHED:
                 return run

@@ -55,10 +55,12 @@ def unpause_all(api, dag_ids=ALL_DAGS) -> None:
             api.unpause(dag_id)
 
 
-def wait_idle(api, dag_id: str, timeout: float) -> None:
+def wait_idle(api, dag_id: str, timeout: float, alive=None) -> None:
     """Until no run of ``dag_id`` is queued or running."""
     deadline = time.monotonic() + timeout
     while any(r["state"] in ACTIVE for r in api.runs(dag_id)):
+        if alive is not None:
+            alive()
         if time.monotonic() > deadline:
             raise OuderpeilError(f"{dag_id} still has a run going after {timeout:.0f} s; "
                                  "see the Airflow UI")
@@ -114,14 +116,14 @@ def run_on_airflow(settings: Settings, airflow_home: Path, ports: AirflowPorts |
 
     if trigger_ingest:
         run_id = api.trigger(INGEST)
-        run = api.wait(INGEST, run_id, timeout=timeout)
+        run = api.wait(INGEST, run_id, timeout=timeout, alive=result.services.check_alive)
         result.runs[INGEST] = run
         if run["state"] != "success":
             raise failed_run_error(settings, api, INGEST, run)
     # A scheduled ingest (the one unpausing starts) may be the one that loaded the files.
-    wait_idle(api, INGEST, timeout)
+    wait_idle(api, INGEST, timeout, result.services.check_alive)
     time.sleep(5)  # the scheduler turns the Asset event into a build run within seconds
-    wait_idle(api, BUILD, timeout)
+    wait_idle(api, BUILD, timeout, result.services.check_alive)
     build = _newest_since(api, BUILD, since)
     if build is not None:
         result.runs[BUILD] = build
@@ -134,7 +136,7 @@ def run_on_airflow(settings: Settings, airflow_home: Path, ports: AirflowPorts |
     conf = dict(export_conf or {})
     conf.setdefault("period", latest_school_year(settings))
     run_id = api.trigger(EXPORT, conf)
-    run = api.wait(EXPORT, run_id, timeout=timeout)
+    run = api.wait(EXPORT, run_id, timeout=timeout, alive=result.services.check_alive)
     result.runs[EXPORT] = run
     if run["state"] != "success":
         raise failed_run_error(settings, api, EXPORT, run)

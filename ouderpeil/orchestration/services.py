@@ -9,8 +9,8 @@ tests use this; production runs the same four commands as compose services. Meta
 SQLite under the Airflow home and tasks run with the LocalExecutor (Airflow 3.3 supports that
 pair). Every process gets the same environment (``service_env``): the OUDERPEIL_* settings,
 the ports, a JWT secret shared by all four (the task processes authenticate to the api-server
-with it), telemetry off, and a loopback host name for the log servers, so task logs open in
-the UI while the scheduler runs and nothing resolves the machine's name through DNS.
+with it), telemetry off, and (from local.airflow_env) a loopback host name for the log
+servers, so task logs open in the UI while the scheduler runs.
 
 Airflow is only ever started as a subprocess here, so importing this module stays cheap.
 """
@@ -43,15 +43,6 @@ PORT_ENV = {
 
 class AirflowNotRunning(OuderpeilError):
     """The command needs the demo's Airflow (scheduler and api-server) and it is not up."""
-
-
-def loopback_hostname() -> str:
-    """[core] hostname_callable: the task-log URL points at this machine's loopback.
-
-    The default (socket.getfqdn) asks DNS for the machine's name: a call outside the machine,
-    and a name the api-server may not reach the log server under.
-    """
-    return "127.0.0.1"
 
 
 @dataclass
@@ -92,6 +83,14 @@ class AirflowServices:
 
     def password(self) -> str:
         return admin_password(Path(self.airflow_home))
+
+    def check_alive(self) -> None:
+        """Raise, naming the service and its log tail, when one of the four has stopped."""
+        for service, pid in self.pids.items():
+            if not _alive(pid):
+                raise OuderpeilError(
+                    f"Airflow {service} has stopped; last lines of {self.logs[service]}:\n"
+                    f"{_log_tail(self.logs[service])}\n`make stop`, then `make demo` again")
 
     def api(self):
         from ouderpeil.orchestration.api import AirflowApi
@@ -156,8 +155,6 @@ def service_env(settings: Settings, airflow_home: Path, ports: AirflowPorts,
         # Two cores: two task processes at a time (the warehouse pool allows one writer).
         "AIRFLOW__CORE__PARALLELISM": env.get("OUDERPEIL_AIRFLOW_PARALLELISM", "2"),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__HOSTNAME_CALLABLE":
-            "ouderpeil.orchestration.services.loopback_hostname",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(airflow_home)),
@@ -267,11 +264,7 @@ def _wait_healthy(state: AirflowServices, timeout: float, api_only: bool = False
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
-        for service, pid in state.pids.items():
-            if not _alive(pid):
-                raise OuderpeilError(
-                    f"Airflow {service} stopped right after starting; last lines of "
-                    f"{state.logs[service]}:\n{_log_tail(state.logs[service])}")
+        state.check_alive()
         status = health(state.url)
         if status is not None and api_only:
             return
