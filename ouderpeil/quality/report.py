@@ -138,6 +138,7 @@ def render(layer: str, run_id: str, rows: list[Row], made_at: dt.datetime) -> st
     else:
         verdict = '<div class="verdict ok">Poort open: alle verwachtingen geslaagd</div>'
     e = html.escape
+    n_tables = len({r.table for r in rows})
     body = "\n".join(
         f'<tr class="{r.status}"><td>{e(r.table)}</td><td>{e(r.column)}</td>'
         f'<td><code>{e(r.expectation)}</code></td><td class="status">{e(STATUS_TEXT[r.status])}'
@@ -149,7 +150,7 @@ def render(layer: str, run_id: str, rows: list[Row], made_at: dt.datetime) -> st
 <style>{_CSS}</style></head><body>
 <h1>Kwaliteitsrapport: {e(LAYER_TEXT.get(layer, layer))}</h1>
 <p class="meta">Run <code>{e(run_id)}</code> · gemaakt {e(made_at.strftime('%Y-%m-%d %H:%M:%S UTC'))}
- · {len(rows)} verwachtingen op {len({r.table for r in rows})} tabellen</p>
+ · {len(rows)} verwachting{'en' if len(rows) != 1 else ''} op {n_tables} tabel{'len' if n_tables != 1 else ''}</p>
 {verdict}
 <table><thead><tr><th>tabel</th><th>kolom</th><th>verwachting</th><th>status</th>
 <th>waargenomen</th><th>parameters</th><th>waarom</th></tr></thead>
