@@ -217,3 +217,28 @@ def test_email_notification_goes_through_the_airflow_smtp_connection(tmp_path):
     body = "".join(part.get_payload(decode=True).decode() for part in message.walk()
                    if part.get_content_type() == "text/html")
     assert "&lt;raw.contact_logs&gt;" in body  # the message, escaped into HTML
+
+
+def test_demo_stops_before_anything_when_a_port_is_taken(tmp_path):
+    """`make demo` with the Airflow port in use: one clear message naming the port and the
+    variable that moves it, exit 1, and nothing generated or started."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from ouderpeil.config import REPO_ROOT
+
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "OUDERPEIL_DATA_DIR": str(tmp_path / "data"),
+               "OUDERPEIL_HMAC_KEY": "00" * 32, "OUDERPEIL_AIRFLOW_PORT": str(port)}
+        proc = subprocess.run([sys.executable, "-m", "ouderpeil.demo"], env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"port {port} (api) is already in use: set OUDERPEIL_AIRFLOW_PORT=<free port>" \
+        in proc.stderr
+    assert not any((tmp_path / "data" / "inbox").rglob("*.csv")), "nothing was generated"
+    assert not (tmp_path / "data" / "airflow" / "run").exists(), "nothing was started"
