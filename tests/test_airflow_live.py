@@ -101,7 +101,8 @@ def live(tmp_path_factory):
     })
     shell_env = {**os.environ, "OUDERPEIL_DATA_DIR": str(settings.data_dir),
                  "OUDERPEIL_HMAC_KEY": settings.hmac_key,
-                 "OUDERPEIL_HMAC_KEY_FILE": str(settings.hmac_key_file), **env}
+                 "OUDERPEIL_HMAC_KEY_FILE": str(settings.hmac_key_file),
+                 "OUDERPEIL_DBT_TASKS": "single", **env}  # --local runs: one dbt task too
     try:
         yield Live(settings, services, shell_env, inbox_hashes)
     finally:

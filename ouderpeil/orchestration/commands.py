@@ -69,7 +69,11 @@ def _report(api, dag_id: str, run: dict, settings: Settings) -> dict:
 def trigger(settings: Settings, dag_id: str, conf: dict | None = None, wait: bool = True,
             timeout: float = 3600, hint: str = "") -> dict:
     """A run on the running scheduler (visible in the UI); waits for it unless wait=False."""
+    from ouderpeil.orchestration.local import POOL, POOL_SLOTS
+    from ouderpeil.orchestration.preflight import check_pool
+
     api = _api(settings, hint)
+    check_pool(api, POOL, POOL_SLOTS)  # else the run's warehouse tasks would wait forever
     run_id = api.trigger(dag_id, conf)
     print(f"triggered {dag_id} run {run_id}" + (f" with {json.dumps(conf)}" if conf else ""),
           flush=True)
