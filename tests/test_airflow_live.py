@@ -168,6 +168,32 @@ def test_a_file_dropped_into_the_inbox_flows_through_to_the_serving_file(live, t
     _wait_for(published_new, RUN_TIMEOUT, "the new file in a published serving file")
 
 
+def test_a_missing_pool_is_a_setup_error_with_a_fix_that_works(live):
+    _first_publish(live)
+    api = live.api
+    before = len(api.runs(INGEST, limit=100))
+    api._request("DELETE", "/api/v2/pools/duckdb_writer")
+    fix = None
+    try:
+        proc = subprocess.run(".venv/bin/ouderpeil trigger ouderpeil_ingest", shell=True,
+                              cwd=REPO_ROOT, env=live.env, text=True, capture_output=True,
+                              timeout=300)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        message = proc.stderr.strip()
+        assert message.startswith("ouderpeil: setup error: the Airflow pool duckdb_writer is "
+                                  "missing"), message
+        fix = re.search(r"Fix: `(.+)`$", message)
+        assert fix, message
+        assert len(api.runs(INGEST, limit=100)) == before, "nothing was triggered"
+    finally:
+        # The fix, exactly as the message prints it.
+        done = subprocess.run(fix.group(1) if fix else ".venv/bin/ouderpeil airflow pools set "
+                              "duckdb_writer 1 x", shell=True, cwd=REPO_ROOT, env=live.env,
+                              text=True, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert api._request("GET", "/api/v2/pools/duckdb_writer")["slots"] == 1
+
+
 # --- Commands as documented ---------------------------------------------------------------
 
 # Documented commands this test does not run, each with the reason it prints as a skip.
