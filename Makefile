@@ -1,6 +1,6 @@
 # Ouderpeil: every environment the project needs is built here from the lock files in
 # requirements/. Nothing is installed by hand.
-#   make demo   run the whole pipeline on sample data and start Superset on :8088
+#   make demo   start Airflow (:8080), run the pipeline on sample data, start Superset (:8088)
 #   make test   run the test suite (what .ci/run calls)
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -17,9 +17,9 @@ export UV_COMPILE_BYTECODE := 1
 .PHONY: demo test test-fast env superset-env browser bench stop clean-data lock help
 
 help:
-	@echo "make demo   - run the pipeline end to end on sample data, then serve Superset on :8088"
+	@echo "make demo   - start Airflow on :8080 (scheduler, UI), run the pipeline on sample data, serve Superset on :8088"
 	@echo "make test   - install what the tests need and run them"
-	@echo "make stop   - stop the demo's Superset"
+	@echo "make stop   - stop the demo's Airflow and Superset"
 	@echo "make bench  - benchmarks at board and region scale (bench/results/)"
 	@echo "make lock   - re-resolve requirements/*.lock.txt from requirements/*.in"
 

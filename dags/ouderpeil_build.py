@@ -1,6 +1,7 @@
 """Build: plan -> raw gate -> dbt (one task per model) -> marts gate -> publish.
 
-Scheduled on the raw tables' Assets (any new load). ``plan_build`` picks the school years the
+Scheduled on the ingest DAG's Asset ``ouderpeil_inbox_loaded`` (one event per ingest run that
+loaded a new file, after all its loads). ``plan_build`` picks the school years the
 new loads touch (ouderpeil.build_plan; every year after a project change or a new schools or
 families file) and dbt rebuilds only those. A failing gate or dbt node stops the run before
 ``publish``, so Superset and the exports keep the last validated serving file.
@@ -11,11 +12,11 @@ macro ``build_school_years``) and the incremental indicator tables replace only 
 """
 from __future__ import annotations
 
-from airflow.sdk import AssetAny, Param, chain, dag, task
+from airflow.sdk import Param, chain, dag, task
 
 from ouderpeil.config import Settings
 from ouderpeil.orchestration import common, steps
-from ouderpeil.orchestration.assets import MARTS_ASSET, RAW_ASSETS, SERVING_ASSET
+from ouderpeil.orchestration.assets import INBOX_LOADED_ASSET, MARTS_ASSET, SERVING_ASSET
 from ouderpeil.orchestration.dbt import dbt_task_group
 from ouderpeil.orchestration.runs import pipeline_run_id
 
@@ -26,7 +27,7 @@ def _run_id(context) -> str:
 
 @dag(
     dag_id=common.BUILD_DAG_ID,
-    schedule=AssetAny(*RAW_ASSETS.values()),
+    schedule=INBOX_LOADED_ASSET,
     start_date=common.START_DATE,
     catchup=False,
     max_active_runs=1,

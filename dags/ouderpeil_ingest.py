@@ -2,8 +2,9 @@
 
 Runs on a schedule (OUDERPEIL_INGEST_SCHEDULE, default every 15 minutes); each run takes a short
 look at the inbox (``find_new_files``: files whose content hash the loader has not loaded).
-A source without new files is skipped and emits no Asset event, so the build DAG runs only
-when a raw table really changed. Logic lives in ouderpeil.orchestration.steps.
+A source without new files is skipped and emits no Asset event; ``inbox_loaded`` runs after
+every load and emits ``ouderpeil_inbox_loaded`` (the build DAG's schedule) only when at least
+one load succeeded and none failed, so a build never starts on half-loaded data. Logic lives in ouderpeil.orchestration.steps.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from ouderpeil.orchestration import common, steps
-from ouderpeil.orchestration.assets import RAW_ASSETS, SOURCES
+from ouderpeil.orchestration.assets import INBOX_LOADED_ASSET, RAW_ASSETS, SOURCES
 
 
 @dag(
@@ -36,6 +37,7 @@ def ouderpeil_ingest():
         return pending
 
     previous = find_new_files()
+    loads = []
     for source in SOURCES:
         # Sources load in contract order (schools first: school ids are checked against it);
         # none_failed lets a source load when an earlier one had nothing new (skipped), but
@@ -51,6 +53,13 @@ def ouderpeil_ingest():
         current = load()
         previous >> current
         previous = current
+        loads.append(current)
+
+    @task(outlets=[INBOX_LOADED_ASSET], trigger_rule="none_failed_min_one_success")
+    def inbox_loaded() -> list[str]:
+        return steps.loaded_sources(SOURCES)
+
+    loads >> inbox_loaded()
 
 
 ouderpeil_ingest()

@@ -5,15 +5,16 @@ regular build picks up the smaller raw layer.
 """
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from ouderpeil.orchestration import common, steps
 
 
 @dag(
     dag_id=common.RETENTION_DAG_ID,
-    schedule="0 3 2 * *",
-    start_date=common.START_DATE,
+    # No start date and run_immediately=False: unpausing (make demo) never purges at once.
+    schedule=CronTriggerTimetable("0 3 2 * *", timezone="Europe/Amsterdam",
+                                  run_immediately=False),
     catchup=False,
     max_active_runs=1,
     default_args=common.default_args(),

@@ -78,6 +78,81 @@ def cmd_run(args, settings: Settings) -> None:
     print(f"published {serving}; seconds per step: {seconds}")
 
 
+def cmd_airflow(args, settings: Settings) -> int:
+    """The venv's airflow with the demo's Airflow home and settings (docs/DATA_ENGINEERS.md)."""
+    from ouderpeil.orchestration.commands import run_airflow_cli
+
+    return run_airflow_cli(settings, args.airflow_args)
+
+
+def _finished(result: dict) -> int:
+    return 0 if result.get("state") in ("success", "queued", None) else 1
+
+
+def cmd_trigger(args, settings: Settings) -> int:
+    from ouderpeil.orchestration.commands import parse_conf, trigger
+
+    return _finished(trigger(settings, args.dag_id, parse_conf(args.conf), wait=not args.no_wait))
+
+
+def cmd_backfill(args, settings: Settings) -> int:
+    from ouderpeil.orchestration.commands import backfill
+
+    return _finished(backfill(settings, args.period, wait=not args.no_wait, local=args.local))
+
+
+def cmd_rerun(args, settings: Settings) -> int:
+    from ouderpeil.orchestration.commands import rerun_failed
+
+    return _finished(rerun_failed(settings, args.dag_id, args.run_id, wait=not args.no_wait))
+
+
+def cmd_clear_task(args, settings: Settings) -> int:
+    from ouderpeil.orchestration.commands import clear_task
+
+    return _finished(clear_task(settings, args.dag_id, args.task, args.run_id,
+                                downstream=not args.only_this, wait=not args.no_wait))
+
+
+def _add_airflow_commands(sub) -> None:
+    """Commands against the demo's running Airflow (ouderpeil.orchestration.commands)."""
+    no_wait = {"action": "store_true", "help": "return once the run is queued, do not wait"}
+    a = sub.add_parser("airflow", help="the venv's `airflow` CLI with the demo's AIRFLOW_HOME "
+                                       "and settings, e.g. `ouderpeil airflow dags list`")
+    a.add_argument("airflow_args", nargs=argparse.REMAINDER,
+                   help="arguments passed on to airflow unchanged")
+    a.set_defaults(func=cmd_airflow)
+
+    t = sub.add_parser("trigger", help="trigger a DAG run on the running Airflow and wait for it")
+    t.add_argument("dag_id", help="e.g. ouderpeil_ingest, ouderpeil_export")
+    t.add_argument("--conf", help='run parameters as a JSON object, e.g. '
+                                  '\'{"period": "2025-2026", "format": "xlsx"}\'')
+    t.add_argument("--no-wait", **no_wait)
+    t.set_defaults(func=cmd_trigger)
+
+    bf = sub.add_parser("backfill", help="rebuild one school year (the build DAG with a period)")
+    bf.add_argument("--period", required=True, help="school year, e.g. 2024-2025")
+    bf.add_argument("--local", action="store_true",
+                    help="no running Airflow: run the DAG once here with `airflow dags test`")
+    bf.add_argument("--no-wait", **no_wait)
+    bf.set_defaults(func=cmd_backfill)
+
+    rr = sub.add_parser("rerun", help="run the failed tasks of a failed DAG run again")
+    rr.add_argument("dag_id", help="e.g. ouderpeil_build")
+    rr.add_argument("--run-id", help="that run (default: the newest failed run)")
+    rr.add_argument("--no-wait", **no_wait)
+    rr.set_defaults(func=cmd_rerun)
+
+    ct = sub.add_parser("clear-task", help="clear one task of a DAG run so it runs again")
+    ct.add_argument("dag_id", help="e.g. ouderpeil_build")
+    ct.add_argument("task", help="task id, e.g. gate_marts or dbt.fct_indicator_model_build")
+    ct.add_argument("--run-id", help="that run (default: the newest run)")
+    ct.add_argument("--only-this", action="store_true",
+                    help="clear only this task, not the tasks after it")
+    ct.add_argument("--no-wait", **no_wait)
+    ct.set_defaults(func=cmd_clear_task)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ouderpeil", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -126,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn = sub.add_parser("run", help="load, build, gate and publish without Airflow")
     rn.add_argument("--run-id")
     rn.set_defaults(func=cmd_run)
+    _add_airflow_commands(sub)
     return p
 
 
@@ -134,11 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     settings.ensure_dirs()
     try:
-        args.func(args, settings)
+        code = args.func(args, settings)
     except OuderpeilError as exc:
         print(f"ouderpeil: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -20,3 +20,13 @@ class DbtBuildFailed(OuderpeilError):
 
 class ExportError(OuderpeilError):
     """An export was asked for something that does not exist or before a validated run."""
+
+
+class SetupError(OuderpeilError):
+    """The pipeline is not set up right (not the data's fault): says what is missing and how
+    to fix it, once, before the tasks that would all fail on it run."""
+
+    def __init__(self, what: str, fix: str):
+        super().__init__(f"setup error: {what}. Fix: {fix}")
+        self.what = what
+        self.fix = fix

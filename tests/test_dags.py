@@ -78,18 +78,24 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
     # Ingest: a short look at the inbox, then one load task per source in contract order,
     # each emitting its raw table's Asset.
     ingest = dags[INGEST]["tasks"]
-    assert set(ingest) == {"find_new_files"} | {f"load_{s}" for s in SOURCES}
+    assert set(ingest) == {"find_new_files", "inbox_loaded"} | {f"load_{s}" for s in SOURCES}
     for prev, source in zip(["find_new_files"] + [f"load_{s}" for s in SOURCES], SOURCES):
         task = ingest[f"load_{source}"]
         assert task["outlets"] == [f"ouderpeil_raw_{source}"]
         assert prev in task["upstream"]
         assert task["trigger_rule"] == "none_failed"  # an earlier source with nothing new
     assert dags[INGEST]["timetable"] == "CronTriggerTimetable"
+    # After every load, one event for the whole run (the build's schedule): a build never
+    # starts between two loads of one inbox.
+    done = ingest["inbox_loaded"]
+    assert done["outlets"] == ["ouderpeil_inbox_loaded"]
+    assert done["upstream"] == sorted(f"load_{s}" for s in SOURCES)
+    assert done["trigger_rule"] == "none_failed_min_one_success"
 
     # Build: scheduled on every raw Asset; plan_build -> gate_raw -> one task per dbt
     # model/seed -> gate_marts -> publish.
     build = dags[BUILD]
-    assert build["asset_schedule"] == sorted(f"ouderpeil_raw_{s}" for s in SOURCES)
+    assert build["asset_schedule"] == ["ouderpeil_inbox_loaded"]
     assert build["params"] == {"period": None}
     tasks = build["tasks"]
     dbt_tasks = {t: v for t, v in tasks.items() if t.startswith("dbt.")}
@@ -119,6 +125,12 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
     assert set(dags[EXPORT]["params"]) == {"period", "sector", "board", "format"}
     assert dags[EXPORT]["timetable"] == "CronTriggerTimetable"
     assert set(dags[RETENTION]["tasks"]) == {"purge"}
+    # Unpausing them (make demo) must not export or purge at once: no start date, and
+    # run_immediately=False waits for the next date.
+    for dag_id in (EXPORT, RETENTION):
+        assert dags[dag_id]["timetable"] == "CronTriggerTimetable"
+        assert dags[dag_id]["start_date"] is None and dags[dag_id]["run_immediately"] is False
+    assert dags[INGEST]["start_date"] is not None
 
     # Every task: retries with exponential backoff, the data-error retry policy and the
     # failure callback; every task that opens the warehouse is in the one-slot pool.
@@ -131,7 +143,7 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
             assert task["retry_exponential_backoff"] == 2.0, where
             assert task["max_retry_delay"] == 1800.0, where
             assert task["has_retry_policy"] and task["on_failure_callback"], where
-            if task_id != "export_indicators":
+            if task_id not in ("export_indicators", "inbox_loaded"):
                 assert task["pool"] == POOL, where
                 warehouse_tasks += 1
     assert warehouse_tasks == 7 + len(dbt_tasks) + 4 + 1
@@ -299,6 +311,23 @@ def _future_contact_logs(settings) -> Path:
     return path
 
 
+def _latest_build_run(airflow_home: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(airflow_home / "airflow.db") as con:
+        return con.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC "
+                           "LIMIT 1", [BUILD]).fetchall()[0][0]
+
+
+def _try_number(airflow_home: Path, run_id: str, task_id: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(airflow_home / "airflow.db") as con:
+        return con.execute("SELECT try_number FROM task_instance WHERE dag_id = ? AND "
+                           "run_id = ? AND task_id = ?", [BUILD, run_id, task_id]
+                           ).fetchall()[0][0]
+
+
 def test_corrupted_input_fails_the_gate_and_keeps_the_published_file(pipeline):
     from ouderpeil.orchestration.local import DagRunFailed, run_dag
 
@@ -323,10 +352,16 @@ def test_corrupted_input_fails_the_gate_and_keeps_the_published_file(pipeline):
     for needle in ("gate_raw", "raw.contact_logs", "contact_at", "2099-",
                    "expect_column_max_to_be_between"):
         assert needle in message, message
+    # failures.log: one block for this run, its first line the summary.
+    from ouderpeil.orchestration.callbacks import _blocks
+
     log = (settings.logs_dir / "failures.log").read_text(encoding="utf-8")
-    assert "ouderpeil_build: task gate_raw failed" in log
-    assert "QualityGateFailed" in log and "contact_at" in log
-    assert "try 1" in log  # a data error is not retried
+    run_id = _latest_build_run(airflow_home)
+    blocks = [b for b in _blocks(log) if f"FAILED ouderpeil_build run {run_id}:" in b]
+    assert len(blocks) == 1, log
+    assert blocks[0].splitlines()[0].endswith(": 1 task failed (task gate_raw)")
+    assert "cause of task gate_raw: QualityGateFailed" in blocks[0] and "contact_at" in blocks[0]
+    assert _try_number(airflow_home, run_id, "gate_raw") == 1  # a data error is not retried
 
     # Superset and the exports keep the last validated data, byte for byte.
     assert _sha256(settings.serving_path) == before

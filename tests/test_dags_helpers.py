@@ -71,8 +71,78 @@ def test_on_failure_writes_failures_log_without_notifications(settings, monkeypa
     monkeypatch.setenv("OUDERPEIL_ALERT_EMAIL", "")
     callbacks.on_failure(_context("load_messages", QualityGateFailed("messages_2025.csv: bad")))
     text = (settings.logs_dir / "failures.log").read_text()
-    assert "FAILED" in text and "task load_messages failed" in text
-    assert "QualityGateFailed: messages_2025.csv: bad" in text
+    assert text.splitlines()[0].endswith(
+        "FAILED ouderpeil_build run manual__x: 1 task failed (task load_messages)")
+    assert "cause of task load_messages: QualityGateFailed: messages_2025.csv: bad" in text
+
+
+def _run_context(task_id: str, exc: BaseException, run_id: str):
+    ti = SimpleNamespace(dag_id="ouderpeil_build", task_id=task_id, run_id=run_id, try_number=1)
+    return {"ti": ti, "exception": exc}
+
+
+def test_failures_log_has_one_summary_per_failed_run(settings, monkeypatch):
+    """Ten dbt tasks failing on one cause: one block for the run, the cause once, every task
+    named; a different cause in the same run is added to that block; another run gets its own."""
+    monkeypatch.setenv("OUDERPEIL_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("OUDERPEIL_LOGS_DIR", str(settings.logs_dir))
+    monkeypatch.setenv("OUDERPEIL_ALERT_WEBHOOK_URL", "")
+    monkeypatch.setenv("OUDERPEIL_ALERT_EMAIL", "")
+    missing = OuderpeilError("Env var required but not provided: 'OUDERPEIL_WAREHOUSE'")
+    models = [f"stg_model_{i}" for i in range(10)]
+    for m in models:
+        callbacks.on_failure(_run_context(f"dbt.{m}_model_build", missing, "run_a"))
+    callbacks.write_failure_log(settings, "Ouderpeil ingest: x.csv quarantined", "QUARANTINED")
+    callbacks.on_failure(_run_context("gate_marts", QualityGateFailed("marts: n < 0"), "run_a"))
+    callbacks.on_failure(_run_context("gate_raw", QualityGateFailed("raw: bad"), "run_b"))
+
+    from ouderpeil.orchestration.callbacks import _blocks
+
+    blocks = _blocks((settings.logs_dir / "failures.log").read_text())
+    run_a = [b for b in blocks if " FAILED ouderpeil_build run run_a:" in b]
+    run_b = [b for b in blocks if " FAILED ouderpeil_build run run_b:" in b]
+    assert len(run_a) == 1 and len(run_b) == 1
+    assert sum("QUARANTINED" in b for b in blocks) == 1 and len(blocks) == 3
+    head = run_a[0].splitlines()[0]
+    assert head.endswith(": 11 tasks failed (" + ", ".join(
+        [f"dbt model {m} (dbt build, task dbt.{m}_model_build)" for m in models]
+        + ["task gate_marts"]) + ")")
+    # The setup cause once, said as what it is, with the fix; the gate's cause once.
+    assert run_a[0].count("OUDERPEIL_WAREHOUSE") == 1
+    assert "setup error: environment variable OUDERPEIL_WAREHOUSE not set" in run_a[0]
+    assert "Fix: run Airflow through `make demo`" in run_a[0]
+    assert run_a[0].count("cause of") == 2 and "marts: n < 0" in run_a[0]
+
+
+def test_setup_checks_say_what_is_missing_and_the_fix(settings, tmp_path):
+    import shutil
+
+    from ouderpeil.config import Settings
+    from ouderpeil.errors import SetupError
+    from ouderpeil.orchestration import preflight
+
+    with pytest.raises(SetupError, match="OUDERPEIL_WAREHOUSE not set.*Fix: run Airflow"):
+        preflight.require_environment({"OUDERPEIL_DATA_DIR": "/x"})
+    preflight.require_environment({"OUDERPEIL_DATA_DIR": "/x", "OUDERPEIL_WAREHOUSE": "/x/w"})
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(settings.dbt_project_dir, project,
+                    ignore=shutil.ignore_patterns("target", "logs"))
+    s = Settings.from_env({"OUDERPEIL_DATA_DIR": str(settings.data_dir),
+                           "OUDERPEIL_DBT_PROJECT_DIR": str(project)})
+    # The calendar lacks a year with activity, then is missing altogether.
+    preflight.check_calendar(s, {"2024-2025", "2025-2026"})
+    with pytest.raises(SetupError, match="no holidays for school year 2031-2032.*Fix: add"):
+        preflight.check_calendar(s, {"2025-2026", "2031-2032"})
+    (project / "seeds" / "school_holidays.csv").unlink()
+    with pytest.raises(SetupError, match="school calendar .* is missing.*Fix: restore"):
+        preflight.check_calendar(s, {"2025-2026"})
+
+    # A dbt project that does not parse: one setup error naming the file.
+    manifest = tmp_path / "manifest.json"
+    (project / "models" / "staging" / "_broken.yml").write_text("models: [: nope\n")
+    with pytest.raises(SetupError, match=r"does not parse.*_broken\.yml|does not parse"):
+        preflight.check_dbt_project(s, manifest)
 
 
 def test_webhook_notification_posts_the_message(monkeypatch):
@@ -147,3 +217,28 @@ def test_email_notification_goes_through_the_airflow_smtp_connection(tmp_path):
     body = "".join(part.get_payload(decode=True).decode() for part in message.walk()
                    if part.get_content_type() == "text/html")
     assert "&lt;raw.contact_logs&gt;" in body  # the message, escaped into HTML
+
+
+def test_demo_stops_before_anything_when_a_port_is_taken(tmp_path):
+    """`make demo` with the Airflow port in use: one clear message naming the port and the
+    variable that moves it, exit 1, and nothing generated or started."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from ouderpeil.config import REPO_ROOT
+
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "OUDERPEIL_DATA_DIR": str(tmp_path / "data"),
+               "OUDERPEIL_HMAC_KEY": "00" * 32, "OUDERPEIL_AIRFLOW_PORT": str(port)}
+        proc = subprocess.run([sys.executable, "-m", "ouderpeil.demo"], env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"port {port} (api) is already in use: set OUDERPEIL_AIRFLOW_PORT=<free port>" \
+        in proc.stderr
+    assert not any((tmp_path / "data" / "inbox").rglob("*.csv")), "nothing was generated"
+    assert not (tmp_path / "data" / "airflow" / "run").exists(), "nothing was started"

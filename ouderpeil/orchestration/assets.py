@@ -15,6 +15,11 @@ def raw_asset(source: str) -> Asset:
 
 
 RAW_ASSETS: dict[str, Asset] = {source: raw_asset(source) for source in SOURCES}
+# One event per ingest run that loaded anything, after all its loads: the build DAG runs on this,
+# not on the raw assets, or a running scheduler would start a build (and its raw gate) between
+# two loads of the same inbox, on half-loaded data.
+INBOX_LOADED_ASSET = Asset(name="ouderpeil_inbox_loaded", uri="ouderpeil://warehouse/raw",
+                           group="ouderpeil_raw")
 MARTS_ASSET = Asset(name="ouderpeil_marts", uri="ouderpeil://warehouse/marts",
                     group="ouderpeil")
 # The serving file Superset and the exports read; an event means a validated publish.

@@ -34,7 +34,8 @@ DATA_ERRORS_FAIL_FAST = ExceptionRetryPolicy(rules=[
     RetryRule(exception="ouderpeil.errors.OuderpeilError", action=RetryAction.FAIL,
               reason="data error: a retry would give the same result; fix the input"),
     RetryRule(exception="cosmos.exceptions.CosmosDbtRunError", action=RetryAction.FAIL,
-              reason="dbt model or test failed: a retry would give the same result"),
+              reason="dbt failed (a model, a test or the project; the task log says "
+                     "which): a retry would give the same result"),
 ])
 
 

@@ -53,6 +53,9 @@ def describe(dag_folder: str | None = None) -> dict:
             }
         out["dags"][dag_id] = {
             "timetable": type(dag.timetable).__name__,
+            "start_date": dag.start_date.isoformat() if dag.start_date else None,
+            "run_immediately": getattr(dag.timetable, "run_immediately",
+                                       getattr(dag.timetable, "_run_immediately", None)),
             "schedule": getattr(dag.timetable, "_expression", None),
             "asset_schedule": sorted(_asset_names(getattr(dag.timetable, "asset_condition",
                                                           None))),

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ouderpeil.config import REPO_ROOT, Settings
 from ouderpeil.errors import OuderpeilError
+from ouderpeil.telemetry import TELEMETRY_OFF
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,21 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+# SQLite's default busy timeout is 5 s; with four services and their task processes on two
+# busy cores a writer can wait longer, and "database is locked" then killed the scheduler.
+# Airflow reads connect args from an import path ([database] sql_alchemy_connect_args).
+SQLITE_CONNECT_ARGS = {"timeout": 120}
+
+
+def loopback_hostname() -> str:
+    """[core] hostname_callable of every local Airflow process.
+
+    The default (socket.getfqdn) asks DNS for the machine's name, a call outside the machine;
+    and the task-log URL the api-server follows must point at this machine's loopback.
+    """
+    return "127.0.0.1"
+
+
 def airflow_env(settings: Settings, airflow_home: Path, retries: int = 1,
                 retry_delay_seconds: int = 5) -> dict[str, str]:
     """Environment of every Airflow subprocess."""
@@ -95,14 +111,17 @@ def airflow_env(settings: Settings, airflow_home: Path, retries: int = 1,
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", str(Path.home() / ".cache" / "ouderpeil" / "pycache"))
     env.update(settings_env(settings))
+    env.update(TELEMETRY_OFF)
     env.update({
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "ouderpeil.orchestration.local.loopback_hostname",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "DO_NOT_TRACK": "1",
-        "SCARF_ANALYTICS": "false",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS":
+            "ouderpeil.orchestration.local.SQLITE_CONNECT_ARGS",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC":
+            "ouderpeil.orchestration.local.SQLITE_CONNECT_ARGS",
         # Locally a data error fails at once anyway (retry policy); keep transient retries
         # short so a demo does not sit in a minute-long backoff.
         "OUDERPEIL_AIRFLOW_RETRIES": str(retries),

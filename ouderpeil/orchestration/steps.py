@@ -22,6 +22,9 @@ def settings() -> Settings:
 
     Also lets go of a warehouse connection an earlier dbt task left open in this process.
     """
+    from ouderpeil.orchestration.preflight import require_environment
+
+    require_environment()  # a setup error, said once by the DAG's first task
     release_inprocess_dbt()
     s = Settings.from_env()
     s.ensure_dirs()
@@ -117,6 +120,15 @@ def load_source(source: str) -> dict:
     return summary
 
 
+def loaded_sources(sources) -> list[str]:
+    """The sources whose load task of this ingest run loaded a file (skipped ones pushed
+    nothing); the inbox_loaded task's XCom, so the build's trigger says what changed."""
+    from airflow.sdk import get_current_context
+
+    ti = get_current_context()["ti"]
+    return [s for s in sources if ti.xcom_pull(task_ids=f"load_{s}")]
+
+
 def check_period(period: str | None) -> str | None:
     """Validate the build/backfill param before anything touches the warehouse."""
     if period in (None, ""):
@@ -128,8 +140,15 @@ def plan_build(period: str | None) -> dict:
     """What this build passes to dbt (build_plan.BuildArgs as a dict): the backfill param,
     else the school years new loads touch. Checks the param before anything else."""
     from ouderpeil.build_plan import build_args
+    from ouderpeil.orchestration.dbt import manifest_path
+    from ouderpeil.orchestration.preflight import check_dbt_project
 
-    args = build_args(settings(), check_period(period))
+    period = check_period(period)
+    s = settings()
+    # A dbt project that does not parse fails here once, not in every dbt task.
+    if check_dbt_project(s, manifest_path(s)):
+        print("the dbt project changed since its manifest was written: parsed it again")
+    args = build_args(s, period)
     print(f"dbt builds {args.what}")
     return args.as_dict()
 
@@ -149,7 +168,13 @@ def gate(layer: str, run_id: str) -> str:
     """The Great Expectations gate; raises QualityGateFailed naming each failed expectation."""
     from ouderpeil.quality import gate as quality_gate
 
-    result = quality_gate(settings(), layer, run_id=run_id)  # prints the summary to the log
+    from ouderpeil.orchestration.preflight import check_calendar
+
+    s = settings()
+    result = quality_gate(s, layer, run_id=run_id)  # prints the summary to the log
+    if layer == "raw":
+        # Dates are in range now: every school year with activity needs its holidays.
+        check_calendar(s)
     return result.summary().splitlines()[0]
 
 

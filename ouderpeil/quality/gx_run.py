@@ -47,6 +47,8 @@ def context(gx_dir: Path):
     gx_dir.mkdir(parents=True, exist_ok=True)
     ctx = gx.get_context(mode="file", project_root_dir=str(gx_dir))
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if ctx.config.analytics_enabled is not False:
+        ctx.enable_analytics(False)  # kept in great_expectations.yml: off for any caller
     return ctx
 
 
@@ -138,13 +140,49 @@ def prune_results(ctx, keep: int) -> int:
     return removed
 
 
-def build_docs(ctx, resource_identifiers: list) -> None:
+# The offline report each build_docs call wrote, by context: data_docs_index() returns it, so
+# the gate's summary and failure message point at a page that reads without internet.
+_REPORTS: dict[int, Path] = {}
+
+
+def build_docs(ctx, resource_identifiers: list) -> Path | None:
     """Render Data Docs once per gate: the pages of this run's suites and results, then the
-    index (which lists every page on the site, so pruned runs drop out of it)."""
+    index (which lists every page on the site, so pruned runs drop out of it); and the
+    offline quality report of this run (ouderpeil.quality.report), whose path it returns."""
     ctx.build_data_docs(resource_identifiers=resource_identifiers)
+    report = write_offline_report(ctx, resource_identifiers)
+    if report is not None:
+        _REPORTS[id(ctx)] = report
+    return report
+
+
+def write_offline_report(ctx, resource_identifiers: list) -> Path | None:
+    """One self-contained HTML page for the validation results among the identifiers."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ValidationResultIdentifier,
+    )
+
+    from ouderpeil.quality.report import write_report
+
+    ids = [i for i in resource_identifiers if isinstance(i, ValidationResultIdentifier)]
+    if not ids:
+        return None
+    results = [ctx.validation_results_store.get(i) for i in ids]
+    run_id = ids[0].run_id.run_name
+    suite = ids[0].expectation_suite_identifier.name
+    layer = suite.split("_", 1)[0] if suite.split("_", 1)[0] in RESULT_FORMAT else "raw"
+    store = _gx_root(ctx) / "uncommitted" / "validations"
+    # The reports of the runs the results store still keeps (prune_results): no more pages.
+    kept = {p.name for p in store.glob("*/*") if p.is_dir()} | {run_id}
+    page = write_report(Path(ctx.root_directory).parent, layer, run_id, results, keep_runs=kept)
+    return page.parent / "index.html"
 
 
 def data_docs_index(ctx) -> Path | None:
+    """The offline report index (reports/index.html, newest run first, each run's page one
+    click away) after build_docs on this context, else GX's own Data Docs index."""
+    if id(ctx) in _REPORTS:
+        return _REPORTS[id(ctx)]
     sites = ctx.get_docs_sites_urls()
     if not sites or not sites[0].get("site_url"):
         return None

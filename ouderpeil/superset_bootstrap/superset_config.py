@@ -60,6 +60,7 @@ SESSION_COOKIE_HTTPONLY = True
 WTF_CSRF_ENABLED = True
 # Plain HTTP on localhost in the demo; production puts a TLS proxy in front.
 TALISMAN_ENABLED = os.environ.get("OUDERPEIL_SUPERSET_TALISMAN", "0") == "1"
+SCARF_ANALYTICS = False  # Superset's telemetry off (ouderpeil/telemetry.py)
 
 # --- Features --------------------------------------------------------------------------
 # Native filters, row-level security and the v1 import/export are always on in Superset 6;
