@@ -184,7 +184,7 @@ def _as_user(user: SystemUser | None) -> dict:
 
 def _prepare_access(settings: Settings, home: Path, user: SystemUser | None) -> None:
     """Home 0700 (owned by Superset's user); that user may reach what it needs, no more."""
-    (home / "tmp").mkdir(exist_ok=True)
+    (home / "tmp").mkdir(mode=0o700, exist_ok=True)
     if user is None:
         os.chmod(home, 0o700)
         return
