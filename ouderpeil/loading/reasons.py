@@ -13,6 +13,7 @@ DUPLICATE_KEY = "duplicate_key"            # key repeated in the file or already
 UNKNOWN_SCHOOL_ID = "unknown_school_id"    # school_id not in raw.schools
 MALFORMED_ROW = "malformed_row"            # CSV row with a wrong number of fields
 MALFORMED_JSON = "malformed_json"          # JSONL line that is not a JSON object
+FORMULA_LIKE_NAME = "formula_like_name"    # a name a spreadsheet would run (=, +, -, @, tab, CR)
 
 INVALID_TYPE = {
     "int": INVALID_INT,
@@ -25,4 +26,4 @@ INVALID_TYPE = {
 
 ALL = (MISSING_REQUIRED, INVALID_INT, INVALID_DECIMAL, INVALID_DATE, INVALID_TIMESTAMP,
        INVALID_BOOL, UNKNOWN_CODE, OUT_OF_RANGE, DUPLICATE_KEY, UNKNOWN_SCHOOL_ID, MALFORMED_ROW,
-       MALFORMED_JSON)
+       MALFORMED_JSON, FORMULA_LIKE_NAME)
