@@ -21,7 +21,7 @@ import duckdb
 from ouderpeil.config import Settings
 from ouderpeil.contracts import SOURCES, Source
 from ouderpeil.errors import OuderpeilError, SourceFileError
-from ouderpeil.loading import readers, warehouse
+from ouderpeil.loading import archive, readers, warehouse
 from ouderpeil.loading.hash_cache import HashCache
 from ouderpeil.loading.profiles import HeaderMatch, detect_profile
 from ouderpeil.loading.pseudonymise import load_key, pseudonymise_columns
@@ -58,7 +58,8 @@ def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadRepo
         key = load_key(settings)
         for name in (s for s in LOAD_ORDER if s in wanted):
             for path in inbox_files(settings.inbox_dir / name):
-                report.files.append(_load_one(con, settings, SOURCES[name], path, key, hashes))
+                report.files.append(archive.retire(
+                    settings, path, _load_one(con, settings, SOURCES[name], path, key, hashes)))
     finally:
         con.close()
         hashes.save()
@@ -76,8 +77,8 @@ def load_file(settings: Settings, source: str, path: Path | str) -> FileLoadResu
     con = warehouse.connect(settings)
     try:
         warehouse.ensure_raw_tables(con)
-        return _load_one(con, settings, SOURCES[source], Path(path), load_key(settings),
-                         hashes)
+        return archive.retire(settings, Path(path), _load_one(
+            con, settings, SOURCES[source], Path(path), load_key(settings), hashes))
     finally:
         con.close()
         hashes.save()
