@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from ouderpeil.superset_bootstrap.duckdb_lock import engine_params
+
 HERE = Path(__file__).resolve().parent
 NAMESPACE = uuid.UUID("5d1f3f0e-4f0a-4a52-9a55-0bd3a1e2c0de")  # never change: keeps UUIDs stable
 VERSION = "1.0.0"
@@ -681,7 +683,7 @@ def build(out: Path = HERE) -> list[Path]:
         "allow_ctas": False, "allow_cvas": False, "allow_dml": False,
         "allow_csv_upload": False, "impersonate_user": False,
         "extra": {"allows_virtual_table_explore": False, "disable_data_preview": True,
-                  "metadata_params": {}, "engine_params": {},
+                  "metadata_params": {}, "engine_params": engine_params(),
                   "schemas_allowed_for_csv_upload": []},
         "uuid": uid("database:serving"), "version": VERSION,
     }

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from ouderpeil.config import REPO_ROOT, Settings
 from ouderpeil.errors import OuderpeilError
+from ouderpeil.superset_user import (SystemUser, can_read_as, give_home, grant_traverse,
+                                     superset_user)
 
 PID_FILE = "superset.pid"
 LOG_FILE = "superset.log"
@@ -144,10 +146,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env(settings: Settings, home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))}
+# What Superset inherits from our environment: nothing of the pipeline's (never the HMAC key,
+# Airflow's or dbt's settings), only locale, path and Superset's own variables.
+_ENV_KEPT = {"PATH", "LANG", "LANGUAGE", "TZ", "DO_NOT_TRACK", "SCARF_ANALYTICS"}
+_ENV_KEPT_PREFIXES = ("LC_", "SUPERSET_", "OUDERPEIL_SUPERSET_")
+
+
+def _env(settings: Settings, home: Path, base: dict | None = None) -> dict:
+    base = os.environ if base is None else base
+    env = {k: v for k, v in base.items()
+           if (k in _ENV_KEPT or k.startswith(_ENV_KEPT_PREFIXES))
+           and k not in ("OUDERPEIL_SUPERSET_PYTHON", "OUDERPEIL_SUPERSET_USER")}
     env.update({
         "PYTHONPATH": str(REPO_ROOT),
+        "HOME": str(home),               # nothing lands in the starting user's home
+        "TMPDIR": str(home / "tmp"),
+        "PYTHONDONTWRITEBYTECODE": "1",  # the code is not Superset's to write
         "OUDERPEIL_SUPERSET_HOME": str(home),
         "OUDERPEIL_SERVING": str(settings.serving_path),
         "OUDERPEIL_DASHBOARDS_DIR": str(settings.dashboards_dir),
@@ -155,18 +169,44 @@ def _env(settings: Settings, home: Path) -> dict:
                                     / "superset_config.py"),
         "FLASK_APP": "superset",
         "PYTHONUNBUFFERED": "1",
+        "SCARF_ANALYTICS": "false",
+        "DO_NOT_TRACK": "1",
     })
     return env
 
 
-def _run_step(name: str, args: list[str], env: dict, log_path: Path, timeout: float) -> float:
+def _as_user(user: SystemUser | None) -> dict:
+    """subprocess arguments that start a process as ``user`` (no extra groups)."""
+    if user is None:
+        return {}
+    return {"user": user.uid, "group": user.gid, "extra_groups": []}
+
+
+def _prepare_access(settings: Settings, home: Path, user: SystemUser | None) -> None:
+    """Home 0700 (owned by Superset's user); that user may reach what it needs, no more."""
+    (home / "tmp").mkdir(mode=0o700, exist_ok=True)
+    if user is None:
+        os.chmod(home, 0o700)
+        return
+    python = superset_python()
+    grant_traverse([python.resolve(), python, REPO_ROOT / "ouderpeil",
+                    settings.dashboards_dir, settings.serving_path, home], user)
+    give_home(home, user)
+    if not can_read_as(user, settings.serving_path):
+        raise SupersetError(f"Superset's user {user.name} cannot read the serving file "
+                            f"{settings.serving_path}: make it readable (mode 0644)")
+
+
+def _run_step(name: str, args: list[str], env: dict, log_path: Path, timeout: float,
+              user: SystemUser | None = None) -> float:
     started = time.monotonic()
     with log_path.open("a") as log:
         log.write(f"\n==> superset_bootstrap {' '.join(args)}\n")
         log.flush()
         proc = subprocess.run(
             [str(superset_python()), "-m", "ouderpeil.superset_bootstrap", *args],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
+            **_as_user(user))
     if proc.returncode != 0:
         raise SupersetError(f"Superset {name} failed (exit {proc.returncode}); "
                             f"see {log_path}:\n{_tail(log_path)}")
@@ -213,12 +253,16 @@ def start_superset(settings: Settings, port: int = 8088, home: Path | None = Non
     env = _env(settings, home)
     if workers:
         env["OUDERPEIL_SUPERSET_WORKERS"] = str(workers)
-    timings = {"init": _run_step("init", ["init"], env, log_path, timeout)}
+    user = superset_user()  # never root: root could read the HMAC key
+    log_path.touch(mode=0o600)
+    os.chmod(log_path, 0o600)  # the log quotes SQL and paths: not for other users
+    _prepare_access(settings, home, user)
+    timings = {"init": _run_step("init", ["init"], env, log_path, timeout, user)}
     import_args = ["import", "--serving", str(settings.serving_path),
                    "--dashboards", str(settings.dashboards_dir)]
     if demo_users:
         import_args.append("--demo-users")
-    timings["import"] = _run_step("import", import_args, env, log_path, timeout)
+    timings["import"] = _run_step("import", import_args, env, log_path, timeout, user)
 
     started = time.monotonic()
     log = log_path.open("a")
@@ -228,7 +272,8 @@ def start_superset(settings: Settings, port: int = 8088, home: Path | None = Non
         [str(python), "-m", "ouderpeil.superset_bootstrap", "serve", "--port", str(port),
          "--host", host],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)  # own process group: stop() ends gunicorn and its workers
+        start_new_session=True,  # own process group: stop() ends gunicorn and its workers
+        **_as_user(user))
     log.close()
     (home / PID_FILE).write_text(str(proc.pid))
     url = f"http://{host}:{port}"

@@ -23,6 +23,7 @@ import duckdb
 from ouderpeil.config import Settings
 from ouderpeil.contracts import SECTORS, SES_GROUPS
 from ouderpeil.errors import ExportError
+from ouderpeil.spreadsheet_safety import csv_safe, xlsx_safe_row
 
 FORMATS = ("csv", "parquet", "xlsx")
 MEDIATYPES = {
@@ -209,7 +210,7 @@ def _write_csv(path: Path, fields, rows) -> None:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow([f.name for f in fields])
         for r in rows:
-            w.writerow([_cell(v) for v in r])
+            w.writerow([_cell(csv_safe(v)) for v in r])
 
 
 def _write_parquet(path: Path, fields, rows) -> None:
@@ -236,7 +237,7 @@ def _write_xlsx(path: Path, fields, rows, sheet: str, when: dt.datetime) -> None
     ws.title = sheet
     ws.append([f.name for f in fields])
     for r in rows:
-        ws.append(list(r))
+        ws.append(xlsx_safe_row(ws, r))
     naive = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
     wb.properties.creator = "Ouderpeil"
     wb.properties.lastModifiedBy = "Ouderpeil"

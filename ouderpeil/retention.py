@@ -1,4 +1,5 @@
-"""Retention (PRIVACY.md 5): delete raw person-level rows older than the last N school years.
+"""Retention (PRIVACY.md 5): delete raw person-level rows older than the last N school years,
+and the raw input files (archive, quarantine) archived or quarantined before that cutoff.
 
 A school year runs from 1 August to 31 July. With N = 2 on 26 November 2026 the kept years are
 2025-2026 and 2026-2027, so everything dated before 1 August 2025 goes. Published aggregates
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ouderpeil.config import Settings
+from ouderpeil.loading import archive
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,16 @@ def retention_cutoff(today: dt.date, keep_school_years: int) -> tuple[dt.date, l
     first = school_year_start(today) - (keep_school_years - 1)
     kept = [f"{y}-{y + 1}" for y in range(first, school_year_start(today) + 1)]
     return dt.date(first, 8, 1), kept
+
+
+def _loaded_file_hashes(con, existing: set[str]) -> dict[str, set[str]]:
+    if "raw.raw_load_files" not in existing:
+        return {}
+    out: dict[str, set[str]] = {}
+    for source, file_hash in con.execute("SELECT source, file_hash FROM raw.raw_load_files "
+                                         "WHERE status = 'loaded'").fetchall():
+        out.setdefault(source, set()).add(file_hash)
+    return out
 
 
 def _compact(path: Path) -> None:
@@ -100,12 +112,17 @@ def purge(settings: Settings, keep_school_years: int | None = None,
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        loaded = _loaded_file_hashes(con, existing)
     finally:
         con.close()
     if compact:
         _compact(settings.warehouse_path)
+    # The raw files go by the same cutoff as the raw rows (loading/archive.py).
+    raw_files = archive.purge_raw_files(settings, cutoff)
+    raw_files["retired_from_inbox"] = archive.sweep_inbox(settings, loaded)
     summary = {"today": today.isoformat(), "keep_school_years": keep,
-               "kept_school_years": kept, "cutoff": cutoff.isoformat(), "deleted": deleted}
+               "kept_school_years": kept, "cutoff": cutoff.isoformat(), "deleted": deleted,
+               "raw_files": raw_files}
     log.info("retention: %s", summary)
     return summary
 

@@ -292,7 +292,7 @@ def _future_contact_logs(settings) -> Path:
 
     The loader accepts it (valid timestamps, new contact ids), the raw gate must not.
     """
-    src = sorted((settings.inbox_dir / "contact_logs").glob("*.csv"))
+    src = sorted((settings.data_dir / "archive" / "contact_logs").rglob("*.csv"))  # loaded
     # The file in canonical form (others use a school system's Dutch headers and cp1252).
     canonical = next(p for p in src if p.read_bytes().removeprefix(b"\xef\xbb\xbf")
                      .startswith(b"contact_id,"))

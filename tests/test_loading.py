@@ -204,7 +204,7 @@ def test_loading_the_same_files_again_changes_nothing(schools_loaded):
     write(settings, "contact_logs", "a.csv",
           f"{CONTACT_HEADER}\nC1,12AB00,F1,,,{good}\nC1,12AB00,F1,,,{good}\n")
     first = load_inbox(settings)
-    assert [f.status for f in first.files] == ["skipped", "loaded"]  # schools.csv was loaded
+    assert [f.status for f in first.files] == ["loaded"]  # schools.csv was loaded: archived
     before = warehouse_snapshot(settings)
 
     # The same bytes under another name are the same file, too.
@@ -225,6 +225,7 @@ def test_files_loaded_before_are_not_read_again_unless_they_change(schools_loade
     from ouderpeil.loading import readers
 
     settings = schools_loaded
+    monkeypatch.setenv("OUDERPEIL_RAW_FILES", "keep")  # files stay (loading/archive.py)
     good = "2025-10-03 14:30:00,telefoon,ouder,gedrag,gehouden,5,"
     path = write(settings, "contact_logs", "a.csv", f"{CONTACT_HEADER}\nC1,12AB00,F1,,,{good}\n")
     assert by_name(load_inbox(settings))["a.csv"].status == "loaded"

@@ -24,7 +24,7 @@ import duckdb
 from ouderpeil.config import Settings
 from ouderpeil.contracts import SOURCES, Source
 from ouderpeil.errors import OuderpeilError, SourceFileError
-from ouderpeil.loading import readers, warehouse
+from ouderpeil.loading import archive, readers, warehouse
 from ouderpeil.loading.normalise import normalise_staged
 from ouderpeil.loading.hash_cache import HashCache
 from ouderpeil.loading.profiles import HeaderMatch, detect_profile
@@ -75,7 +75,8 @@ def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadRepo
                     report.files.append(_quarantine(con, settings, SOURCES[name], path, None,
                                                     uuid.uuid4().hex, refusal))
                     continue
-                report.files.append(_load_one(con, settings, SOURCES[name], path, key, hashes))
+                report.files.append(archive.retire(
+                    settings, path, _load_one(con, settings, SOURCES[name], path, key, hashes)))
     finally:
         con.close()
         hashes.save()
@@ -98,7 +99,8 @@ def load_file(settings: Settings, source: str, path: Path | str) -> FileLoadResu
         if refusal:
             return _quarantine(con, settings, SOURCES[source], path, None, uuid.uuid4().hex,
                                refusal)
-        return _load_one(con, settings, SOURCES[source], path, load_key(settings), hashes)
+        return archive.retire(settings, Path(path), _load_one(
+            con, settings, SOURCES[source], Path(path), load_key(settings), hashes))
     finally:
         con.close()
         hashes.save()

@@ -20,6 +20,7 @@ UNDECODABLE_TEXT = "undecodable_text"      # text whose characters cannot be dec
 FORMULA_WITHOUT_VALUE = "formula_without_value"    # Excel formula cell with no cached value
 EXCEL_ERROR = "excel_error"                # Excel error value (#N/A, #DIV/0!, ...)
 ID_AS_NUMBER = "id_as_number"              # an id written as a number in exponent notation
+FORMULA_LIKE_NAME = "formula_like_name"    # a name a spreadsheet would run (=, +, -, @, tab, CR)
 
 INVALID_TYPE = {
     "int": INVALID_INT,
@@ -33,4 +34,5 @@ INVALID_TYPE = {
 ALL = (MISSING_REQUIRED, INVALID_INT, INVALID_DECIMAL, INVALID_DATE, INVALID_TIMESTAMP,
        INVALID_BOOL, UNKNOWN_CODE, OUT_OF_RANGE, DUPLICATE_KEY, UNKNOWN_SCHOOL_ID, MALFORMED_ROW,
        MALFORMED_JSON, IMPLAUSIBLE_DATE, NONEXISTENT_LOCAL_TIME, AMBIGUOUS_LOCAL_TIME,
-       UNDECODABLE_TEXT, FORMULA_WITHOUT_VALUE, EXCEL_ERROR, ID_AS_NUMBER)
+       UNDECODABLE_TEXT, FORMULA_WITHOUT_VALUE, EXCEL_ERROR, ID_AS_NUMBER,
+       FORMULA_LIKE_NAME)

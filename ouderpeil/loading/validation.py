@@ -18,6 +18,7 @@ import duckdb
 from ouderpeil.contracts import Column, Source
 from ouderpeil.loading import dates, reasons
 from ouderpeil.loading.profiles import SourceProfile
+from ouderpeil.spreadsheet_safety import FORMULA_LIKE_SQL_REGEX
 
 REJECT_VALUE_MAX = 200  # a reject shows enough of a value to find it, never a whole blob
 
@@ -125,6 +126,9 @@ def field_checks(column: Column, today=None) -> list[tuple[str, str]]:
         if column.max is not None:
             bounds.append(f"{t} > {column.max}")
         checks.append((f"{t} IS NOT NULL AND ({' OR '.join(bounds)})", reasons.OUT_OF_RANGE))
+    if is_reference_name(column):
+        checks.append((f"regexp_matches({m}, {_str(FORMULA_LIKE_SQL_REGEX)})",
+                       reasons.FORMULA_LIKE_NAME))
     return checks
 
 
@@ -133,6 +137,11 @@ def load_day() -> dt.date:
     (YYYY-MM-DD) to re-load an old inbox as of the day it was delivered."""
     day = os.environ.get("OUDERPEIL_LOAD_DAY")
     return dt.date.fromisoformat(day) if day else dt.date.today()
+
+
+def is_reference_name(column: Column) -> bool:
+    """School and board names: shown on dashboards and in every export, never a formula."""
+    return column.type == "text" and column.codes is None and column.name.endswith("_name")
 
 
 def build_rejects(con: duckdb.DuckDBPyConnection, checked: str, rejects: str, source: Source,

@@ -169,6 +169,9 @@ def prepare_airflow_home(settings: Settings, airflow_home: Path, env: dict) -> d
             raise OuderpeilError(f"airflow db migrate failed in {airflow_home}:\n"
                                  f"{_tail(logs / 'db-migrate.log')}")
         marker.touch()
+    # The metadata DB holds connections, variables and users: owner-only (issue 16).
+    os.chmod(airflow_home, 0o700)
+    os.chmod(airflow_home / "airflow.db", 0o600)
     if not _pool_exists(airflow_home):
         rc, timings["pool"] = _run(
             _airflow() + ["pools", "set", POOL, str(POOL_SLOTS), POOL_DESCRIPTION], env,

@@ -58,9 +58,9 @@ FAB_ADD_SECURITY_API = True        # /api/v1/security/login for the tests and sc
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 WTF_CSRF_ENABLED = True
-# Plain HTTP on localhost in the demo; production puts a TLS proxy in front.
-TALISMAN_ENABLED = os.environ.get("OUDERPEIL_SUPERSET_TALISMAN", "0") == "1"
 SCARF_ANALYTICS = False  # Superset's telemetry off (ouderpeil/telemetry.py)
+# Least privilege (issue 16): only the read-only serving file, locked DuckDB, headers, cookies.
+from ouderpeil.superset_bootstrap.security_config import *  # noqa: E402,F401,F403
 
 # --- Features --------------------------------------------------------------------------
 # Native filters, row-level security and the v1 import/export are always on in Superset 6;
