@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ouderpeil import duckdb_settings
 from ouderpeil.config import Settings
 from ouderpeil.contracts import SOURCES, raw_table_ddl
 
@@ -41,6 +42,7 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     # Row order of staged files must follow the file (row numbers of rejects).
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # logs stay readable in Airflow
+    duckdb_settings.apply(con, settings.warehouse_path)  # spill instead of 80 % of RAM
     return con
 
 
