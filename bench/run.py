@@ -360,6 +360,21 @@ class ScaleRun:
               if res.get("ok") else f"FAILED: {res.get('error')}", flush=True)
         return res
 
+    def browser(self, data_dir: Path) -> dict:
+        """Every sector dashboard in headless Chromium on the serving file of `data_dir`."""
+        name = "dashboards_browser"
+        result = self.result_dir / f"{name}.json"
+        cmd = [sys.executable, "-m", "bench.dashboards_browser", "--loads",
+               str(self.args.browser_loads), "--result", str(result)]
+        print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
+        res = measure(cmd, self.env_for(data_dir), self.logs / f"{name}.log", result,
+                      self.args.timeout, self.max_rss)
+        d = res.get("details") or {}
+        print(f"p50 {d.get('p50_seconds') or float('nan'):.2f} s, "
+              f"p95 {d.get('p95_seconds') or float('nan'):.2f} s"
+              if res.get("ok") else f"FAILED: {res.get('error')}", flush=True)
+        return res
+
     def baseline(self, inbox: Path) -> dict:
         """Median of a few runs of baseline.sql, reading the cached inbox in place."""
         runs = []
@@ -434,6 +449,9 @@ class ScaleRun:
             queries["duckdb"] = self.queries(serving, Path(sys.executable), "duckdb")
             if not args.skip_superset and SUPERSET_PYTHON.exists():
                 queries["sqlalchemy"] = self.queries(serving, SUPERSET_PYTHON, "sqlalchemy")
+            if not (args.skip_browser or args.skip_superset) and SUPERSET_PYTHON.exists() \
+                    and shutil.which("chromium"):
+                queries["browser"] = self.browser(data_dir)
 
         day_stages = self.selected(DAY_STAGES)
         if full_ok and data_info["day"] and day_stages:
@@ -518,6 +536,12 @@ def compute_totals(stages: dict, baseline: dict, floor: dict | None = None) -> d
                                 if full["seconds"] is not None and fair else None),
         "daily_ratio_to_floor": (daily["seconds"] / fair
                                  if daily["seconds"] is not None and fair else None),
+        "full_cpu_ratio_to_floor": (full["cpu_seconds"] / floor["cpu_seconds"]
+                                    if full["cpu_seconds"] is not None and fair
+                                    and floor.get("cpu_seconds") else None),
+        "daily_cpu_ratio_to_baseline": (daily["cpu_seconds"] / base_cpu
+                                        if daily["cpu_seconds"] is not None and base_cpu
+                                        else None),
     }
 
 
@@ -662,6 +686,11 @@ def parse_args(argv=None):
     p.add_argument("--skip-superset", action="store_true",
                    help="skip the dashboard queries through Superset's driver "
                         "(SQLAlchemy + duckdb-engine in .venv-superset)")
+    p.add_argument("--skip-browser", action="store_true",
+                   help="skip the dashboards in headless Chromium (also skipped by "
+                        "--skip-superset)")
+    p.add_argument("--browser-loads", type=int, default=5,
+                   help="loads of each sector dashboard in Chromium")
     p.add_argument("--skip-airflow", action="store_true",
                    help="skip the extra run through the Airflow DAGs")
     p.add_argument("--no-bytecode-cache", dest="bytecode_cache", action="store_false",
