@@ -90,6 +90,8 @@ CREATE OR REPLACE TEMP TABLE cols_survey_responses (response_id VARCHAR, "Respon
     sector VARCHAR, submitted_at VARCHAR, "Ingevuld op" VARCHAR, parent_education VARCHAR,
     "Hoogste opleiding ouders" VARCHAR, q_tips_useful VARCHAR, "Hielpen de tips" VARCHAR);
 
+-- @shared-definitions-end (bench/floor.sql runs everything above this line too)
+
 CREATE OR REPLACE TEMP TABLE schools AS
 SELECT DISTINCT ON (school_id) school_id, l.code AS sector
 FROM (SELECT coalesce(school_id, "BRIN-vestiging") AS school_id, sector

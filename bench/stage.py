@@ -139,6 +139,14 @@ def run_baseline(settings: Settings, args) -> dict:
     return run_baseline_sql(settings.inbox_dir)
 
 
+@stage("floor")
+def run_floor(settings: Settings, args) -> dict:
+    from bench.floor import run_floor_sql
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return run_floor_sql(settings.inbox_dir, settings.data_dir)
+
+
 def latest_school_year(serving_path: Path) -> str:
     import duckdb
 

@@ -179,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--layer", choices=["raw", "marts"], default="marts")
     v.add_argument("--run-id")
     v.add_argument("--full", action="store_true",
-                   help="raw: validate every row, not only loads no earlier gate passed")
+                   help="validate every row: raw, not only loads no earlier gate passed; "
+                        "marts, not only rows the last passing gate did not see")
     v.set_defaults(func=cmd_validate)
 
     pb = sub.add_parser("publish", help="swap in a new serving file for Superset and exports")

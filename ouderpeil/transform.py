@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ouderpeil import duckdb_settings
 from ouderpeil.config import Settings
 from ouderpeil.errors import DbtBuildFailed
 
@@ -93,6 +94,9 @@ def _dbt_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
         "DBT_NO_VERSION_CHECK": "true",
         "DBT_USE_COLORS": "false",
     })
+    # DuckDB memory limit and spill directory (profiles.yml), unless the caller chose them.
+    for key, value in duckdb_settings.dbt_env(settings.warehouse_path).items():
+        env.setdefault(key, value)
     return env
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from ouderpeil import duckdb_settings
 from ouderpeil.config import Settings
 from ouderpeil.contracts import SOURCES, raw_table_ddl
 from ouderpeil.errors import OuderpeilError
@@ -85,6 +86,7 @@ def connect(settings: Settings, timeout: float | None = None) -> duckdb.DuckDBPy
     # Row order of staged files must follow the file (row numbers of rejects).
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # logs stay readable in Airflow
+    duckdb_settings.apply(con, settings.warehouse_path)  # spill instead of 80 % of RAM
     return con
 
 

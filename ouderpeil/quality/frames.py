@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from ouderpeil import duckdb_settings
 from ouderpeil.catalog import table_exists
 from ouderpeil.config import Settings
 from ouderpeil.contracts import SECTORS
@@ -35,7 +36,8 @@ def connect_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB would take up to 80 % of RAM for the key ranks and reference joins; with a limit it
     # spills to <warehouse>.tmp instead, so the gate's memory is about the pandas frames only.
-    con.execute("SET memory_limit = ?", [os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)])
+    duckdb_settings.apply(con, settings.warehouse_path,
+                          os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT), reader=True)
     return con
 
 
@@ -275,8 +277,9 @@ def _unit_source(con) -> str | None:
     return found[0][0] if found else None
 
 
-def fct_indicator_frame(con) -> pd.DataFrame:
-    """marts.fct_indicator plus `unit` and `is_gap`, so the suite can tell proportions from means.
+def fct_indicator_sql(con) -> str:
+    """The rows the marts suite validates: marts.fct_indicator plus `unit` and `is_gap`, so the
+    suite can tell proportions from means.
 
     Values and intervals are rounded to 9 decimals: a Wilson bound of 1e-17 under a value of 0
     is floating-point noise, not a broken interval.
@@ -300,11 +303,13 @@ def fct_indicator_frame(con) -> pd.DataFrame:
                 "regexp_replace(f.indicator_code, '(_weighted)?(_gap)?$', '')")
     else:
         unit, join = "NULL::VARCHAR AS unit", ""
-    df = con.execute(
-        f"SELECT {select}, {unit}, ends_with(f.indicator_code, '_gap') AS is_gap "
-        f"FROM marts.fct_indicator f {join}"
-    ).df()
-    return df
+    return (f"SELECT {select}, {unit}, ends_with(f.indicator_code, '_gap') AS is_gap "
+            f"FROM marts.fct_indicator f {join}")
+
+
+def fct_indicator_frame(con) -> pd.DataFrame:
+    """Every row of fct_indicator_sql as a DataFrame."""
+    return con.execute(fct_indicator_sql(con)).df()
 
 
 def raw_parameters(now: dt.datetime | None = None) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ouderpeil.config import Settings
 from ouderpeil.errors import QualityGateFailed
-from ouderpeil.quality import frames, gx_run, raw_scope, records
+from ouderpeil.quality import frames, gx_run, marts_scope, raw_scope, records
 from ouderpeil.quality.suites import WARNING, load_suites
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,21 @@ def _with_reference_counts(failure: Failure, frame) -> Failure:
     return replace(failure, observed=seen or failure.observed)
 
 
+def _marts_frames(con, suite: dict, settings: Settings, params: dict, full: bool) -> tuple:
+    """(suite, DataFrame) pairs for the fct_indicator suite and its scope (see marts_scope):
+    the column set on no rows, whole-table checks on every row, the rest on changed rows."""
+    shape, whole, rows = marts_scope.split(suite)
+    scope = marts_scope.decide(settings, con, rows, params, full)
+    runs = [] if shape is None else [
+        (shape, con.execute(f"{frames.fct_indicator_sql(con)} LIMIT 0").df())]
+    if whole is not None:
+        runs.append((whole, marts_scope.whole_table_frame(con, whole)))
+    if rows is not None:
+        # Run even when no row changed: every gate's results then show what was checked.
+        runs.append((rows, marts_scope.rows_frame(con, rows)))
+    return runs, scope
+
+
 def _frames_to_validate(con, suite: dict, scope: raw_scope.RawScope | None) -> list:
     """(suite, DataFrame) pairs for one suite document; raises frames.MissingTable.
 
@@ -171,7 +186,9 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
              full: bool = False) -> ValidationResult:
     """Run every suite of `layer` against the warehouse; record and return the result.
 
-    The raw layer looks only at loads no earlier gate passed, unless `full` (see raw_scope).
+    The raw layer looks only at loads no earlier gate passed, the row-by-row checks of
+    fct_indicator only at rows the last passing gate did not see, unless `full` (see
+    raw_scope, marts_scope).
     """
     if layer not in LAYERS:
         raise ValueError(f"layer must be one of {LAYERS}, not {layer!r}")
@@ -180,6 +197,7 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
     run_time = dt.datetime.now(dt.timezone.utc)
     suites = load_suites(settings.expectations_dir, layer)
     result = ValidationResult(layer=layer, run_id=run_id, success=True)
+    marts = staged = None  # the fct_indicator scope and its row hashes, once staged
 
     try:
         con = frames.connect_warehouse(settings)
@@ -203,7 +221,11 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
             result.tables.append(table)
             try:
                 # One table in memory at a time; all read from the same read-only snapshot.
-                runs = _frames_to_validate(con, suite, scope)
+                if table == marts_scope.TABLE:
+                    runs, marts = _marts_frames(con, suite, settings, params, full)
+                    result.scope = marts.describe()
+                else:
+                    runs = _frames_to_validate(con, suite, scope)
             except frames.MissingTable as exc:
                 # Nothing for GX to look at: the suite fails as a whole.
                 result.failures.append(Failure(table, "table_exists", None, str(exc),
@@ -218,6 +240,8 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
                         f = _with_reference_counts(f, frame)
                     (result.warnings if f.severity == WARNING else result.failures).append(f)
             runs = frame = None  # one table in memory at a time
+        if marts is not None and not result.failures:
+            staged = marts_scope.stage_passed(settings, con)
     finally:
         con.close()
     # After the warehouse is closed: the docs need no data, and a writer need not wait.
@@ -227,6 +251,11 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
     result.success = not result.failures
     if scope is not None and result.success:
         raw_scope.remember_passed(settings, scope)
+    if staged is not None:
+        if result.success:
+            marts_scope.remember_passed(settings, marts, staged)
+        else:
+            marts_scope.forget_staged(staged)
     result.seconds = round(time.monotonic() - started, 2)
     _record(settings, result, fingerprint)
     log.info(result.summary())
