@@ -1,4 +1,4 @@
-"""PRIVACY.md items 1 and 2 at the loading boundary: a known name, phone number and e-mail
+"""docs/spec/PRIVACY.md items 1 and 2 at the loading boundary: a known name, phone number and e-mail
 address in an input file (in free-text columns, unknown columns and as person ids) end up in no
 table of the warehouse, not in the rejects, not in the load report and not in the logs."""
 from __future__ import annotations

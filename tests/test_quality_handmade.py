@@ -187,7 +187,7 @@ def build_marts(con, seed: int = 1) -> None:
         unit VARCHAR, definition VARCHAR)""")
     for code, (label, group, unit) in CATALOGUE.items():
         con.execute("INSERT INTO main.indicator_catalogue VALUES (?, 1, ?, ?, ?, ?)",
-                    [code, label, group, unit, f"definition of {code} (INDICATORS.md)"])
+                    [code, label, group, unit, f"definition of {code} (docs/spec/INDICATORS.md)"])
     con.execute("""CREATE TABLE marts.fct_indicator (indicator_code VARCHAR,
         indicator_version INTEGER, period_type VARCHAR, period VARCHAR, school_year VARCHAR,
         sector VARCHAR, board_id VARCHAR, school_id VARCHAR, ses_group VARCHAR,

@@ -139,7 +139,7 @@ def test_purge_on_the_real_sample_warehouse(built_settings, tmp_path):
 @pytest.mark.slow
 def test_rebuild_after_purge_drops_person_level_copies_but_keeps_aggregates(built_settings,
                                                                             tmp_path):
-    """PRIVACY.md item 5: raw rows of old school years go, from dbt's staging copies too, while
+    """docs/spec/PRIVACY.md item 5: raw rows of old school years go, from dbt's staging copies too, while
     the published aggregates of those years stay exactly as they were."""
     s = make_settings(tmp_path / "data")
     shutil.copy(built_settings.warehouse_path, s.warehouse_path)

@@ -54,7 +54,7 @@ def typed_expr(column: Column, profile: SourceProfile, m: str) -> str:
     if kind == "timestamp":
         return f"try_strptime({m}, [{_str_list(profile.timestamp_formats)}])"
     if kind == "timestamptz":
-        # ISO 8601 with an offset (SOURCES.md); a time without offset is ambiguous.
+        # ISO 8601 with an offset (docs/spec/SOURCES.md); a time without offset is ambiguous.
         return (f"CASE WHEN regexp_matches({m}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
                 f"THEN TRY_CAST({m} AS TIMESTAMPTZ) END")
     if kind == "bool":
