@@ -79,52 +79,86 @@ def cmd_run(args, settings: Settings) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ouderpeil", description=__doc__)
-    sub = p.add_subparsers(dest="cmd", required=True)
+    # Help texts are Dutch: inspectors and board staff run `ouderpeil export` themselves.
+    # docs/CLI.md is generated from this parser (python -m ouderpeil.cli_reference).
+    p = argparse.ArgumentParser(
+        prog="ouderpeil",
+        description="Elke stap van de Ouderpeil-pijplijn vanaf de commandoregel: dezelfde "
+                    "functies die de Airflow-DAG's aanroepen.")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="<opdracht>")
 
-    g = sub.add_parser("generate", help="write sample inbox files")
-    g.add_argument("--scale", choices=["small", "board", "region"], default="small")
-    g.add_argument("--seed", type=int, default=1)
-    g.add_argument("--out", help="inbox folder (default: the configured inbox)")
+    g = sub.add_parser("generate", help="voorbeeldbestanden in de inbox schrijven",
+                       description="Schrijft voorbeeldbestanden (deterministisch) in de inbox.")
+    g.add_argument("--scale", choices=["small", "board", "region"], default="small",
+                   help="omvang: small (3 scholen), board (een bestuur), region (een regio); "
+                        "standaard: small")
+    g.add_argument("--seed", type=int, default=1,
+                   help="startwaarde van de generator: zelfde seed, zelfde bytes (standaard: 1)")
+    g.add_argument("--out", help="inboxmap (standaard: de ingestelde inbox)")
     g.set_defaults(func=cmd_generate)
 
-    lo = sub.add_parser("load", help="load new inbox files into the warehouse")
-    lo.add_argument("--source", action="append", help="only this source (repeatable)")
+    lo = sub.add_parser("load", help="nieuwe inboxbestanden in het warehouse laden",
+                        description="Laadt nieuwe inboxbestanden (herkend aan hun inhoudshash) "
+                                    "in het warehouse; afgekeurde rijen gaan naar raw_rejects.")
+    lo.add_argument("--source", action="append",
+                    help="alleen deze bron, bijv. contact_logs (herhaalbaar; standaard: alle)")
     lo.set_defaults(func=cmd_load)
 
-    b = sub.add_parser("build", help="run dbt against the warehouse (plain `build`: the school "
-                                     "years new loads touch, see ouderpeil/build_plan.py)")
-    b.add_argument("command", nargs="?", default="build", help="dbt command (default: build)")
-    b.add_argument("--select")
-    b.add_argument("--vars", help="dbt vars as JSON")
-    b.add_argument("--full-refresh", action="store_true")
+    b = sub.add_parser("build", help="dbt op het warehouse draaien",
+                       description="Draait dbt op het warehouse. Zonder opties: `dbt build` van "
+                                   "de schooljaren die nieuwe ladingen raken, zoals de build-DAG "
+                                   "(ouderpeil/build_plan.py).")
+    b.add_argument("command", nargs="?", default="build",
+                   help="dbt-opdracht, bijv. build, run, test, parse of 'docs generate' "
+                        "(standaard: build)")
+    b.add_argument("--select", help="dbt-selectie, bijv. 'fct_indicator+' (standaard: alles)")
+    b.add_argument("--vars", help="dbt-vars als JSON, bijv. '{\"school_year\": \"2024-2025\"}'")
+    b.add_argument("--full-refresh", action="store_true",
+                   help="incrementele modellen helemaal opnieuw opbouwen (build, run, seed)")
     b.set_defaults(func=cmd_build)
 
-    v = sub.add_parser("validate", help="run the Great Expectations gate")
-    v.add_argument("--layer", choices=["raw", "marts"], default="marts")
-    v.add_argument("--run-id")
+    v = sub.add_parser("validate", help="de kwaliteitspoort (Great Expectations) draaien",
+                       description="Draait de kwaliteitspoort; faalt met de naam van de "
+                                   "verwachting die niet klopt.")
+    v.add_argument("--layer", choices=["raw", "marts"], default="marts",
+                   help="laag: raw (geladen bronnen) of marts (indicatoren); standaard: marts")
+    v.add_argument("--run-id", help="run-id voor de resultaten (standaard: een nieuwe cli-…)")
     v.add_argument("--full", action="store_true",
-                   help="raw: validate every row, not only loads no earlier gate passed")
+                   help="raw: elke rij valideren, niet alleen ladingen die nog geen poort "
+                        "passeerden")
     v.set_defaults(func=cmd_validate)
 
-    pb = sub.add_parser("publish", help="swap in a new serving file for Superset and exports")
-    pb.add_argument("--run-id")
+    pb = sub.add_parser("publish", help="een nieuw serving-bestand voor Superset en exports "
+                                        "plaatsen",
+                        description="Bouwt het serving-bestand en zet het atomair op zijn plaats.")
+    pb.add_argument("--run-id", help="run-id in publish_run (standaard: een nieuwe cli-…)")
     pb.set_defaults(func=cmd_publish)
 
-    e = sub.add_parser("export", help="indicator export for inspectors")
-    e.add_argument("--period", required=True, help="school year, e.g. 2025-2026")
-    e.add_argument("--sector", choices=["po", "vo", "mbo"])
-    e.add_argument("--board")
-    e.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv")
-    e.add_argument("--out")
+    e = sub.add_parser("export", help="indicatorexport voor inspecteurs",
+                       description="Export van de gepubliceerde (onderdrukte) indicatoren van een "
+                                   "schooljaar, met catalogus, datapackage.json en manifest.json.")
+    e.add_argument("--period", required=True, help="schooljaar, bijv. 2025-2026")
+    e.add_argument("--sector", choices=["po", "vo", "mbo"],
+                   help="alleen deze sector (standaard: alle)")
+    e.add_argument("--board", help="alleen dit bestuur (bestuursnummer, bijv. 41037; "
+                                   "standaard: alle)")
+    e.add_argument("--format", choices=["csv", "parquet", "xlsx"], default="csv",
+                   help="bestandsformaat (standaard: csv)")
+    e.add_argument("--out", help="uitvoermap (standaard: data/exports/<run-id>/<naam>-<formaat>)")
     e.set_defaults(func=cmd_export)
 
-    r = sub.add_parser("retention", help="delete raw person-level rows past the retention")
-    r.add_argument("--keep-school-years", type=int)
+    r = sub.add_parser("retention", help="persoonsgegevens ouder dan de bewaartermijn wissen",
+                       description="Wist ruwe rijen op persoonsniveau van oudere schooljaren en "
+                                   "bouwt dbt opnieuw op; de geaggregeerde cijfers blijven.")
+    r.add_argument("--keep-school-years", type=int,
+                   help="aantal schooljaren dat blijft (standaard: "
+                        "OUDERPEIL_RETENTION_SCHOOL_YEARS, anders 2)")
     r.set_defaults(func=cmd_retention)
 
-    rn = sub.add_parser("run", help="load, build, gate and publish without Airflow")
-    rn.add_argument("--run-id")
+    rn = sub.add_parser("run", help="laden, bouwen, poorten en publiceren zonder Airflow",
+                        description="De hele keten in een proces: laden, raw-poort, dbt build, "
+                                    "marts-poort, publiceren.")
+    rn.add_argument("--run-id", help="run-id van deze keten (standaard: een nieuwe run-…)")
     rn.set_defaults(func=cmd_run)
     return p
 

@@ -70,12 +70,26 @@ class DbtResult:
         return "\n".join(lines)
 
 
-def _dbt_executable() -> list[str]:
-    """The dbt of the interpreter running us (the project's venv), never one from PATH."""
-    exe = Path(sys.executable).with_name("dbt")
+def dbt_executable() -> Path:
+    """The dbt next to the interpreter running us (the project's venv), never one from PATH.
+    The one place that says which dbt runs: run_dbt here, cosmos in orchestration/dbt.py."""
+    return Path(sys.executable).with_name("dbt")
+
+
+def _dbt_command() -> list[str]:
+    exe = dbt_executable()
     if exe.exists():
         return [str(exe)]
     return [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
+
+
+# What every dbt process of ours runs with, whoever starts it (run_dbt or a cosmos task): no
+# usage statistics or version check over the network, plain log text.
+DBT_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DBT_NO_VERSION_CHECK": "true",
+    "DBT_USE_COLORS": "false",
+}
 
 
 def dbt_paths(settings: Settings) -> tuple[Path, Path]:
@@ -89,9 +103,7 @@ def _dbt_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
     env.update({
         "OUDERPEIL_WAREHOUSE": str(settings.warehouse_path),
         "OUDERPEIL_DBT_THREADS": env.get("OUDERPEIL_DBT_THREADS", "2"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_NO_VERSION_CHECK": "true",
-        "DBT_USE_COLORS": "false",
+        **DBT_ENV,
     })
     return env
 
@@ -138,7 +150,7 @@ def run_dbt(settings: Settings, command: str = "build", select: str | None = Non
     project_dir = settings.dbt_project_dir
 
     words = shlex.split(command)
-    args = _dbt_executable() + words + [
+    args = _dbt_command() + words + [
         "--project-dir", str(project_dir),
         "--profiles-dir", str(project_dir),
         "--target-path", str(target_path),
