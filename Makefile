@@ -46,7 +46,7 @@ $(SUPERSET_VENV)/.installed: $(UV) requirements/superset.lock.txt
 	@touch $@
 
 # Lint tools have their own environment: sqlfluff's dbt templater brings dbt-core and
-# dbt-duckdb at the pipeline's versions (lint.lock.txt is resolved against airflow.lock.txt).
+# dbt-duckdb at the pipeline's versions (requirements/lint.in).
 $(LINT_VENV)/.installed: $(UV) requirements/lint.lock.txt
 	test -x $(LINT_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(LINT_VENV)
 	VIRTUAL_ENV=$(LINT_VENV) $(UV) pip sync --quiet requirements/lint.lock.txt
@@ -98,7 +98,7 @@ bench: env superset-env
 lock: $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 requirements/airflow.in -o requirements/airflow.lock.txt
 	$(UV) pip compile --quiet --python-version 3.11 requirements/superset.in -o requirements/superset.lock.txt
-	$(UV) pip compile --quiet --python-version 3.11 requirements/lint.in -c requirements/airflow.lock.txt -o requirements/lint.lock.txt
+	$(UV) pip compile --quiet --python-version 3.11 requirements/lint.in -o requirements/lint.lock.txt
 
 clean-data:
 	rm -rf data

@@ -15,8 +15,11 @@ import numpy as np
 import pytest
 
 from ouderpeil.transform import run_dbt
-from tests.conftest import make_settings
-from tests.test_dbt_indicators import create_raw_tables, insert_raw
+from helpers import make_settings
+from raw_tables import create_raw_tables, insert_raw
+
+# Every test here runs real `dbt build`s of a hand-made warehouse (minutes on 2 cores).
+pytestmark = pytest.mark.slow
 
 N_PER_SECTOR = 1200
 SCHOOLS_PER_SECTOR = 4

@@ -14,7 +14,7 @@ import pytest
 
 from ouderpeil.loading import load_file, load_inbox
 from ouderpeil.loading.pseudonymise import load_key, pseudonym
-from tests.conftest import TEST_HMAC_KEY, make_settings
+from helpers import TEST_HMAC_KEY, make_settings
 
 NAME = "Henriëtte Testpersoon-Verbeek"
 PHONE = "06-98765432"

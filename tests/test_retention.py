@@ -8,11 +8,11 @@ import shutil
 import duckdb
 import pytest
 
-from conftest import make_settings
+from helpers import make_settings
 from ouderpeil.quality import validate
 from ouderpeil.retention import purge, purge_and_rebuild, retention_cutoff
 from ouderpeil.transform import run_dbt
-from test_quality_handmade import build_handmade_warehouse, corrupt, pseudonym
+from handmade_warehouse import build_handmade_warehouse, corrupt, pseudonym
 
 TODAY = dt.date(2026, 11, 26)  # school year 2026-2027
 RAW_DATES = {"raw.contact_logs": "contact_at", "raw.messages": "sent_at",
