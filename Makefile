@@ -67,10 +67,11 @@ lint: lint-env
 	$(LINT_VENV)/bin/ruff check .
 	$(LINT_DBT_ENV) $(LINT_VENV)/bin/sqlfluff lint dbt_project
 
-# Rewrites files: format, then the fixable lint findings; what is left needs a hand edit.
+# Rewrites files: the fixable lint findings, then the format (a fix can lengthen a line);
+# what is left needs a hand edit.
 fix: lint-env
-	$(LINT_VENV)/bin/ruff format .
 	-$(LINT_VENV)/bin/ruff check --fix .
+	$(LINT_VENV)/bin/ruff format .
 	-$(LINT_DBT_ENV) $(LINT_VENV)/bin/sqlfluff fix dbt_project
 
 # Headless Chromium for the dashboard screenshots comes from Debian.
