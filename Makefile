@@ -9,16 +9,20 @@ TOOLS := $(ROOT)/.tools
 UV := $(TOOLS)/bin/uv
 VENV := $(ROOT)/.venv
 SUPERSET_VENV := $(ROOT)/.venv-superset
+LINT_VENV := $(ROOT)/.venv-lint
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export UV_LINK_MODE := copy
 # Compile bytecode at install: otherwise every task process recompiles GX, dbt and Airflow.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo test test-fast env superset-env browser bench stop clean-data lock help
+.PHONY: demo test test-fast env superset-env lint-env lint fix browser bench stop clean-data lock help
 
 help:
 	@echo "make demo   - start Airflow on :8080 (scheduler, UI), run the pipeline on sample data, serve Superset on :8088"
 	@echo "make test   - install what the tests need and run them"
+	@echo "make test-fast - the tests not marked slow (a few minutes)"
+	@echo "make lint   - ruff and sqlfluff, check only (what .ci/run calls first)"
+	@echo "make fix    - ruff format, ruff check --fix, sqlfluff fix"
 	@echo "make stop   - stop the demo's Airflow and Superset"
 	@echo "make bench  - benchmarks at board and region scale (bench/results/)"
 	@echo "make lock   - re-resolve requirements/*.lock.txt from requirements/*.in"
@@ -41,8 +45,34 @@ $(SUPERSET_VENV)/.installed: $(UV) requirements/superset.lock.txt
 	VIRTUAL_ENV=$(SUPERSET_VENV) $(UV) pip sync --quiet requirements/superset.lock.txt
 	@touch $@
 
+# Lint tools have their own environment: sqlfluff's dbt templater brings dbt-core and
+# dbt-duckdb at the pipeline's versions (requirements/lint.in).
+$(LINT_VENV)/.installed: $(UV) requirements/lint.lock.txt
+	test -x $(LINT_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(LINT_VENV)
+	VIRTUAL_ENV=$(LINT_VENV) $(UV) pip sync --quiet requirements/lint.lock.txt
+	@touch $@
+
 env: $(VENV)/.installed
 superset-env: $(SUPERSET_VENV)/.installed
+lint-env: $(LINT_VENV)/.installed
+
+# sqlfluff's dbt templater compiles the project: it needs a profile target, not a warehouse
+# with data (a throwaway DuckDB file under the lint venv; compiling reads no table).
+LINT_DBT_ENV := OUDERPEIL_WAREHOUSE=$(LINT_VENV)/lint.duckdb DBT_SEND_ANONYMOUS_USAGE_STATS=false \
+	DBT_NO_VERSION_CHECK=true DO_NOT_TRACK=1
+
+# Check only: changes nothing, fails on any finding.
+lint: lint-env
+	$(LINT_VENV)/bin/ruff format --check .
+	$(LINT_VENV)/bin/ruff check .
+	$(LINT_DBT_ENV) $(LINT_VENV)/bin/sqlfluff lint dbt_project
+
+# Rewrites files: the fixable lint findings, then the format (a fix can lengthen a line);
+# what is left needs a hand edit.
+fix: lint-env
+	-$(LINT_VENV)/bin/ruff check --fix .
+	$(LINT_VENV)/bin/ruff format .
+	-$(LINT_DBT_ENV) $(LINT_VENV)/bin/sqlfluff fix dbt_project
 
 # Headless Chromium for the dashboard screenshots comes from Debian.
 browser:
@@ -59,6 +89,7 @@ stop:
 test: env superset-env browser
 	$(VENV)/bin/python -m pytest
 
+# Everything not marked slow: no warehouse build, no Airflow, Superset or browser.
 test-fast: env
 	$(VENV)/bin/python -m pytest -m "not slow"
 
@@ -68,6 +99,7 @@ bench: env superset-env
 lock: $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 requirements/airflow.in -o requirements/airflow.lock.txt
 	$(UV) pip compile --quiet --python-version 3.11 requirements/superset.in -o requirements/superset.lock.txt
+	$(UV) pip compile --quiet --python-version 3.11 requirements/lint.in -o requirements/lint.lock.txt
 
 clean-data:
 	rm -rf data

@@ -20,7 +20,7 @@
 --   rows with unknown labels or unreadable dates simply drop out here.
 --
 -- Grain: school_year x sector x ses_group, with `ALL` rolled up (GROUPING SETS), like
--- marts.fct_indicator at board_id = school_id = 'ALL'. Indicators (INDICATORS.md):
+-- marts.fct_indicator at board_id = school_id = 'ALL'. Indicators (docs/spec/INDICATORS.md):
 --   contact_frequency      held contacts / enrolled families
 --   contact_reach          share of enrolled families with >= 1 held individual contact
 --   message_delivery_rate  messages whose final status is delivered or read / messages sent

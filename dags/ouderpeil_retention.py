@@ -1,4 +1,4 @@
-"""Retention: delete raw person-level rows older than N school years (PRIVACY.md, default 2),
+"""Retention: delete raw person-level rows older than N school years (docs/spec/PRIVACY.md, default 2),
 and the archived and quarantined raw files from before the same cutoff (loading/archive.py).
 
 Monthly; published aggregates stay. It emits no raw Asset event on purpose: the next

@@ -1,4 +1,4 @@
-"""The source contracts of ../shared/spec/SOURCES.md as data.
+"""The source contracts of docs/spec/SOURCES.md as data.
 
 Every loader, the sample-data generator, the dbt sources and the quality gate read the
 canonical column names, types and code lists from here, so the contract lives in one place.
@@ -77,7 +77,7 @@ MESSAGE_PURPOSES = ("voortgang", "tip", "aanmoediging", "organisatorisch", "heri
 EFFECTIVE_PURPOSES = ("voortgang", "tip", "aanmoediging")
 EVENT_TYPES = ("queued", "sent", "delivered", "read", "clicked", "replied", "failed", "bounced",
                "feedback")
-# Rank of an event for the final status of a message (SOURCES.md): higher wins.
+# Rank of an event for the final status of a message (docs/spec/SOURCES.md): higher wins.
 STATUS_RANK = {"failed": 0, "bounced": 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4}
 
 # Plausible windows. Ouderpeil's data starts long after 2000; events cannot lie in the future

@@ -57,7 +57,9 @@ class Field:
 
 
 INDICATOR_FIELDS = (
-    Field("indicator_code", "string", "Indicator code (docs/EXPORTS.md, INDICATORS.md); "
+    Field("indicator_code", "string", "Indicator code, defined in this package's "
+          "indicator_catalogue "
+          "(from the project's docs/spec/INDICATORS.md); "
           "suffix _weighted = post-stratified on SES, _gap = value(laag) - value(hoog).", True),
     Field("indicator_version", "integer", "Version of the indicator definition.", True),
     Field("indicator_label", "string", "Dutch label of the indicator."),

@@ -1,4 +1,4 @@
-"""Retention (PRIVACY.md 5): delete raw person-level rows older than the last N school years,
+"""Retention (docs/spec/PRIVACY.md 5): delete raw person-level rows older than the last N school years,
 and the raw input files (archive, quarantine) archived or quarantined before that cutoff.
 
 A school year runs from 1 August to 31 July. With N = 2 on 26 November 2026 the kept years are
@@ -133,7 +133,7 @@ def purge_and_rebuild(settings: Settings, keep_school_years: int | None = None,
 
     Staging and intermediate tables copy raw rows, and the incremental ones only ever add
     rows, so they are full-refreshed; the aggregate history of every school year stays
-    (transform.AGGREGATE_HISTORY_MODELS), as PRIVACY.md item 5 asks.
+    (transform.AGGREGATE_HISTORY_MODELS), as docs/spec/PRIVACY.md item 5 asks.
     """
     from ouderpeil.transform import AGGREGATE_HISTORY_MODELS, run_dbt
 

@@ -71,12 +71,26 @@ class DbtResult:
         return "\n".join(lines)
 
 
-def _dbt_executable() -> list[str]:
-    """The dbt of the interpreter running us (the project's venv), never one from PATH."""
-    exe = Path(sys.executable).with_name("dbt")
+def dbt_executable() -> Path:
+    """The dbt next to the interpreter running us (the project's venv), never one from PATH.
+    The one place that says which dbt runs: run_dbt here, cosmos in orchestration/dbt.py."""
+    return Path(sys.executable).with_name("dbt")
+
+
+def _dbt_command() -> list[str]:
+    exe = dbt_executable()
     if exe.exists():
         return [str(exe)]
     return [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
+
+
+# What every dbt process of ours runs with, whoever starts it (run_dbt or a cosmos task): no
+# usage statistics or version check over the network, plain log text.
+DBT_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DBT_NO_VERSION_CHECK": "true",
+    "DBT_USE_COLORS": "false",
+}
 
 
 def dbt_paths(settings: Settings) -> tuple[Path, Path]:
@@ -90,9 +104,7 @@ def _dbt_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[st
     env.update({
         "OUDERPEIL_WAREHOUSE": str(settings.warehouse_path),
         "OUDERPEIL_DBT_THREADS": env.get("OUDERPEIL_DBT_THREADS", "2"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_NO_VERSION_CHECK": "true",
-        "DBT_USE_COLORS": "false",
+        **DBT_ENV,
     })
     # DuckDB memory limit and spill directory (profiles.yml), unless the caller chose them.
     for key, value in duckdb_settings.dbt_env(settings.warehouse_path).items():
@@ -123,7 +135,7 @@ def _read_run_results(target_path: Path, started: float) -> list[NodeResult]:
 
 
 # Incremental models that keep the aggregates of every school year ever built. Retention
-# deletes old raw rows but published aggregates stay (PRIVACY.md item 5), so a rebuild after a
+# deletes old raw rows but published aggregates stay (docs/spec/PRIVACY.md item 5), so a rebuild after a
 # purge full-refreshes everything except these.
 AGGREGATE_HISTORY_MODELS = "int_indicator_values mart_channel_mix"
 
@@ -142,7 +154,7 @@ def run_dbt(settings: Settings, command: str = "build", select: str | None = Non
     project_dir = settings.dbt_project_dir
 
     words = shlex.split(command)
-    args = _dbt_executable() + words + [
+    args = _dbt_command() + words + [
         "--project-dir", str(project_dir),
         "--profiles-dir", str(project_dir),
         "--target-path", str(target_path),

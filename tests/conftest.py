@@ -15,21 +15,8 @@ import pytest
 # period itself is tested in tests/test_loading_inbox.py).
 os.environ.setdefault("OUDERPEIL_INBOX_SETTLE_SECONDS", "0")
 
+from helpers import TEST_HMAC_KEY, make_settings  # noqa: F401  (re-exported for older imports)
 from ouderpeil.config import Settings
-
-TEST_HMAC_KEY = "00" * 16 + "ab" * 16  # fixed test key: pseudonyms are stable across the suite
-
-
-def make_settings(data_dir: Path, **extra_env: str) -> Settings:
-    env = {
-        "OUDERPEIL_DATA_DIR": str(data_dir),
-        "OUDERPEIL_HMAC_KEY": TEST_HMAC_KEY,
-        "OUDERPEIL_HMAC_KEY_FILE": str(data_dir / "no-key-file-in-tests"),
-        **extra_env,
-    }
-    settings = Settings.from_env(env)
-    settings.ensure_dirs()
-    return settings
 
 
 @pytest.fixture
@@ -83,3 +70,14 @@ def published_settings(built_settings) -> Settings:
     gate(built_settings, layer="marts", run_id="test-run")
     publish(built_settings, run_id="test-run")
     return built_settings
+
+
+# Fixtures that run a real dbt build (and GX, publish) once per session: every test that
+# uses one is slow, marked or not, so `make test-fast` never pays for the build.
+SLOW_FIXTURES = {"built_settings", "published_settings"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)

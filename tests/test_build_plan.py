@@ -11,7 +11,7 @@ import shutil
 import duckdb
 import pytest
 
-from conftest import make_settings
+from helpers import make_settings
 from ouderpeil.build_plan import plan_build, project_fingerprint
 
 UTC = dt.timezone.utc

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import make_settings
+from helpers import make_settings
 from ouderpeil.config import REPO_ROOT
 
 pytestmark = pytest.mark.slow

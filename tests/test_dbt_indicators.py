@@ -34,7 +34,11 @@ import pytest
 from ouderpeil import contracts
 from ouderpeil.errors import DbtBuildFailed
 from ouderpeil.transform import run_dbt
-from tests.conftest import make_settings
+from helpers import make_settings
+from raw_tables import create_raw_tables, insert_raw
+
+# Every test here runs real `dbt build`s of a hand-made warehouse (minutes on 2 cores).
+pytestmark = pytest.mark.slow
 
 SY = "2025-2026"
 A, B, C = "10AA00", "10BB00", "20CC00"
@@ -53,26 +57,6 @@ SCHOOL_WEEKS = [dt.date(2025, 9, 1) + dt.timedelta(weeks=k) for k in range(7)]  
 # --------------------------------------------------------------------------------------------
 # Hand-made raw data
 # --------------------------------------------------------------------------------------------
-def insert_raw(con, source: str, rows: list[dict], loaded_at: dt.datetime, load_id: str) -> None:
-    src = contracts.SOURCES[source]
-    meta = [name for name, _ in contracts.LOAD_METADATA_COLUMNS]
-    for r in rows:
-        unknown = set(r) - set(src.column_names)
-        assert not unknown, f"{source}: unknown columns {unknown}"
-    values = [[r.get(c) for c in src.column_names]
-              + [f"{source}-{load_id}.csv", f"hash-{load_id}", i, loaded_at, "canonical", load_id]
-              for i, r in enumerate(rows, 1)]
-    cols = src.column_names + meta
-    con.executemany(f"INSERT INTO raw.{source} ({', '.join(cols)}) "
-                    f"VALUES ({', '.join('?' * len(cols))})", values)
-
-
-def create_raw_tables(con) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    for source in contracts.SOURCES.values():
-        con.execute(contracts.raw_table_ddl(source))
-
-
 def at(d: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
     return dt.datetime(d.year, d.month, d.day, hour, minute)
 

@@ -1,7 +1,7 @@
 """Reproduction: survey answers drawn from the Monitor Ouderbetrokkenheid 2014 percentages give
 those percentages back in marts.fct_indicator at sector level, within sampling error.
 
-The answer distributions come from /work/shared/reference/monitor-2014.md (also the seed
+The answer distributions come from docs/spec/reference/monitor-2014.md (also the seed
 national_reference_2014); the draws use a seeded numpy generator, so the test is deterministic,
 but the tolerance (3 standard errors of the drawn sample) is what a fresh sample would need.
 """
@@ -15,8 +15,11 @@ import numpy as np
 import pytest
 
 from ouderpeil.transform import run_dbt
-from tests.conftest import make_settings
-from tests.test_dbt_indicators import create_raw_tables, insert_raw
+from helpers import make_settings
+from raw_tables import create_raw_tables, insert_raw
+
+# Every test here runs real `dbt build`s of a hand-made warehouse (minutes on 2 cores).
+pytestmark = pytest.mark.slow
 
 N_PER_SECTOR = 1200
 SCHOOLS_PER_SECTOR = 4

@@ -1,7 +1,7 @@
 """dbt on the generator's small sample data, loaded by the real loader (conftest built_settings).
 
 The hand-made tests (test_dbt_indicators.py) check the arithmetic; this one checks coverage:
-every indicator of INDICATORS.md, with its _weighted and _gap variants, for all three sectors.
+every indicator of docs/spec/INDICATORS.md, with its _weighted and _gap variants, for all three sectors.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ouderpeil.contracts import SECTORS
 
 pytestmark = pytest.mark.slow
 
-# The codes of INDICATORS.md (version 1).
+# The codes of docs/spec/INDICATORS.md (version 1).
 SPEC_CODES = {
     "contact_frequency", "contact_reach", "contact_parent_initiated", "contact_no_show",
     "contact_home_visits", "contact_support_topic",

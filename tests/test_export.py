@@ -16,8 +16,8 @@ from ouderpeil.errors import ExportError
 from ouderpeil.export import FORMATS, export
 from ouderpeil.publish import publish
 from ouderpeil.quality import gate
-from conftest import make_settings
-from test_quality_handmade import build_handmade_warehouse
+from helpers import make_settings
+from handmade_warehouse import build_handmade_warehouse
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from ouderpeil.errors import OuderpeilError
 from ouderpeil.loading import FileLoadResult, LoadReport, load_file, load_inbox
 from ouderpeil.loading import loader
 from ouderpeil.loading.pseudonymise import pseudonym
-from tests.conftest import TEST_HMAC_KEY
+from helpers import TEST_HMAC_KEY
 
 KEY = bytes.fromhex(TEST_HMAC_KEY)
 

@@ -14,7 +14,7 @@ from ouderpeil.loading.profiles import detect_profile, load_profiles
 from ouderpeil.contracts import SOURCES
 from ouderpeil.errors import SourceFileError
 from ouderpeil.loading.pseudonymise import pseudonym
-from tests.conftest import TEST_HMAC_KEY
+from helpers import TEST_HMAC_KEY
 
 KEY = bytes.fromhex(TEST_HMAC_KEY)
 

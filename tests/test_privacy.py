@@ -1,4 +1,4 @@
-"""PRIVACY.md items 1 and 2 at the loading boundary: a known name, phone number and e-mail
+"""docs/spec/PRIVACY.md items 1 and 2 at the loading boundary: a known name, phone number and e-mail
 address in an input file (in free-text columns, unknown columns and as person ids) end up in no
 table of the warehouse, not in the rejects, not in the load report and not in the logs."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from ouderpeil.loading import load_file, load_inbox
 from ouderpeil.loading.pseudonymise import load_key, pseudonym
-from tests.conftest import TEST_HMAC_KEY, make_settings
+from helpers import TEST_HMAC_KEY, make_settings
 
 NAME = "Henriëtte Testpersoon-Verbeek"
 PHONE = "06-98765432"

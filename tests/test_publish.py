@@ -17,7 +17,7 @@ import pytest
 from ouderpeil.errors import QualityGateFailed
 from ouderpeil.publish import PERSON_COLUMNS, publish
 from ouderpeil.quality import gate
-from test_quality_handmade import build_handmade_warehouse, build_wide_marts, corrupt
+from handmade_warehouse import build_handmade_warehouse, build_wide_marts, corrupt
 
 READER = textwrap.dedent("""
     import sys, duckdb

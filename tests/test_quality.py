@@ -18,7 +18,7 @@ from ouderpeil.errors import QualityGateFailed
 from ouderpeil.quality import gate, validate
 from ouderpeil.quality.records import read_record
 from ouderpeil.quality.suites import load_suites, raw_suite
-from test_quality_handmade import build_handmade_warehouse, build_wide_marts, corrupt
+from handmade_warehouse import build_handmade_warehouse, build_wide_marts, corrupt
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ import shutil
 import duckdb
 import pytest
 
-from conftest import make_settings
+from helpers import make_settings
 from ouderpeil.quality import validate
 from ouderpeil.retention import purge, purge_and_rebuild, retention_cutoff
 from ouderpeil.transform import run_dbt
-from test_quality_handmade import build_handmade_warehouse, corrupt, pseudonym
+from handmade_warehouse import build_handmade_warehouse, corrupt, pseudonym
 
 TODAY = dt.date(2026, 11, 26)  # school year 2026-2027
 RAW_DATES = {"raw.contact_logs": "contact_at", "raw.messages": "sent_at",
@@ -139,7 +139,7 @@ def test_purge_on_the_real_sample_warehouse(built_settings, tmp_path):
 @pytest.mark.slow
 def test_rebuild_after_purge_drops_person_level_copies_but_keeps_aggregates(built_settings,
                                                                             tmp_path):
-    """PRIVACY.md item 5: raw rows of old school years go, from dbt's staging copies too, while
+    """docs/spec/PRIVACY.md item 5: raw rows of old school years go, from dbt's staging copies too, while
     the published aggregates of those years stay exactly as they were."""
     s = make_settings(tmp_path / "data")
     shutil.copy(built_settings.warehouse_path, s.warehouse_path)

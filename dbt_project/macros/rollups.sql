@@ -48,7 +48,7 @@
 {#- Post-hook of the incremental indicator tables: on a full (non-backfill) run, drop school
     years that no longer have data (e.g. after retention), which delete+insert cannot see. -#}
 {#- School years that no longer have activity keep their aggregates: retention deletes old raw
-    rows, but published aggregates stay (PRIVACY.md item 5). Pruning them is opt-in with
+    rows, but published aggregates stay (docs/spec/PRIVACY.md item 5). Pruning them is opt-in with
     --vars '{prune_stale_school_years: true}' (e.g. after a source's data were withdrawn). -#}
 {% macro delete_stale_school_years(periods_relation) -%}
     {%- if school_year_var_is_set() or not var('prune_stale_school_years', false) -%}

@@ -66,7 +66,7 @@ SECONDS_PER_DAY = 86_400
 
 
 def year_bounds(school_year: str) -> tuple[np.datetime64, np.datetime64]:
-    """1 August to 31 July (INDICATORS.md), as datetime64[D]."""
+    """1 August to 31 July (docs/spec/INDICATORS.md), as datetime64[D]."""
     first = int(school_year[:4])
     return np.datetime64(f"{first}-08-01"), np.datetime64(f"{first + 1}-07-31")
 

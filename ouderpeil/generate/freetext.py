@@ -1,7 +1,7 @@
 """Fake free text and contact details for the columns the loader must ignore.
 
 Real exports carry names, phone numbers, e-mail addresses, notes and message bodies next to
-the data; the loader must never read them (PRIVACY.md). Values are fake (example.nl addresses,
+the data; the loader must never read them (docs/spec/PRIVACY.md). Values are fake (example.nl addresses,
 numbers in the unassigned 06-00 range) and use only characters Windows-1252 can encode; some
 notes contain separators, quotes and line breaks, as real notes do.
 """

@@ -1,4 +1,4 @@
-"""Calibration targets: Monitor Ouderbetrokkenheid 2014 (../shared/reference/monitor-2014.md).
+"""Calibration targets: Monitor Ouderbetrokkenheid 2014 (docs/spec/reference/monitor-2014.md).
 
 Survey answers are drawn so that each sector's share matches these figures on average; the SES
 and other differences of ``surveys.py`` are layered on top and the intercept is solved so that

@@ -140,7 +140,7 @@ def _match(profile: SourceProfile, header: list[str]) -> HeaderMatch:
     for position, cell in enumerate(header):
         canonical = profile.columns.get(normalise_header(cell))
         if canonical is None or canonical in positions:
-            # Free text, an unknown column or a repeated one: never read (PRIVACY.md item 2).
+            # Free text, an unknown column or a repeated one: never read (docs/spec/PRIVACY.md item 2).
             name = str(cell).replace("\ufeff", "").strip()
             if name:  # a blank header cell (trailing separator) holds nothing worth naming
                 ignored.append(name)

@@ -1,4 +1,4 @@
-"""HMAC-SHA256 pseudonyms for person identifiers (PRIVACY.md item 1).
+"""HMAC-SHA256 pseudonyms for person identifiers (docs/spec/PRIVACY.md item 1).
 
 The key comes from ``settings.hmac_key`` (hex, e.g. an Airflow secret) or the key file; when
 neither exists the demo path creates a key file readable by its owner only. The key is never

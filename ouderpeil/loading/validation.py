@@ -59,7 +59,7 @@ def typed_expr(column: Column, profile: SourceProfile, m: str) -> str:
     if kind == "timestamp":
         return dates.timestamp_expr(m, profile.timestamp_formats, profile.excel_serial_dates)
     if kind == "timestamptz":
-        # ISO 8601 with an offset (SOURCES.md); a time without offset is ambiguous.
+        # ISO 8601 with an offset (docs/spec/SOURCES.md); a time without offset is ambiguous.
         return (f"CASE WHEN regexp_matches({m}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
                 f"THEN TRY_CAST({m} AS TIMESTAMPTZ) END")
     if kind == "bool":

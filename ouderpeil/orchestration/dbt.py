@@ -16,12 +16,12 @@ DAG file never starts dbt. The manifest is written by ``dbt parse`` (``run_dbt(s
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from ouderpeil.build_plan import ENV_FINGERPRINT, ENV_LOADED_UPTO, ENV_SCHOOL_YEARS
 from ouderpeil.config import Settings
 from ouderpeil.orchestration.common import WAREHOUSE_POOL
+from ouderpeil.transform import DBT_ENV, dbt_executable, dbt_paths
 
 DBT_GROUP_ID = "dbt"
 DBT_PROFILE = "ouderpeil"
@@ -39,14 +39,7 @@ def manifest_path(settings: Settings) -> Path:
     env = os.environ.get("OUDERPEIL_DBT_MANIFEST")
     if env:
         return Path(env).resolve()
-    from ouderpeil.transform import dbt_paths
-
     return dbt_paths(settings)[0] / "manifest.json"
-
-
-def dbt_executable() -> str:
-    """The dbt next to this interpreter (same venv as Airflow), never one from PATH."""
-    return str(Path(sys.executable).with_name("dbt"))
 
 
 def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_group_kwargs):
@@ -83,7 +76,7 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            dbt_executable_path=dbt_executable(),
+            dbt_executable_path=str(dbt_executable()),
             # A test runs with the task of its last-built parent, never before its parents.
             test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
@@ -98,8 +91,7 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
             "install_deps": False,
             # The plan_build task's school years ('' = all) and what int_build_watermark
             # records (ouderpeil.build_plan.BuildArgs).
-            "env": {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_NO_VERSION_CHECK": "true",
-                    "DBT_USE_COLORS": "false",
+            "env": {**DBT_ENV,
                     ENV_SCHOOL_YEARS: _from_plan("school_year"),
                     ENV_LOADED_UPTO: _from_plan("loaded_upto"),
                     ENV_FINGERPRINT: _from_plan("fingerprint")},

@@ -1,9 +1,11 @@
+{#- Enforced contract (_marts.yml): on_schema_change may only be append_new_columns or fail;
+    the table keeps purged years' aggregates, so a new column is added, never a rebuild. #}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='school_year',
-        on_schema_change='sync_all_columns',
+        on_schema_change='append_new_columns',
         post_hook="{{ delete_stale_school_years(ref('int_periods')) }}"
     )
 }}

@@ -4,7 +4,7 @@ No test uses it: every Superset test runs on ``published_settings`` (real sample
 dbt, real publish). It is a development aid for working on ``dashboards/`` without running
 the pipeline, e.g. (main venv, from tests/)::
 
-    python -c "from pathlib import Path; from test_superset_handmade import *; \
+    python -c "from pathlib import Path; from handmade_serving import *; \
                write_handmade_serving_file(Path('/tmp/dev/serving/ouderpeil.duckdb'))"
 
 then ``start_superset`` on settings whose serving_path points there. It has three boards
