@@ -363,7 +363,7 @@ def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, lo
 
 def _drop_work_tables(con) -> None:
     for table in (STAGED, f"{STAGED}_in", f"{STAGED}_pseudonymised", f"{STAGED}_normalised",
-                  CHECKED, REJECTS, REJECTED_ROWS, CELL_PROBLEMS):
+                  CHECKED, REJECTS, REJECTED_ROWS, CELL_PROBLEMS, f"{CELL_PROBLEMS}_rows"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
