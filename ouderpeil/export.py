@@ -35,11 +35,16 @@ GRAIN = ("indicator_code", "period", "sector", "board_id", "school_id", "ses_gro
 ORDER = ("indicator_code", "period_type", "period", "sector", "board_id", "school_id",
          "ses_group")
 SUPPRESSION_RULE = (
-    "A row with n below 10 is published with suppressed = true and empty value, numerator, "
-    "ci_low and ci_high (suppression_reason n_below_10). Where exactly one SES group of a school "
-    "is suppressed, the next smallest group is suppressed too (complementary), so no suppressed "
-    "value can be worked back from the total; a gap row is suppressed when either side is "
-    "(gap_side_suppressed). Only suppressed data are exported.")
+    "Disclosure control (docs/DISCLOSURE.md): a row resting on fewer than 10 units is withheld "
+    "(suppression_reason n_below_10). For every such row a few more rows are withheld "
+    "(complementary), chosen so that another table, equal in every published number, differs "
+    "in each withheld row: no withheld value can be worked back from totals, other SES groups, "
+    "schools, boards, months, gap or weighted rows. Withheld rows keep n and denominator and "
+    "have empty value, numerator, ci_low and ci_high; a gap row is withheld when its laag or "
+    "hoog row is (gap_side_suppressed); a weighted row is withheld unless every school x SES "
+    "group row below it is published. suppression_reason_nl gives the reason in Dutch.")
+# The indicator definitions an export refers to travel with it (a verbatim copy of the spec).
+DEFINITIONS = Path(__file__).resolve().parents[1] / "docs" / "spec" / "INDICATORS.md"
 LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
            "path": "https://creativecommons.org/licenses/by/4.0/"}
 UNITS = {"aandeel": "proportion between 0 and 1 (gap rows: difference, -1 to 1)",
@@ -90,6 +95,8 @@ INDICATOR_FIELDS = (
     Field("suppressed", "boolean", "true when the value is withheld (disclosure control).", True),
     Field("suppression_reason", "string", "n_below_10, complementary or gap_side_suppressed.",
           True, ("n_below_10", "complementary", "gap_side_suppressed")),
+    Field("suppression_reason_nl", "string", "The suppression reason in Dutch, as the "
+          "dashboards show it (e.g. 'te weinig waarnemingen (n<10)')."),
     Field("gap_significant", "boolean", "Only on _gap rows: the 95 % interval excludes zero.",
           True),
     Field("reference_value", "number", "National figure from the 2014 parent-involvement "
@@ -111,6 +118,8 @@ CATALOGUE_DESCRIPTIONS = {
     "source": "Raw tables the indicator is computed from.",
     "monitor_table": "Table of the 2014 national monitor with the same item.",
     "report_table": "Table of the 2014 national monitor with the same item.",
+    "value_min": "Smallest value the indicator can take (disclosure control treats it as known).",
+    "value_max": "Largest value the indicator can take; empty when unbounded.",
 }
 FRICTIONLESS_TYPES = {"VARCHAR": "string", "INTEGER": "integer", "BIGINT": "integer",
                       "SMALLINT": "integer", "TINYINT": "integer", "HUGEINT": "integer",
@@ -354,6 +363,11 @@ def export(settings: Settings, period: str, sector: str | None = None, board: st
     cat_path = out / f"indicator_catalogue.{fmt}"
     _write(fmt, data_path, fields, rows, "indicators", when)
     _write(fmt, cat_path, cat_fields, cat_rows, "indicator_catalogue", when)
+    if not DEFINITIONS.exists():
+        raise ExportError(f"the indicator definitions {DEFINITIONS} are missing from this "
+                          "installation; an export must carry them")
+    definitions_path = out / DEFINITIONS.name
+    definitions_path.write_bytes(DEFINITIONS.read_bytes())
 
     selection = {"period": period, "sector": sector, "board": board, "format": fmt}
     package = {
@@ -362,8 +376,8 @@ def export(settings: Settings, period: str, sector: str | None = None, board: st
         "title": f"Ouderpeil parent-involvement indicators {period}"
                  + (f", sector {sector}" if sector else "") + (f", board {board}" if board else ""),
         "description": "Indicators of parent involvement (contacts, messages, parent survey, "
-                       "SES gaps) after disclosure control. Definitions: indicator_catalogue "
-                       "and docs/EXPORTS.md.",
+                       "SES gaps) after disclosure control. Definitions: INDICATORS.md (in "
+                       "this package) and indicator_catalogue.",
         "version": f"{version}",
         "created": when.isoformat(),
         "licenses": [LICENSE],
@@ -378,6 +392,13 @@ def export(settings: Settings, period: str, sector: str | None = None, board: st
                       "SES group (ALL = total).", primary_key=GRAIN),
             _resource("indicator_catalogue", cat_path, fmt, cat_fields, "Indicator catalogue",
                       f"Definitions of the indicators, version {version}."),
+            {"name": "indicator_definitions", "path": definitions_path.name,
+             "profile": "data-resource", "title": "Indicator definitions",
+             "description": "The indicator catalogue specification (version "
+                            f"{version}) the codes and definitions refer to.",
+             "format": "md", "mediatype": "text/markdown", "encoding": "utf-8",
+             "bytes": definitions_path.stat().st_size,
+             "hash": f"sha256:{_sha256(definitions_path)}"},
         ],
     }
     (out / "datapackage.json").write_text(_dump(package), encoding="utf-8")
@@ -394,7 +415,7 @@ def export(settings: Settings, period: str, sector: str | None = None, board: st
                                                           "rows_national_reference",
                                                           "rows_indicator_catalogue")}},
         "files": [{"path": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)}
-                  for p in (data_path, cat_path, out / "datapackage.json")],
+                  for p in (data_path, cat_path, definitions_path, out / "datapackage.json")],
     }
     (out / "manifest.json").write_text(_dump(manifest), encoding="utf-8")
     return out

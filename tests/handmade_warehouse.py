@@ -194,6 +194,13 @@ def build_marts(con, seed: int = 1) -> None:
         n INTEGER, suppressed BOOLEAN, suppression_reason VARCHAR, gap_significant BOOLEAN)""")
     con.executemany(f"INSERT INTO marts.fct_indicator VALUES ({', '.join('?' * 18)})",
                     _fct_rows(seed))
+    # the Dutch reason text, as fct_indicator carries it (seed suppression_reasons)
+    con.execute("ALTER TABLE marts.fct_indicator ADD COLUMN suppression_reason_nl VARCHAR")
+    con.execute("""UPDATE marts.fct_indicator SET suppression_reason_nl = CASE suppression_reason
+        WHEN 'n_below_10' THEN 'te weinig waarnemingen (n<10)'
+        WHEN 'complementary' THEN 'afgeschermd om een andere groep te beschermen'
+        WHEN 'gap_side_suppressed' THEN 'verschil niet getoond: de waarde van laag of hoog is afgeschermd'
+        END""")
     build_wide_marts(con)
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import time
+from pathlib import Path
 
 import duckdb
 import frictionless
@@ -43,7 +44,8 @@ def _csv_rows(path) -> list[dict]:
 def test_export_is_a_valid_data_package_with_checksums(published, tmp_path, fmt):
     out = export(published, period="2025-2026", fmt=fmt, out=tmp_path / fmt)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["datapackage.json", "manifest.json", f"indicators.{fmt}", f"indicator_catalogue.{fmt}"])
+        ["datapackage.json", "manifest.json", f"indicators.{fmt}", f"indicator_catalogue.{fmt}",
+         "INDICATORS.md"])
     report = frictionless.validate(out / "datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
 
@@ -54,7 +56,12 @@ def test_export_is_a_valid_data_package_with_checksums(published, tmp_path, fmt)
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
         assert len(data) == entry["bytes"]
     assert {e["path"] for e in manifest["files"]} == {
-        f"indicators.{fmt}", f"indicator_catalogue.{fmt}", "datapackage.json"}
+        f"indicators.{fmt}", f"indicator_catalogue.{fmt}", "INDICATORS.md", "datapackage.json"}
+    # the definitions it refers to travel with it, verbatim
+    assert (out / "INDICATORS.md").read_bytes() == (
+        Path(__file__).resolve().parents[1] / "docs" / "spec" / "INDICATORS.md").read_bytes()
+    resource = json.loads((out / "datapackage.json").read_text())["resources"][2]
+    assert resource["path"] == "INDICATORS.md" and resource["name"] == "indicator_definitions"
 
     package = frictionless.Package(out / "datapackage.json")
     rows = package.get_resource("indicators").read_rows()

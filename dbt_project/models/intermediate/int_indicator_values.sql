@@ -34,10 +34,12 @@ rolled_up as (
         {{ all_when_rolled_up('school_id') }} as school_id,
         {{ all_when_rolled_up('ses_group') }} as ses_group,
         sum(n) as n,
-        sum(sum_w) as sum_w,
-        sum(sum_wx) as sum_wx,
-        sum(sum_wxx) as sum_wxx,
-        sum(sum_ww) as sum_ww
+        -- rounded after aggregation: a parallel sum of doubles differs in the last bits from
+        -- run to run, and every figure (and export byte) downstream derives from these sums
+        round(sum(sum_w), 9) as sum_w,
+        round(sum(sum_wx), 9) as sum_wx,
+        round(sum(sum_wxx), 9) as sum_wxx,
+        round(sum(sum_ww), 9) as sum_ww
     from base
     group by {{ indicator_grouping_sets(['indicator_code', 'period_type', 'period', 'school_year']) }}
 ),
