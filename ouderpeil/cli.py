@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     g = sub.add_parser("generate", help="write sample inbox files")
-    g.add_argument("--scale", choices=["small", "board", "region"], default="small")
+    g.add_argument("--scale", choices=["small", "demo", "board", "region"], default="small")
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--out", help="inbox folder (default: the configured inbox)")
     g.set_defaults(func=cmd_generate)
