@@ -54,7 +54,7 @@ SES_COLUMN = {
                      "WHEN 'hoog' THEN '3. hoog' WHEN 'onbekend' THEN '4. onbekend' "
                      "ELSE ses_group END",
 }
-SECTOR_COLOURS = {"po": "#30638E", "vo": "#00798C", "mbo": "#EDAE49"}
+SECTOR_COLOURS = {"PO": "#30638E", "VO": "#00798C", "MBO": "#EDAE49"}
 
 # Headline numbers: code, title, subtitle (what is counted), d3 format
 HEADLINES = [
@@ -112,8 +112,10 @@ def gpick(expr: str) -> str:
 
 
 def for_sector(expr: str, sector: str) -> str:
-    """The picked value of one sector only (overview tables: a column per sector)."""
-    return f"arg_max_null({expr}, CASE WHEN sector = '{sector}' THEN {GAP_PREF} END)"
+    """The picked value of one sector only (overview tables: a column per sector); a text,
+    never NULL, where the board has no school in that sector."""
+    return (f"coalesce(arg_max_null({expr}, CASE WHEN sector = '{sector}' THEN {GAP_PREF} "
+            "END), 'geen scholen in deze sector')")
 
 
 def colour(text_sql: str, rank_sql: str) -> str:
@@ -223,6 +225,7 @@ DATASETS = {
             column("interval_tekst", "VARCHAR", INTERVAL_TEXT, label="95%-interval"),
             column("significant_tekst", "VARCHAR", "CASE WHEN gap_significant THEN 'ja' "
                    "WHEN NOT gap_significant THEN 'nee' END", label="Kloof significant"),
+            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector"),
         ],
         "metrics": [
             metric("waarde", "Uitkomst", pick("value"),
@@ -236,14 +239,15 @@ DATASETS = {
             metric("significant", "Significant", pick(
                 "CASE WHEN gap_significant THEN 'ja' WHEN NOT gap_significant THEN 'nee' END")),
             metric("referentie_2014", "Landelijk 2014", f"max({REFERENCE_NORMALISED})", ".0%"),
-            metric("referentie_2014_tekst", "Landelijk 2014", "max(CASE WHEN reference_value "
-                   "IS NULL THEN NULL WHEN unit = 'aandeel' THEN printf('%.0f%%', ("
-                   f"{REFERENCE_NORMALISED}) * 100) ELSE replace(printf('%.1f', "
-                   "reference_value), '.', ',') END)"),
+            metric("referentie_2014_tekst", "Landelijk 2014", "coalesce(max(CASE WHEN "
+                   "reference_value IS NULL THEN NULL WHEN unit = 'aandeel' THEN printf("
+                   f"'%.0f %%', ({REFERENCE_NORMALISED}) * 100) ELSE replace(printf('%.1f', "
+                   "reference_value), '.', ',') END), 'niet gemeten in 2014')"),
             metric("count", "Aantal rijen", "COUNT(*)"),
             metric("volgorde", "Volgorde", "min(" + " ".join(
                 ["CASE indicator_code"] + [f"WHEN '{c}' THEN {i}" for i, c in enumerate(
-                    HEADLINE_CODES + SES_CODES + SURVEY_TABLE_CODES)] + ["ELSE 99 END"]) + ")"),
+                    dict.fromkeys(HEADLINE_CODES[:4] + ["message_reach"] + HEADLINE_CODES[4:]
+                                  + SES_CODES + SURVEY_TABLE_CODES))] + ["ELSE 99 END"]) + ")"),
             metric("ses_volgorde", "SES-volgorde", f"min({SES_ORDER_SQL})"),
             *[metric(f"ses_{g}", g, f"arg_max_null({SES_CELL}, CASE WHEN ses_group = '{g}' "
                      f"THEN {PREF} END)") for g in ("laag", "midden", "hoog", "onbekend")],
@@ -281,7 +285,8 @@ DATASETS = {
     },
     "channel_mix": {
         "description": "Kanaalmix van contacten en berichten (serving: channel_mix).",
-        "columns": [column(n, t) for n, t in CHANNEL_COLUMNS],
+        "columns": [column(n, t) for n, t in CHANNEL_COLUMNS] + [
+            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector")],
         "metrics": [
             metric("aandeel", "Aandeel", pick("share"), ".0%"),
             metric("aantal", "Aantal", pick("n_items"), ",d"),
@@ -292,7 +297,8 @@ DATASETS = {
         "description": "Landelijke referentie: Monitor Ouderbetrokkenheid 2014 (publiek).",
         "columns": [column(n, t) for n, t in REFERENCE_COLUMNS] + [
             column("bron_tabel", "VARCHAR", "replace(report_table, 'ch. ', 'hoofdstuk ')",
-                   label="Tabel monitor 2014")],
+                   label="Tabel monitor 2014"),
+            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector")],
         "metrics": [
             metric("referentie", "Landelijk 2014", "max(CASE WHEN reference_value > 1 THEN "
                    "reference_value / 100.0 ELSE reference_value END)", ".0%"),
@@ -660,17 +666,21 @@ GAP_SHARE_CODES = ["contact_reach", "message_delivery_rate", "message_read_rate"
                    "message_reach", "tip_usefulness"]
 GAP_MEAN_CODES = ["contact_frequency", "comm_grade"]
 
-HEADER_TEMPLATE = """<div style="font-size:15px;line-height:1.45">
-<h2 style="margin:0 0 6px 0">Bereiken we alle gezinnen? — {{data.0.bestuur}}</h2>
-<p style="margin:0 0 6px 0">Schooljaar {{data.0.schooljaar}} · {{data.0.school}}.
-Gezinnen met laag opgeleide ouders naast gezinnen met hoog opgeleide ouders.</p>
-{{#each data}}<p style="margin:0 0 4px 0"><b>{{#if sector_naam}}{{sector_naam}}: {{/if}}{{samenvatting}}</b></p>{{/each}}
-<p style="margin:6px 0 0 0;color:#555">Hoe lezen? <span style="color:#B3261E">▼ rood</span>:
-laag blijft significant achter (het 95%-interval van de kloof sluit nul uit) of de kloof werd
-significant groter dan vorig jaar. <span style="color:#1B6E3A">● groen</span>: geen
-significant verschil. <span style="color:#777">■ grijs</span>: onderdrukt, te weinig
-gezinnen (n&lt;10).</p>
-</div>"""
+# Markdown, not HTML: Superset escapes HTML in Markdown (ESCAPE_MARKDOWN_HTML).
+HEADER_TEMPLATE = """## Bereiken we alle gezinnen? — {{data.0.bestuur}}
+
+Schooljaar {{data.0.schooljaar}} · {{data.0.school}} · gezinnen met laag opgeleide ouders \
+naast gezinnen met hoog opgeleide ouders.
+
+{{#each data}}
+**{{#if sector_naam}}{{sector_naam}}: {{/if}}{{samenvatting}}**
+
+{{/each}}
+*Zo lees je de tabellen:* **▼** laag blijft significant achter (het 95%-interval van de \
+kloof sluit nul uit) · **↑** de kloof werd significant groter dan vorig schooljaar · \
+● geen significant verschil · ■ onderdrukt: te weinig gezinnen (n<10). Signalen staan \
+bovenaan en in rood.
+"""
 
 SECTOR_NAME_SQL = ("CASE sector WHEN 'po' THEN 'Primair onderwijs' WHEN 'vo' THEN "
                    "'Voortgezet onderwijs' WHEN 'mbo' THEN 'Middelbaar beroepsonderwijs' END")
@@ -683,7 +693,7 @@ def gap_header(prefix: str, adhoc: list[dict], per_sector: bool) -> Chart:
         groupby = [{"expressionType": "SQL", "sqlExpression": SECTOR_NAME_SQL,
                     "label": "sector_naam"}]
     return handlebars(prefix, "kop", "Bereiken we alle gezinnen?", "equity_gap", groupby,
-                      metrics, adhoc, HEADER_TEMPLATE, width=12, height=30 if per_sector else 26,
+                      metrics, adhoc, HEADER_TEMPLATE, width=12, height=44 if per_sector else 36,
                       description="Het antwoord in één zin: bij welke kerncijfers blijven "
                                   "gezinnen met laag opgeleide ouders achter?")
 
@@ -697,7 +707,7 @@ def gap_tables(prefix: str, adhoc: list[dict]) -> list[Chart]:
         table(prefix, "kloof_aandelen",
               "Laag naast hoog: aandelen (kloof in procentpunt, gesorteerd op kloof)",
               "equity_gap", ["indicator_label"], cols,
-              adhoc + [f_in("indicator_code", GAP_SHARE_CODES)], width=12, height=34,
+              adhoc + [f_in("indicator_code", GAP_SHARE_CODES)], width=12, height=46,
               sort_metric="sortering", html=True, labels=labels,
               description="Per kerncijfer de waarde bij laag en hoog opgeleide ouders met "
                           "95%-interval, de kloof in procentpunt en of die significant is. "
@@ -705,7 +715,7 @@ def gap_tables(prefix: str, adhoc: list[dict]) -> list[Chart]:
         table(prefix, "kloof_gemiddelden",
               "Laag naast hoog: gemiddelden (kloof in de eenheid van het kerncijfer)",
               "equity_gap", ["indicator_label", "gap_unit_label"], cols,
-              adhoc + [f_in("indicator_code", GAP_MEAN_CODES)], width=12, height=24,
+              adhoc + [f_in("indicator_code", GAP_MEAN_CODES)], width=12, height=30,
               sort_metric="sortering", html=True,
               labels=dict(labels, gap_unit_label="Eenheid kloof"),
               description="Contacten per gezin (aantal) en rapportcijfer communicatie (1–10)."),
@@ -734,7 +744,7 @@ def ses_table(prefix: str, adhoc: list[dict]) -> Chart:
         adhoc + [f_in("indicator_code", HEADLINE_CODES + ["message_reach"]),
                  f_eq("period_type", "school_year"),
                  f_in("ses_group", ["laag", "midden", "hoog", "onbekend"])],
-        width=12, height=40, sort_metric="volgorde",
+        width=12, height=52, sort_metric="volgorde",
         labels={"indicator_label": "Kerncijfer", "ses_laag": "laag", "ses_midden": "midden",
                 "ses_hoog": "hoog", "ses_onbekend": "onbekend"},
         description="Opleiding ouders: laag, midden, hoog, onbekend. Onderdrukte groepen staan "
@@ -845,43 +855,43 @@ def overview_dashboard() -> tuple[dict, Layout]:
     gaps_shares = table(
         prefix, "kloof_aandelen", "Kloof laag − hoog per sector: aandelen (procentpunt)",
         "equity_gap", ["indicator_label"], sector_cols,
-        [f_in("indicator_code", GAP_SHARE_CODES)], width=7, height=34, sort_metric="volgorde",
+        [f_in("indicator_code", GAP_SHARE_CODES)], width=7, height=42, sort_metric="volgorde",
         html=True, labels=dict(sector_labels, indicator_label="Kerncijfer"),
         description="Per sector de kloof tussen laag en hoog opgeleide ouders; ▼ rood: laag "
                     "blijft significant achter.")
     gaps_means = table(
         prefix, "kloof_gemiddelden", "Kloof laag − hoog per sector: gemiddelden",
         "equity_gap", ["indicator_label"], sector_cols,
-        [f_in("indicator_code", GAP_MEAN_CODES)], width=5, height=34, sort_metric="volgorde",
+        [f_in("indicator_code", GAP_MEAN_CODES)], width=5, height=42, sort_metric="volgorde",
         html=True, labels=dict(sector_labels, indicator_label="Kerncijfer"),
         description="Contacten per gezin en rapportcijfer communicatie, in hun eigen eenheid.")
     lay.row([gaps_shares, gaps_means])
     lay.row([
         (markdown_overview(), 4, 50),
         bar(prefix, "aandelen", "Kerncijfers per sector (aandelen)", "indicator",
-            "indicator_label", ["sector"], ["waarde"],
+            "indicator_label", ["sector_naam"], ["waarde"],
             yr + [f_in("indicator_code", share_codes)], ".0%", width=8),
     ])
     lay.row([
         bar(prefix, "gemiddelden", "Kerncijfers per sector (gemiddelden)", "indicator",
-            "indicator_label", ["sector"], ["waarde"],
+            "indicator_label", ["sector_naam"], ["waarde"],
             yr + [f_in("indicator_code", mean_codes)], ",.1f", width=6),
         bar(prefix, "kanalen", "Berichtkanalen per sector", "channel_mix", "channel",
-            ["sector"], ["aandeel"], yr + [f_eq("stream", "message")], ".0%", width=6),
+            ["sector_naam"], ["aandeel"], yr + [f_eq("stream", "message")], ".0%", width=6),
     ])
     lay.row([
         table(prefix, "kerncijfers", "Kerncijfers per sector met 95%-interval", "indicator",
-              ["indicator_label", "sector"],
+              ["indicator_label", "sector_naam"],
               ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
               yr + [f_in("indicator_code", HEADLINE_CODES)], width=7, height=60,
               sort_metric="volgorde",
-              labels={"indicator_label": "Kerncijfer", "sector": "Sector",
+              labels={"indicator_label": "Kerncijfer", "sector_naam": "Sector",
                       "weergave": "Waarde", "interval": "95%-interval", "aantal_n": "n",
                       "referentie_2014_tekst": "Landelijk 2014"}),
         table(prefix, "referentie", "Landelijke referentie: Monitor Ouderbetrokkenheid 2014",
-              "national_reference", ["indicator_label", "sector", "bron_tabel"],
+              "national_reference", ["indicator_label", "sector_naam", "bron_tabel"],
               ["referentie"], [], width=5, height=60, formats={"referentie": ".0%"},
-              labels={"indicator_label": "Indicator", "sector": "Sector",
+              labels={"indicator_label": "Indicator", "sector_naam": "Sector",
                       "bron_tabel": "Tabel monitor 2014", "referentie": "Landelijk 2014"}),
     ])
     excluded = [lay.local_id(c) for c in (header, gaps_shares, gaps_means)]

@@ -139,9 +139,9 @@ select
          else '● geen significant verschil' end as signal_text,
     case when gap_suppressed then 'onderdrukt (n<10)'
          when previous_gap_value is null then 'geen vergelijking met vorig jaar'
-         when gap_widened then '⬈ significant groter geworden (was '
+         when gap_widened then '↑ significant groter geworden (was '
              || replace((case when unit = 'aandeel' then {{ format_decimal_nl('(round(previous_gap_value, 1) + 0.0)', 1) }} else {{ format_decimal_nl('(round(previous_gap_value, 2) + 0.0)', 2) }} end), '-', '−') || ')'
-         when gap_narrowed then '⬊ significant kleiner geworden (was '
+         when gap_narrowed then '↓ significant kleiner geworden (was '
              || replace((case when unit = 'aandeel' then {{ format_decimal_nl('(round(previous_gap_value, 1) + 0.0)', 1) }} else {{ format_decimal_nl('(round(previous_gap_value, 2) + 0.0)', 2) }} end), '-', '−') || ')'
          else '→ niet significant veranderd (was '
              || replace((case when unit = 'aandeel' then {{ format_decimal_nl('(round(previous_gap_value, 1) + 0.0)', 1) }} else {{ format_decimal_nl('(round(previous_gap_value, 2) + 0.0)', 2) }} end), '-', '−') || ')' end
@@ -176,7 +176,8 @@ select
         when s.n_behind = 0
             then 'Bij geen van de ' || s.n_published || ' gepubliceerde kerncijfers blijven '
                  || 'gezinnen met laag opgeleide ouders significant achter bij hoog opgeleide.'
-        else 'Bij ' || s.n_behind || ' van de ' || s.n_published || ' kerncijfers blijven '
+        else 'Bij ' || s.n_behind || ' van de ' || s.n_published
+             || ' getoonde kerncijfers blijven '
              || 'gezinnen met laag opgeleide ouders significant achter: ' || s.behind_list || '.'
     end
     || case when s.n_widened = 1 then ' Eén kloof werd significant groter dan vorig jaar.'
