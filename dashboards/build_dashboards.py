@@ -56,7 +56,7 @@ SES_COLUMN = {
                      "WHEN 'hoog' THEN '3. hoog' WHEN 'onbekend' THEN '4. onbekend' "
                      "ELSE ses_group END",
 }
-SECTOR_COLOURS = {"po": "#30638E", "vo": "#00798C", "mbo": "#EDAE49"}
+SECTOR_COLOURS = {"PO": "#30638E", "VO": "#00798C", "MBO": "#EDAE49"}
 
 # Headline numbers: code, title, subtitle (what is counted), d3 format
 HEADLINES = [
@@ -90,9 +90,42 @@ def pick(expr: str) -> str:
 
 
 INTERVAL_TEXT = (
-    "CASE WHEN ci_low IS NULL OR ci_high IS NULL THEN NULL "
-    "WHEN unit = 'aandeel' THEN printf('%.0f%% – %.0f%%', ci_low * 100, ci_high * 100) "
-    "ELSE replace(printf('%.2f – %.2f', ci_low, ci_high), '.', ',') END")
+    "CASE WHEN suppressed THEN 'onderdrukt (n<10)' "
+    "WHEN ci_low IS NULL OR ci_high IS NULL THEN 'geen interval (volledige telling)' "
+    "WHEN unit = 'aandeel' AND indicator_code LIKE '%\\_gap' ESCAPE '\\' "
+    "THEN replace(replace(printf('%.1f tot %.1f procentpunt', ci_low * 100, ci_high * 100), "
+    "'.', ','), '-', '−') "
+    "WHEN unit = 'aandeel' THEN replace(printf('%.1f – %.1f %%', ci_low * 100, ci_high * 100), "
+    "'.', ',') "
+    "ELSE replace(replace(printf('%.2f – %.2f', ci_low, ci_high), '.', ','), '-', '−') END")
+# One cell of the SES table: the published text with its interval, or the suppression text.
+SES_CELL = ("CASE WHEN suppressed THEN 'onderdrukt (n<10)' ELSE value_display || "
+            "CASE WHEN ci_low IS NULL THEN '' WHEN unit = 'aandeel' THEN replace(printf("
+            "' (%.1f–%.1f)', ci_low * 100, ci_high * 100), '.', ',') ELSE replace(printf("
+            "' (%.2f–%.2f)', ci_low, ci_high), '.', ',') END END")
+SES_ORDER_SQL = ("CASE ses_group WHEN 'laag' THEN 1 WHEN 'midden' THEN 2 WHEN 'hoog' THEN 3 "
+                 "WHEN 'onbekend' THEN 4 ELSE 5 END")
+# equity_gap: broadest level first (sector > board > school), then the latest school year.
+GAP_PREF = "(CAST(level_rank AS VARCHAR) || school_year)"
+
+
+def gpick(expr: str) -> str:
+    return f"arg_max_null({expr}, {GAP_PREF})"
+
+
+def for_sector(expr: str, sector: str) -> str:
+    """The picked value of one sector only (overview tables: a column per sector); a text,
+    never NULL, where the board has no school in that sector."""
+    return (f"coalesce(arg_max_null({expr}, CASE WHEN sector = '{sector}' THEN {GAP_PREF} "
+            "END), 'geen scholen in deze sector')")
+
+
+def colour(text_sql: str, rank_sql: str) -> str:
+    """Signal text in colour: red when laag is behind (or the gap widened), grey otherwise."""
+    return (f"CASE WHEN {rank_sql} = 0 THEN '<span style=\"color:#B3261E;font-weight:600\">' "
+            f"|| {text_sql} || '</span>' WHEN {rank_sql} = 2 THEN '<span style=\"color:#777\">' "
+            f"|| {text_sql} || '</span>' ELSE '<span style=\"color:#1B6E3A\">' || {text_sql} "
+            f"|| '</span>' END")
 REFERENCE_NORMALISED = ("CASE WHEN unit = 'aandeel' AND reference_value > 1 "
                         "THEN reference_value / 100.0 ELSE reference_value END")
 
@@ -108,6 +141,21 @@ COLUMN_LABELS = {
     "school_name": "School", "value_display": "Waarde (tekst)",
     "reference_value": "Landelijk 2014", "stream": "Stroom", "channel": "Kanaal",
     "n_items": "Aantal", "share": "Aandeel", "report_table": "Tabel monitor 2014",
+    "has_school_days": "Maand met schooldagen", "level_rank": "Niveau",
+    "display_order": "Volgorde", "gap_unit_label": "Eenheid kloof",
+    "laag_value": "Laag", "laag_ci_low": "Laag: ondergrens", "laag_ci_high": "Laag: bovengrens",
+    "laag_n": "n laag", "laag_suppressed": "Laag onderdrukt", "hoog_value": "Hoog",
+    "hoog_ci_low": "Hoog: ondergrens", "hoog_ci_high": "Hoog: bovengrens", "hoog_n": "n hoog",
+    "hoog_suppressed": "Hoog onderdrukt", "gap_value": "Kloof laag − hoog",
+    "gap_ci_low": "Kloof: ondergrens", "gap_ci_high": "Kloof: bovengrens",
+    "gap_suppressed": "Kloof onderdrukt", "previous_gap_value": "Kloof vorig schooljaar",
+    "gap_change": "Verandering kloof", "gap_widened": "Kloof significant groter",
+    "gap_narrowed": "Kloof significant kleiner", "laag_text": "Laag (95%-interval)",
+    "hoog_text": "Hoog (95%-interval)", "gap_text": "Kloof laag − hoog",
+    "gap_interval_text": "95%-interval kloof", "signal_text": "Signaal",
+    "trend_text": "Sinds vorig schooljaar", "signal_rank": "Signaalvolgorde",
+    "summary_text": "Samenvatting", "summary_n_behind": "Kerncijfers met achterstand laag",
+    "summary_n_widened": "Kloven groter geworden",
 }
 
 INDICATOR_COLUMNS = [
@@ -120,6 +168,25 @@ INDICATOR_COLUMNS = [
     ("gap_significant", "BOOLEAN"), ("indicator_label", "VARCHAR"),
     ("indicator_group", "VARCHAR"), ("unit", "VARCHAR"), ("board_name", "VARCHAR"),
     ("school_name", "VARCHAR"), ("value_display", "VARCHAR"), ("reference_value", "DOUBLE"),
+    ("has_school_days", "BOOLEAN"),
+]
+EQUITY_COLUMNS = [
+    ("period_type", "VARCHAR"), ("period", "VARCHAR"), ("school_year", "VARCHAR"),
+    ("sector", "VARCHAR"), ("board_id", "VARCHAR"), ("board_name", "VARCHAR"),
+    ("school_id", "VARCHAR"), ("school_name", "VARCHAR"), ("level_rank", "INTEGER"),
+    ("indicator_code", "VARCHAR"), ("indicator_label", "VARCHAR"), ("unit", "VARCHAR"),
+    ("display_order", "INTEGER"), ("gap_unit_label", "VARCHAR"),
+    ("laag_value", "DOUBLE"), ("laag_ci_low", "DOUBLE"), ("laag_ci_high", "DOUBLE"),
+    ("laag_n", "INTEGER"), ("laag_suppressed", "BOOLEAN"),
+    ("hoog_value", "DOUBLE"), ("hoog_ci_low", "DOUBLE"), ("hoog_ci_high", "DOUBLE"),
+    ("hoog_n", "INTEGER"), ("hoog_suppressed", "BOOLEAN"),
+    ("gap_value", "DOUBLE"), ("gap_ci_low", "DOUBLE"), ("gap_ci_high", "DOUBLE"),
+    ("gap_suppressed", "BOOLEAN"), ("gap_significant", "BOOLEAN"),
+    ("previous_gap_value", "DOUBLE"), ("gap_change", "DOUBLE"), ("gap_widened", "BOOLEAN"),
+    ("gap_narrowed", "BOOLEAN"), ("laag_text", "VARCHAR"), ("hoog_text", "VARCHAR"),
+    ("gap_text", "VARCHAR"), ("gap_interval_text", "VARCHAR"), ("signal_text", "VARCHAR"),
+    ("trend_text", "VARCHAR"), ("signal_rank", "INTEGER"), ("summary_text", "VARCHAR"),
+    ("summary_n_behind", "INTEGER"), ("summary_n_widened", "INTEGER"),
 ]
 CHANNEL_COLUMNS = [
     ("period_type", "VARCHAR"), ("period", "VARCHAR"), ("school_year", "VARCHAR"),
@@ -160,6 +227,7 @@ DATASETS = {
             column("interval_tekst", "VARCHAR", INTERVAL_TEXT, label="95%-interval"),
             column("significant_tekst", "VARCHAR", "CASE WHEN gap_significant THEN 'ja' "
                    "WHEN NOT gap_significant THEN 'nee' END", label="Kloof significant"),
+            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector"),
         ],
         "metrics": [
             metric("waarde", "Uitkomst", pick("value"),
@@ -173,16 +241,54 @@ DATASETS = {
             metric("significant", "Significant", pick(
                 "CASE WHEN gap_significant THEN 'ja' WHEN NOT gap_significant THEN 'nee' END")),
             metric("referentie_2014", "Landelijk 2014", f"max({REFERENCE_NORMALISED})", ".0%"),
-            metric("referentie_2014_tekst", "Landelijk 2014", "max(CASE WHEN reference_value "
-                   "IS NULL THEN NULL WHEN unit = 'aandeel' THEN printf('%.0f%%', ("
-                   f"{REFERENCE_NORMALISED}) * 100) ELSE replace(printf('%.1f', "
-                   "reference_value), '.', ',') END)"),
+            metric("referentie_2014_tekst", "Landelijk 2014", "coalesce(max(CASE WHEN "
+                   "reference_value IS NULL THEN NULL WHEN unit = 'aandeel' THEN printf("
+                   f"'%.0f %%', ({REFERENCE_NORMALISED}) * 100) ELSE replace(printf('%.1f', "
+                   "reference_value), '.', ',') END), 'niet gemeten in 2014')"),
+            metric("count", "Aantal rijen", "COUNT(*)"),
+            metric("volgorde", "Volgorde", "min(" + " ".join(
+                ["CASE indicator_code"] + [f"WHEN '{c}' THEN {i}" for i, c in enumerate(
+                    dict.fromkeys(HEADLINE_CODES[:4] + ["message_reach"] + HEADLINE_CODES[4:]
+                                  + SES_CODES + SURVEY_TABLE_CODES))] + ["ELSE 99 END"]) + ")"),
+            metric("ses_volgorde", "SES-volgorde", f"min({SES_ORDER_SQL})"),
+            *[metric(f"ses_{g}", g, f"arg_max_null({SES_CELL}, CASE WHEN ses_group = '{g}' "
+                     f"THEN {PREF} END)") for g in ("laag", "midden", "hoog", "onbekend")],
+        ],
+    },
+    "equity_gap": {
+        "description": "Bereiken we alle gezinnen? Laag naast hoog, de kloof en het signaal "
+                       "(serving: equity_gap).",
+        "columns": [column(n, t) for n, t in EQUITY_COLUMNS],
+        "metrics": [
+            metric("bestuur", "Bestuur", gpick("board_name")),
+            metric("school", "School", gpick("school_name")),
+            metric("schooljaar", "Schooljaar", "max(school_year)"),
+            metric("samenvatting", "Samenvatting", gpick("summary_text")),
+            metric("laag", "Laag (95%-interval)", gpick("laag_text")),
+            metric("hoog", "Hoog (95%-interval)", gpick("hoog_text")),
+            metric("kloof", "Kloof laag − hoog", gpick("gap_text")),
+            metric("kloof_interval", "95%-interval kloof", gpick("gap_interval_text")),
+            metric("signaal", "Signaal", gpick(colour("signal_text", "signal_rank"))),
+            metric("trend", "Sinds vorig schooljaar", gpick(colour(
+                "trend_text", "CASE WHEN gap_widened THEN 0 WHEN gap_suppressed THEN 2 "
+                "ELSE 1 END"))),
+            metric("kloof_waarde", "Kloof (procentpunt)", gpick("gap_value"), ",.1f"),
+            # Sort key: signals first (laag behind or widened), then the gap from most negative,
+            # suppressed last; never the display text.
+            metric("sortering", "Sortering", gpick(
+                "signal_rank * 1000 + coalesce(gap_value, 0)")),
+            metric("volgorde", "Volgorde", "min(display_order)"),
+            *[metric(f"kloof_{sec}", sec.upper(), for_sector(
+                colour("signal_text_short", "signal_rank").replace(
+                    "signal_text_short", "gap_text || ' ' || left(signal_text, 1)"), sec))
+              for sec in SECTORS],
             metric("count", "Aantal rijen", "COUNT(*)"),
         ],
     },
     "channel_mix": {
         "description": "Kanaalmix van contacten en berichten (serving: channel_mix).",
-        "columns": [column(n, t) for n, t in CHANNEL_COLUMNS],
+        "columns": [column(n, t) for n, t in CHANNEL_COLUMNS] + [
+            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector")],
         "metrics": [
             metric("aandeel", "Aandeel", pick("share"), ".0%"),
             metric("aantal", "Aantal", pick("n_items"), ",d"),
@@ -191,7 +297,10 @@ DATASETS = {
     },
     "national_reference": {
         "description": "Landelijke referentie: Monitor Ouderbetrokkenheid 2014 (publiek).",
-        "columns": [column(n, t) for n, t in REFERENCE_COLUMNS],
+        "columns": [column(n, t) for n, t in REFERENCE_COLUMNS] + [
+            column("bron_tabel", "VARCHAR", "replace(report_table, 'ch. ', 'hoofdstuk ')",
+                   label="Tabel monitor 2014"),
+            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector")],
         "metrics": [
             metric("referentie", "Landelijk 2014", "max(CASE WHEN reference_value > 1 THEN "
                    "reference_value / 100.0 ELSE reference_value END)", ".0%"),
@@ -223,6 +332,12 @@ def f_eq(col: str, val: str) -> dict:
 
 def f_ne(col: str, val: str) -> dict:
     return dict(f_eq(col, val), operator="!=", filterOptionName=f"filter_{slug(col)}_not_{slug(val)}")
+
+
+def f_sql(expression: str, name: str) -> dict:
+    return {"expressionType": "SQL", "sqlExpression": expression, "clause": "WHERE",
+            "isExtra": False, "subject": None, "operator": None, "comparator": None,
+            "filterOptionName": f"filter_{name}"}
 
 
 def f_in(col: str, vals: list[str]) -> dict:
@@ -314,38 +429,63 @@ def big_number(prefix: str, sector_filter: list, code: str, title: str, sub: str
 def table(prefix: str, key: str, title: str, dataset: str, groupby: list[str],
           metrics: list[str], adhoc: list[dict], width: int, height: int,
           description: str | None = None, formats: dict | None = None,
-          row_limit: int = 1000) -> Chart:
+          row_limit: int = 1000, sort_metric: str | None = None, html: bool = False,
+          labels: dict | None = None) -> Chart:
+    """A table; ``sort_metric`` orders the rows by a numeric metric that is not shown (so a
+    table never sorts by display text). Cells are text metrics that are never NULL: the table
+    plugin prints NULL as the English "N/A"."""
     column_config = {m: {"d3NumberFormat": f} for m, f in (formats or {}).items()}
+    for m, label in (labels or {}).items():
+        column_config.setdefault(m, {})["customColumnName"] = label
+    orderby = [[sort_metric, True]] if sort_metric else [[g, True] for g in groupby]
     return Chart(f"{prefix}:table:{key}", title, "table", dataset, {
         "query_mode": "aggregate", "groupby": groupby, "metrics": metrics,
         "all_columns": [], "percent_metrics": [], "order_by_cols": [],
-        "order_desc": False, "server_pagination": False, "server_page_length": 10,
+        "timeseries_limit_metric": sort_metric, "order_desc": False,
+        "server_pagination": False, "server_page_length": 10,
         "show_totals": False, "include_search": False, "table_timestamp_format": "smart_date",
-        "allow_rearrange_columns": False, "allow_render_html": False,
+        "allow_rearrange_columns": False, "allow_render_html": html,
         "show_cell_bars": False, "color_pn": False, "column_config": column_config,
         "conditional_formatting": [], "comparison_type": "values",
-    }, groupby, metrics, adhoc, orderby=[[g, True] for g in groupby], row_limit=row_limit,
+    }, groupby, metrics, adhoc, orderby=orderby, row_limit=row_limit,
+        width=width, height=height, description=description)
+
+
+def handlebars(prefix: str, key: str, title: str, dataset: str, groupby: list[str],
+               metrics: list[str], adhoc: list[dict], template: str, width: int, height: int,
+               description: str | None = None, sort_metric: str | None = None) -> Chart:
+    """Text built from query results (the board's name, the summary sentence)."""
+    return Chart(f"{prefix}:handlebars:{key}", title, "handlebars", dataset, {
+        "query_mode": "aggregate", "groupby": groupby, "metrics": metrics,
+        "all_columns": [], "order_by_cols": [], "timeseries_limit_metric": sort_metric,
+        "order_desc": False, "handlebarsTemplate": template, "styleTemplate": "",
+    }, groupby, metrics, adhoc, orderby=[[sort_metric, True]] if sort_metric else [],
         width=width, height=height, description=description)
 
 
 def bar(prefix: str, key: str, title: str, dataset: str, x: str, groupby: list[str],
         metrics: list[str], adhoc: list[dict], fmt: str, width: int, height: int = 50,
         description: str | None = None, horizontal: bool = False,
-        y_title: str = "") -> Chart:
+        y_title: str = "", sort_metric: str | None = None) -> Chart:
+    """Bars; shares (format %) run on a fixed 0-100 % axis, every category is labelled."""
+    share = fmt.endswith("%")
     return Chart(f"{prefix}:bar:{key}", title, "echarts_timeseries_bar", dataset, {
         "x_axis": x, "x_axis_sort_asc": True, "x_axis_sort_series": "name",
         "x_axis_sort_series_ascending": True, "groupby": groupby, "metrics": metrics,
+        "x_axis_sort": sort_metric, "timeseries_limit_metric": sort_metric,
         "orientation": "horizontal" if horizontal else "vertical", "stack": None,
         "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
         "y_axis_format": fmt, "y_axis_title": y_title, "y_axis_title_margin": 30,
         "y_axis_title_position": "Left", "x_axis_title_margin": 15,
         "truncateXAxis": True, "truncate_metric": True, "rich_tooltip": True,
-        "show_value": True, "only_total": True, "zoomable": False, "xAxisLabelRotation": 0,
+        "show_value": True, "only_total": True, "zoomable": False,
+        "xAxisLabelRotation": 0 if horizontal else 30, "xAxisLabelInterval": 0,
         "color_scheme": "supersetColors", "sort_series_type": "name",
         "sort_series_ascending": True,
         "time_grain_sqla": None, "order_desc": False, "series_limit": 0,
-        "truncateYAxis": False, "y_axis_bounds": [None, None],
-    }, [base_axis(x)] + groupby, metrics, adhoc, orderby=[[x, True]],
+        "truncateYAxis": share, "y_axis_bounds": [0, 1] if share else [None, None],
+    }, [base_axis(x)] + groupby, metrics, adhoc,
+        orderby=[[sort_metric, True]] if sort_metric else [[x, True]],
         width=width, height=height, description=description, is_timeseries=True)
 
 
@@ -353,6 +493,7 @@ def line(prefix: str, key: str, title: str, codes: list[str], sector_filter: lis
          width: int, description: str) -> Chart:
     adhoc = sector_filter + [
         f_eq("period_type", "month"), f_in("indicator_code", codes),
+        f_sql("has_school_days", "maanden_met_schooldagen"),
         {"expressionType": "SIMPLE", "subject": "maand", "operator": "TEMPORAL_RANGE",
          "comparator": "No filter", "clause": "WHERE", "isExtra": False,
          "sqlExpression": None, "filterOptionName": "filter_maand_range"},
@@ -361,10 +502,12 @@ def line(prefix: str, key: str, title: str, codes: list[str], sector_filter: lis
         "x_axis": "maand", "time_grain_sqla": "P1M", "x_axis_sort_asc": True,
         "groupby": ["indicator_label"], "metrics": ["waarde"], "time_range": "No filter",
         "y_axis_format": fmt, "x_axis_time_format": "%b %Y", "tooltipTimeFormat": "%B %Y",
-        "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
+        "show_legend": True, "legendType": "plain", "legendOrientation": "top",
         "rich_tooltip": True, "markerEnabled": True, "markerSize": 6, "zoomable": False,
-        "seriesType": "line", "color_scheme": "supersetColors", "truncateYAxis": False,
-        "y_axis_bounds": [None, None], "order_desc": False, "series_limit": 0,
+        "seriesType": "line", "color_scheme": "supersetColors",
+        "truncateYAxis": fmt.endswith("%"),
+        "y_axis_bounds": [0, 1] if fmt.endswith("%") else [0, None],
+        "order_desc": False, "series_limit": 0,
         "x_axis_title": "Maand (schooljaar loopt van augustus tot en met juli)",
         "x_axis_title_margin": 30,
     }
@@ -446,8 +589,10 @@ def native_filters(prefix: str, sector: str | None, excluded_ses: list[int]) -> 
 
     def flt(key: str, name: str, col: str, description: str, multi: bool = True,
             first: bool = False, excluded: list[int] | None = None,
-            sort_asc: bool = True) -> dict:
+            sort_asc: bool = True, sort_metric: str | None = None,
+            extra: list[dict] | None = None) -> dict:
         return {
+            **({"sortMetric": sort_metric} if sort_metric else {}),
             "id": f"NATIVE_FILTER-{slug(prefix)}-{key}", "name": name,
             "filterType": "filter_select", "type": "NATIVE_FILTER",
             "targets": [{"column": {"name": col}, "datasetUuid": uid("dataset:indicator")}],
@@ -457,7 +602,8 @@ def native_filters(prefix: str, sector: str | None, excluded_ses: list[int]) -> 
             "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
             "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"],
                                               "excluded": excluded or []},
-            "adhoc_filters": pre, "time_range": "No filter", "requiredFirst": first,
+            "adhoc_filters": pre + (extra or []), "time_range": "No filter",
+            "requiredFirst": first,
             "description": description, "tabsInScope": [],
         }
 
@@ -468,8 +614,9 @@ def native_filters(prefix: str, sector: str | None, excluded_ses: list[int]) -> 
         flt("bestuur", "Bestuur", "board_name", "Bevoegd gezag; bestuurders zien alleen hun eigen bestuur."),
         flt("school", "School", "school_name", "School (BRIN + vestiging)."),
         flt("ses", "SES-groep", "ses_group",
-            "Opleiding ouders: laag, midden, hoog, onbekend. Niet van toepassing op de "
-            "SES-grafiek en de kloof.", excluded=excluded_ses),
+            "Opleiding ouders: laag, midden, hoog, onbekend (leeg = alle gezinnen). Niet van "
+            "toepassing op de kloofpanelen en de SES-tabel.", excluded=excluded_ses,
+            sort_metric="ses_volgorde", extra=[f_ne("ses_group", "ALL")]),
     ]
 
 
@@ -517,49 +664,131 @@ class Layout:
         return next(i for c, i in self.charts if c is chart)
 
 
+GAP_SHARE_CODES = ["contact_reach", "message_delivery_rate", "message_read_rate",
+                   "message_reach", "tip_usefulness"]
+GAP_MEAN_CODES = ["contact_frequency", "comm_grade"]
+
+# Markdown, not HTML: Superset escapes HTML in Markdown (ESCAPE_MARKDOWN_HTML).
+HEADER_TEMPLATE = """## Bereiken we alle gezinnen? — {{data.0.bestuur}}
+
+Schooljaar {{data.0.schooljaar}} · {{data.0.school}} · gezinnen met laag opgeleide ouders \
+naast gezinnen met hoog opgeleide ouders.
+
+{{#each data}}
+**{{#if sector_naam}}{{sector_naam}}: {{/if}}{{samenvatting}}**
+
+{{/each}}
+*Zo lees je de tabellen:* **▼** laag blijft significant achter (het 95%-interval van de \
+kloof sluit nul uit) · **↑** de kloof werd significant groter dan vorig schooljaar · \
+● geen significant verschil · ■ onderdrukt: te weinig gezinnen (n<10). Signalen staan \
+bovenaan en in rood.
+"""
+
+SECTOR_NAME_SQL = ("CASE sector WHEN 'po' THEN 'Primair onderwijs' WHEN 'vo' THEN "
+                   "'Voortgezet onderwijs' WHEN 'mbo' THEN 'Middelbaar beroepsonderwijs' END")
+
+
+def gap_header(prefix: str, adhoc: list[dict], per_sector: bool) -> Chart:
+    groupby = []
+    metrics = ["bestuur", "school", "schooljaar", "samenvatting"]
+    if per_sector:
+        groupby = [{"expressionType": "SQL", "sqlExpression": SECTOR_NAME_SQL,
+                    "label": "sector_naam"}]
+    return handlebars(prefix, "kop", "Bereiken we alle gezinnen?", "equity_gap", groupby,
+                      metrics, adhoc, HEADER_TEMPLATE, width=12, height=44 if per_sector else 36,
+                      description="Het antwoord in één zin: bij welke kerncijfers blijven "
+                                  "gezinnen met laag opgeleide ouders achter?")
+
+
+def gap_tables(prefix: str, adhoc: list[dict]) -> list[Chart]:
+    labels = {"laag": "Laag opgeleide ouders", "hoog": "Hoog opgeleide ouders",
+              "kloof": "Kloof laag − hoog", "kloof_interval": "95%-interval kloof",
+              "signaal": "Signaal", "trend": "Sinds vorig schooljaar"}
+    cols = ["laag", "hoog", "kloof", "kloof_interval", "signaal", "trend"]
+    return [
+        table(prefix, "kloof_aandelen",
+              "Laag naast hoog: aandelen (kloof in procentpunt, gesorteerd op kloof)",
+              "equity_gap", ["indicator_label"], cols,
+              adhoc + [f_in("indicator_code", GAP_SHARE_CODES)], width=12, height=46,
+              sort_metric="sortering", html=True, labels=labels,
+              description="Per kerncijfer de waarde bij laag en hoog opgeleide ouders met "
+                          "95%-interval, de kloof in procentpunt en of die significant is. "
+                          "Gesorteerd op de kloof: signalen bovenaan."),
+        table(prefix, "kloof_gemiddelden",
+              "Laag naast hoog: gemiddelden (kloof in de eenheid van het kerncijfer)",
+              "equity_gap", ["indicator_label", "gap_unit_label"], cols,
+              adhoc + [f_in("indicator_code", GAP_MEAN_CODES)], width=12, height=30,
+              sort_metric="sortering", html=True,
+              labels=dict(labels, gap_unit_label="Eenheid kloof"),
+              description="Contacten per gezin (aantal) en rapportcijfer communicatie (1–10)."),
+    ]
+
+
+def school_signals(prefix: str, adhoc: list[dict]) -> Chart:
+    return table(
+        prefix, "signalen", "Signalen: scholen gerangschikt op kloof (aandelen, procentpunt)",
+        "equity_gap", ["school_name", "indicator_label"],
+        ["laag", "hoog", "kloof", "kloof_interval", "signaal", "trend"],
+        adhoc + [f_ne("school_id", "ALL"), f_in("indicator_code", GAP_SHARE_CODES)],
+        width=12, height=80, sort_metric="sortering", html=True, row_limit=500,
+        labels={"school_name": "School", "indicator_label": "Kerncijfer",
+                "laag": "Laag", "hoog": "Hoog", "kloof": "Kloof laag − hoog",
+                "kloof_interval": "95%-interval kloof", "signaal": "Signaal",
+                "trend": "Sinds vorig schooljaar"},
+        description="Bovenaan de scholen waar laag opgeleide ouders significant achterblijven "
+                    "of waar de kloof significant groter werd; onderaan onderdrukte kloven.")
+
+
+def ses_table(prefix: str, adhoc: list[dict]) -> Chart:
+    return table(
+        prefix, "ses", "Alle SES-groepen per kerncijfer (met 95%-interval)", "indicator",
+        ["indicator_label"], ["ses_laag", "ses_midden", "ses_hoog", "ses_onbekend"],
+        adhoc + [f_in("indicator_code", HEADLINE_CODES + ["message_reach"]),
+                 f_eq("period_type", "school_year"),
+                 f_in("ses_group", ["laag", "midden", "hoog", "onbekend"])],
+        width=12, height=52, sort_metric="volgorde",
+        labels={"indicator_label": "Kerncijfer", "ses_laag": "laag", "ses_midden": "midden",
+                "ses_hoog": "hoog", "ses_onbekend": "onbekend"},
+        description="Opleiding ouders: laag, midden, hoog, onbekend. Onderdrukte groepen staan "
+                    "er als 'onderdrukt (n<10)', nooit als nul of leeg.")
+
+
 def sector_dashboard(sector: str) -> tuple[dict, Layout]:
     prefix = f"sector:{sector}"
     sf = [f_eq("sector", sector)]
     name = SECTORS[sector]
     lay = Layout(f"Ouderpeil — {name}")
 
+    header = gap_header(prefix, sf, per_sector=False)
+    lay.row([header])
+    share_gaps, mean_gaps = gap_tables(prefix, sf)
+    lay.row([share_gaps])
+    lay.row([mean_gaps])
+    signals = school_signals(prefix, sf)
+    lay.row([signals])
+    ses = ses_table(prefix, sf)
+    lay.row([ses])
+
     headline_table = table(
         prefix, "kerncijfers", "Kerncijfers met 95%-interval en landelijk 2014", "indicator",
-        ["indicator_label"], ["weergave", "interval", "ondergrens", "bovengrens", "aantal_n",
-                              "referentie_2014_tekst"],
+        ["indicator_label"], ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
         sf + [f_in("indicator_code", HEADLINE_CODES), f_eq("period_type", "school_year")],
-        width=8, height=50, formats={"ondergrens": ",.3~f", "bovengrens": ",.3~f"},
-        description="Waarde als tekst (onderdrukt bij n<10), interval, n en de landelijke "
-                    "referentie uit 2014.")
+        width=8, height=50, sort_metric="volgorde",
+        labels={"indicator_label": "Kerncijfer", "weergave": "Waarde",
+                "interval": "95%-interval", "aantal_n": "n",
+                "referentie_2014_tekst": "Landelijk 2014"},
+        description="Alle gezinnen samen: waarde (onderdrukt bij n<10), interval, n en de "
+                    "landelijke referentie uit 2014.")
     lay.row([(markdown_sector(sector), 4, 50), headline_table])
-
-    bigs = [big_number(prefix, sf, code, title, sub, fmt, 3 if i < 4 else 4)
-            for i, (code, title, sub, fmt) in enumerate(HEADLINES)]
-    lay.row(bigs[:4])
-    lay.row(bigs[4:])
-
-    ses_chart = bar(
-        prefix, "ses", "Naar SES-groep (opleiding ouders)", "indicator", "indicator_label",
-        [SES_COLUMN], ["waarde"],
-        sf + [f_in("indicator_code", SES_CODES), f_eq("period_type", "school_year"),
-              f_in("ses_group", ["laag", "midden", "hoog"])],
-        ".0%", width=7, description="Zelfde indicator voor laag, midden en hoog opgeleide ouders.")
-    gap_table = table(
-        prefix, "kloof", "Kloof laag − hoog (met 95%-interval)", "indicator",
-        ["indicator_label"], ["weergave", "interval", "significant", "aantal_n"],
-        sf + [f_like("indicator_code", "%_gap"), f_eq("period_type", "school_year")],
-        width=5, height=50,
-        description="Verschil tussen laag en hoog opgeleide ouders; significant als het "
-                    "95%-interval nul uitsluit.")
-    lay.row([ses_chart, gap_table])
 
     lay.row([
         line(prefix, "aandelen", "Verloop door het schooljaar: bereik en berichten",
              TREND_SHARE_CODES, sf, ".0%", 6,
-             "Per maand: bereik contacten, afgeleverde en gelezen berichten."),
+             "Per maand met schooldagen: bereik contacten, afgeleverde en gelezen berichten."),
         line(prefix, "gemiddelden", "Verloop door het schooljaar: contacten en berichten per gezin",
              TREND_MEAN_CODES, sf, ",.2f", 6,
-             "Per maand: contacten per gezin en berichten per gezin per schoolweek."),
+             "Per maand met schooldagen: contacten per gezin en berichten per gezin per "
+             "schoolweek."),
     ])
 
     lay.row([
@@ -582,7 +811,10 @@ def sector_dashboard(sector: str) -> tuple[dict, Layout]:
               ["indicator_label"], ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
               sf + [f_in("indicator_code", SURVEY_TABLE_CODES),
                     f_eq("period_type", "school_year")],
-              width=5, height=66),
+              width=5, height=66, sort_metric="volgorde",
+              labels={"indicator_label": "Vraag", "weergave": "Waarde",
+                      "interval": "95%-interval", "aantal_n": "n",
+                      "referentie_2014_tekst": "Landelijk 2014"}),
     ])
 
     lay.row([
@@ -592,12 +824,15 @@ def sector_dashboard(sector: str) -> tuple[dict, Layout]:
               sf + [f_ne("school_id", "ALL"), f_in("indicator_code", HEADLINE_CODES),
                     f_eq("period_type", "school_year")],
               width=12, height=60,
+              labels={"school_name": "School", "indicator_label": "Kerncijfer",
+                      "weergave": "Waarde", "interval": "95%-interval", "aantal_n": "n"},
               description="Per school; een onderdrukte waarde staat als 'onderdrukt (n<10)', "
                           "nooit als nul."),
     ])
     lay.row([(markdown_definitions(), 12, 42)])
 
-    excluded = [lay.local_id(ses_chart), lay.local_id(gap_table)]
+    # The SES filter does not apply to the gap panels (they compare laag and hoog themselves).
+    excluded = [lay.local_id(c) for c in (header, share_gaps, mean_gaps, signals, ses)]
     meta = dashboard_metadata(native_filters(prefix, sector, excluded))
     return {
         "dashboard_title": f"Ouderpeil — {name}",
@@ -615,29 +850,54 @@ def overview_dashboard() -> tuple[dict, Layout]:
     share_codes = [c for c, *_, f in HEADLINES if f == ".0%"]
     mean_codes = [c for c, *_, f in HEADLINES if f != ".0%"]
     yr = [f_eq("period_type", "school_year")]
+    header = gap_header(prefix, [], per_sector=True)
+    lay.row([header])
+    sector_cols = [f"kloof_{s}" for s in SECTORS]
+    sector_labels = {f"kloof_{s}": SECTORS[s] for s in SECTORS}
+    gaps_shares = table(
+        prefix, "kloof_aandelen", "Kloof laag − hoog per sector: aandelen (procentpunt)",
+        "equity_gap", ["indicator_label"], sector_cols,
+        [f_in("indicator_code", GAP_SHARE_CODES)], width=7, height=42, sort_metric="volgorde",
+        html=True, labels=dict(sector_labels, indicator_label="Kerncijfer"),
+        description="Per sector de kloof tussen laag en hoog opgeleide ouders; ▼ rood: laag "
+                    "blijft significant achter.")
+    gaps_means = table(
+        prefix, "kloof_gemiddelden", "Kloof laag − hoog per sector: gemiddelden",
+        "equity_gap", ["indicator_label"], sector_cols,
+        [f_in("indicator_code", GAP_MEAN_CODES)], width=5, height=42, sort_metric="volgorde",
+        html=True, labels=dict(sector_labels, indicator_label="Kerncijfer"),
+        description="Contacten per gezin en rapportcijfer communicatie, in hun eigen eenheid.")
+    lay.row([gaps_shares, gaps_means])
     lay.row([
         (markdown_overview(), 4, 50),
         bar(prefix, "aandelen", "Kerncijfers per sector (aandelen)", "indicator",
-            "indicator_label", ["sector"], ["waarde"],
+            "indicator_label", ["sector_naam"], ["waarde"],
             yr + [f_in("indicator_code", share_codes)], ".0%", width=8),
     ])
     lay.row([
         bar(prefix, "gemiddelden", "Kerncijfers per sector (gemiddelden)", "indicator",
-            "indicator_label", ["sector"], ["waarde"],
+            "indicator_label", ["sector_naam"], ["waarde"],
             yr + [f_in("indicator_code", mean_codes)], ",.1f", width=6),
         bar(prefix, "kanalen", "Berichtkanalen per sector", "channel_mix", "channel",
-            ["sector"], ["aandeel"], yr + [f_eq("stream", "message")], ".0%", width=6),
+            ["sector_naam"], ["aandeel"], yr + [f_eq("stream", "message")], ".0%", width=6),
     ])
     lay.row([
         table(prefix, "kerncijfers", "Kerncijfers per sector met 95%-interval", "indicator",
-              ["indicator_label", "sector"],
+              ["indicator_label", "sector_naam"],
               ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
-              yr + [f_in("indicator_code", HEADLINE_CODES)], width=7, height=60),
+              yr + [f_in("indicator_code", HEADLINE_CODES)], width=7, height=60,
+              sort_metric="volgorde",
+              labels={"indicator_label": "Kerncijfer", "sector_naam": "Sector",
+                      "weergave": "Waarde", "interval": "95%-interval", "aantal_n": "n",
+                      "referentie_2014_tekst": "Landelijk 2014"}),
         table(prefix, "referentie", "Landelijke referentie: Monitor Ouderbetrokkenheid 2014",
-              "national_reference", ["indicator_label", "sector", "report_table"],
-              ["referentie"], [], width=5, height=60, formats={"referentie": ".0%"}),
+              "national_reference", ["indicator_label", "sector_naam", "bron_tabel"],
+              ["referentie"], [], width=5, height=60, formats={"referentie": ".0%"},
+              labels={"indicator_label": "Indicator", "sector_naam": "Sector",
+                      "bron_tabel": "Tabel monitor 2014", "referentie": "Landelijk 2014"}),
     ])
-    meta = dashboard_metadata(native_filters(prefix, None, []))
+    excluded = [lay.local_id(c) for c in (header, gaps_shares, gaps_means)]
+    meta = dashboard_metadata(native_filters(prefix, None, excluded))
     return {
         "dashboard_title": "Ouderpeil — overzicht sectoren",
         "description": "PO, VO en MBO naast elkaar", "css": "", "slug": "ouderpeil-overzicht",

@@ -164,8 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="voorbeeldbestanden in de inbox schrijven",
                        description="Schrijft voorbeeldbestanden (deterministisch) in de inbox.")
-    g.add_argument("--scale", choices=["small", "board", "region"], default="small",
-                   help="omvang: small (3 scholen), board (een bestuur), region (een regio); "
+    g.add_argument("--scale", choices=["small", "demo", "board", "region"], default="small",
+                   help="omvang: small (3 scholen), demo (3 besturen, 12 scholen), board (een "
+                        "bestuur), region (een regio); "
                         "standaard: small")
     g.add_argument("--seed", type=int, default=1,
                    help="startwaarde van de generator: zelfde seed, zelfde bytes (standaard: 1)")

@@ -23,6 +23,7 @@ from ouderpeil.config import Settings
 from ouderpeil.errors import OuderpeilError
 
 DEMO_SEED = 1
+DEMO_SCALE = "demo"  # enough schools and families that the SES gaps are published
 DEMO_PORT = int(os.environ.get("OUDERPEIL_DEMO_PORT", "8088"))
 
 
@@ -60,8 +61,8 @@ def run_demo(settings: Settings) -> None:
     if _inbox_is_empty(settings):
         from ouderpeil.generate import generate
 
-        t = _step(f"Generating sample data (scale small, seed {DEMO_SEED}) into {settings.inbox_dir}")
-        summary = generate(settings.inbox_dir, scale="small", seed=DEMO_SEED)
+        t = _step(f"Generating sample data (scale {DEMO_SCALE}, seed {DEMO_SEED}) into {settings.inbox_dir}")
+        summary = generate(settings.inbox_dir, scale=DEMO_SCALE, seed=DEMO_SEED)
         print(f"    {summary.get('rows', summary)}  ({time.monotonic() - t:.0f} s)")
     else:
         _step(f"Inbox {settings.inbox_dir} already has files: reusing them")

@@ -33,6 +33,8 @@ SERVED_MARTS = {
                     "period_type, period, sector, board_id, school_id, ses_group, stream, "
                     "channel"),
     "national_reference": ("marts.mart_national_reference", "sector, indicator_code"),
+    "equity_gap": ("marts.mart_equity_gap",
+                   "period, sector, board_id, school_id, indicator_code"),
 }
 # Columns that identify a person: a served table with one of these is family-level data.
 PERSON_COLUMNS = {c.name for s in SOURCES.values() for c in s.columns if c.person_id} | {

@@ -5,13 +5,16 @@ protocol with the ``websockets`` client that the main virtualenv already has: th
 through Superset's login form with ``requests``, hands the session cookie to the browser, opens
 each dashboard, waits until every chart has drawn (canvas, table or big number), checks the DOM
 for error alerts and saves a full-page screenshot to ``test-artifacts/screenshots/``.
-The Superset server is the session one from test_superset.py (real published sample data).
+The Superset server is the session one from test_superset.py (``make demo``'s sample through
+the real pipeline). Board users open every dashboard they are offered; the page must lead with
+the gap panel showing numbers and hold none of Superset's English placeholders.
 """
 from __future__ import annotations
 
 import base64
 import itertools
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -24,8 +27,9 @@ import numpy as np
 import pytest
 
 from ouderpeil.config import REPO_ROOT
-from test_superset import (OVERVIEW_SLUG, SECTOR_SLUGS, committed_charts_per_dashboard,
-                           dashboards_by_slug, api_session, form_login, superset_handle)
+from test_superset import (GAP_NUMBER, OVERVIEW_SLUG, SECTOR_SLUGS,  # noqa: F401
+                           committed_charts_per_dashboard, dashboards_by_slug, api_session,
+                           demo_published_settings, form_login, superset_handle)
 
 pytestmark = [pytest.mark.slow, pytest.mark.superset, pytest.mark.browser]
 
@@ -35,7 +39,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
                   "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
                   "--lang=nl-NL", "--remote-debugging-port=0"]
 WIDTH, HEIGHT = 1600, 1200
-PAGE_HEIGHT = 3600  # taller than the longest dashboard
+PAGE_HEIGHT = 5600  # taller than the longest dashboard
 RENDER_TIMEOUT = 180
 
 # Per chart: has it drawn, is it still loading, does it show an error? Evaluated in the page.
@@ -48,14 +52,15 @@ CHART_STATE_JS = r"""
   const rows = el.querySelectorAll('table tbody tr').length;
   const big = viz && viz.startsWith('big_number')
       && /\d|N\/A|Geen|No data/.test((el.querySelector('.header-line') || el).innerText || '');
+  const html = viz === 'handlebars' && /\w{4}/.test(text.replace(el.getAttribute('data-test-chart-name') || '', ''));
   const loading = el.querySelectorAll('[data-test="loading-indicator"], .loading').length > 0;
   const error = el.querySelectorAll(
       '.ant-alert-error, [data-test="error-tooltip"], [data-test="chart-error"], .alert-danger'
     ).length > 0 || /Unexpected error|Onverwachte fout|Fout:|Error:/.test(text);
   const empty = /No results|Geen resultaten/.test(text);
   return {id: el.getAttribute('data-test-chart-id'), name: el.getAttribute('data-test-chart-name'),
-          viz, drawn: canvas || svg || rows > 0 || big, rows, loading, error, empty,
-          text: text.slice(0, 160)};
+          viz, drawn: canvas || svg || rows > 0 || big || html, rows, loading, error, empty,
+          text: text.slice(0, 400)};
 }))()
 """
 
@@ -204,8 +209,8 @@ def chromium_binary() -> str:
 
 
 @pytest.fixture(scope="session")
-def superset(published_settings, tmp_path_factory, request):
-    return superset_handle(published_settings, tmp_path_factory, request.config)
+def superset(demo_published_settings, tmp_path_factory, request):
+    return superset_handle(demo_published_settings, tmp_path_factory, request.config)
 
 
 @pytest.fixture
@@ -267,6 +272,23 @@ def check_and_shoot(browser, handle, session, slug: str, name: str) -> None:
     markdown = browser.eval("document.querySelector('.dashboard-markdown')?.innerText || ''")
     assert "Definities" in markdown or "Landelijk 2014" in markdown, "explanation text missing"
     assert_not_blank(png, name)
+    return states
+
+
+# What board staff must never read (issue 14): English placeholders and raw codes.
+ENGLISH_PLACEHOLDERS = [
+    (re.compile(r"\bN/A\b"), "N/A"), (re.compile(r"\b\d+ options\b"), "N options"),
+    (re.compile(r"\bALL\b"), "ALL"), (re.compile(r"\bch\. \d"), "ch."),
+    (re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) 20\d\d\b"),
+     "English month"),
+    (re.compile(r"\b\d+-\d+ of \d+\b"), "1-4 of 4"),
+    (re.compile(r"\bNo (data|results)\b"), "No data"),
+]
+
+
+def english_in(text: str) -> list[str]:
+    return [f"{label}: {m.group(0)!r}" for rx, label in ENGLISH_PLACEHOLDERS
+            for m in [rx.search(text)] if m]
 
 
 # --------------------------------------------------------------------------- tests
@@ -281,27 +303,53 @@ def test_overview_dashboard_renders(superset, browser):
     check_and_shoot(browser, superset, session, OVERVIEW_SLUG, "overzicht")
 
 
-def test_board_user_sees_own_board_in_the_browser(superset, browser):
-    """A board user's view: the board filter offers only their own board."""
-    user = superset.board_users[0]
-    session = form_login(superset, user)
-    api = api_session(superset, user)
-    sector = _board_sector(superset, api, user)
-    check_and_shoot(browser, superset, session, SECTOR_SLUGS[sector], f"{sector}-{user['username']}")
-    page_text = browser.eval("document.body.innerText")
-    assert "SQL" not in browser.eval(
-        "Array.from(document.querySelectorAll('header a, nav a, .ant-menu-item'))"
-        ".map(a => a.innerText).join(' ')"), "board staff must not see SQL Lab in the menu"
-    others = [u["board_name"] for u in superset.board_users if u is not user]
-    for name in others:
-        assert name not in page_text, f"{user['username']} sees another board: {name}"
+def test_board_users_open_every_dashboard_they_are_offered(superset, browser):
+    """Each demo board user: the dashboards listed for them (their sectors and the overview),
+    each opened in Chromium: the gap panel first with the board's name and published numbers,
+    no English placeholders, no other board's name, no SQL Lab in the menu."""
+    d3_locale = None
+    for user in superset.board_users:
+        session = form_login(superset, user)
+        api = api_session(superset, user)
+        offered = dashboards_by_slug(superset, api)
+        assert OVERVIEW_SLUG in offered and len(offered) >= 2, (user["username"], offered)
+        for slug in sorted(offered):
+            name = ("overzicht" if slug == OVERVIEW_SLUG else slug.removeprefix("ouderpeil-"))
+            states = check_and_shoot(browser, superset, session, slug,
+                                     f"{name}-{user['username']}")
+            page_text = browser.eval("document.body.innerText") or ""
+            assert not english_in(page_text), (slug, user["username"], english_in(page_text))
+            header = next(s for s in states if s["name"] == "Bereiken we alle gezinnen?")
+            assert f"Bereiken we alle gezinnen? — {user['board_name']}" in header["text"], \
+                header["text"]
+            gap_panel = browser.eval(GAP_PANEL_JS) or ""
+            numbers = re.findall(r"−?\d+,\d+ (?:procentpunt|contacten per gezin|cijferpunt)",
+                                 gap_panel)
+            assert numbers, f"{slug} {user['username']}: gap panel without numbers: {gap_panel!r}"
+            others = [u["board_name"] for u in superset.board_users
+                      if u["board_id"] != user["board_id"]]
+            for other in others:
+                assert other not in page_text, f"{user['username']} sees another board: {other}"
+            assert "SQL" not in browser.eval(
+                "Array.from(document.querySelectorAll('header a, nav a, .ant-menu-item'))"
+                ".map(a => a.innerText).join(' ')"), "board staff must not see SQL Lab"
+            if d3_locale is None:
+                d3_locale = browser.eval(D3_LOCALE_JS)
+    # Month names on the (canvas-drawn) axes come from the d3 time locale Superset hands the
+    # page: Dutch, so "mrt 2026", never "Mar 2026".
+    assert d3_locale and d3_locale["shortMonths"][2] == "mrt", d3_locale
+    assert d3_locale["decimal"] == ",", d3_locale
 
 
-def _board_sector(handle, api, user) -> str:
-    from test_superset import dataset_ids, query_dataset, rows_of
-
-    ids = dataset_ids(handle, api)
-    rows = rows_of(query_dataset(handle, api, ids["indicator"], ["sector"], ["count"]))
-    sectors = sorted(r["sector"] for r in rows)
-    assert sectors, f"{user['username']} sees no rows"
-    return sectors[0]
+# The text of the gap panels: the gap tables of a sector dashboard, or of the overview.
+GAP_PANEL_JS = r"""
+(() => Array.from(document.querySelectorAll('[data-test="chart-grid-component"]'))
+  .filter(el => /Kloof|Laag naast hoog/.test(el.getAttribute('data-test-chart-name') || ''))
+  .map(el => el.innerText).join('\n'))()
+"""
+D3_LOCALE_JS = r"""
+(() => { const el = document.getElementById('app');
+  const data = JSON.parse(el && el.dataset.bootstrap || '{}').common || {};
+  return {shortMonths: (data.d3_time_format || {}).shortMonths || [],
+          decimal: (data.d3_format || {}).decimal}; })()
+"""

@@ -73,7 +73,7 @@ def test_publish_writes_the_serving_tables(handmade):
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
                                         "WHERE table_schema = 'main'").fetchall()}
     assert tables == {"indicator", "channel_mix", "national_reference", "indicator_catalogue",
-                      "publish_run"}
+                      "equity_gap", "publish_run"}
     wh = duckdb.connect(str(s.warehouse_path), read_only=True)
     expected = wh.execute("SELECT count(*) FROM marts.mart_indicator_dashboard").fetchone()[0]
     files = wh.execute("SELECT count(*) FROM raw.raw_load_files").fetchone()[0]
@@ -169,7 +169,8 @@ def test_real_publish(published_settings):
     try:
         for table, mart in (("indicator", "mart_indicator_dashboard"),
                             ("channel_mix", "mart_channel_mix"),
-                            ("national_reference", "mart_national_reference")):
+                            ("national_reference", "mart_national_reference"),
+                            ("equity_gap", "mart_equity_gap")):
             n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             assert n == wh.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()[0], table
         assert con.execute("SELECT count(*) FROM indicator_catalogue").fetchone()[0] > 0

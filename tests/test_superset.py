@@ -2,7 +2,8 @@
 
 A real Superset (its own virtualenv, gunicorn) is started once per session on a free port with
 ``ouderpeil.dashboards_server.start_superset`` against the serving file that the real pipeline
-published (``published_settings``: sample data, dbt, quality gate, publish). The browser test
+published from ``make demo``'s sample (``demo_published_settings``: the demo scale, load, dbt,
+quality gate, publish), so the gap panels have published numbers to show. The browser test
 (test_dashboard_browser.py) shares the same server.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import time
 
 import duckdb
 import pytest
@@ -28,6 +30,35 @@ OVERVIEW_SLUG = "ouderpeil-overzicht"
 SUPPRESSED_TEXT = "onderdrukt (n<10)"
 
 _SERVER: dict = {}
+
+
+# --------------------------------------------------------------------------- data
+@pytest.fixture(scope="session")
+def demo_published_settings(tmp_path_factory):
+    """make demo's sample (scale and seed of ouderpeil.demo) through the real pipeline: load,
+    dbt build, marts gate, publish. Stage times land in test-artifacts/demo-pipeline.json."""
+    from conftest import make_settings
+    from ouderpeil.demo import DEMO_SCALE, DEMO_SEED
+    from ouderpeil.generate import generate
+    from ouderpeil.loading import load_inbox
+    from ouderpeil.publish import publish
+    from ouderpeil.quality import gate
+    from ouderpeil.transform import run_dbt
+
+    settings = make_settings(tmp_path_factory.mktemp("demo") / "data")
+    timings, t = {}, time.monotonic()
+    for stage, run in (
+            ("generate", lambda: generate(settings.inbox_dir, scale=DEMO_SCALE, seed=DEMO_SEED)),
+            ("load", lambda: load_inbox(settings)),
+            ("dbt_build", lambda: run_dbt(settings, command="build")),
+            ("gate_marts", lambda: gate(settings, layer="marts", run_id="demo-test")),
+            ("publish", lambda: publish(settings, run_id="demo-test"))):
+        run()
+        timings[stage], t = round(time.monotonic() - t, 1), time.monotonic()
+    artifacts = REPO_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "demo-pipeline.json").write_text(json.dumps(timings, indent=2))
+    return settings
 
 
 # --------------------------------------------------------------------------- server
@@ -51,8 +82,8 @@ def superset_handle(settings, tmp_path_factory, config):
 
 
 @pytest.fixture(scope="session")
-def superset(published_settings, tmp_path_factory, request):
-    return superset_handle(published_settings, tmp_path_factory, request.config)
+def superset(demo_published_settings, tmp_path_factory, request):
+    return superset_handle(demo_published_settings, tmp_path_factory, request.config)
 
 
 # --------------------------------------------------------------------------- HTTP helpers
@@ -137,6 +168,33 @@ def serving_boards(settings) -> set[str]:
         con.close()
 
 
+def serving_board_sectors(settings) -> dict[str, set[str]]:
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        rows = con.execute("select distinct board_id, sector from indicator "
+                           "where board_id <> 'ALL'").fetchall()
+    finally:
+        con.close()
+    out: dict[str, set[str]] = {}
+    for board, sector in rows:
+        out.setdefault(board, set()).add(sector)
+    return out
+
+
+def chart_rows(handle, s, dashboard: dict, title_start: str) -> list[dict]:
+    """The saved query of the dashboard's chart whose title starts with ``title_start``."""
+    charts = s.get(f"{handle.url}/api/v1/dashboard/{dashboard['id']}/charts",
+                   timeout=60).json()["result"]
+    chart = next(c for c in charts if c["slice_name"].startswith(title_start))
+    r = s.get(f"{handle.url}/api/v1/chart/{chart['id']}/data/", timeout=120,
+              params={"force": "true"})
+    assert r.status_code == 200, f"{chart['slice_name']}: {r.status_code} {r.text[:300]}"
+    return r.json()["result"][0]["data"]
+
+
+GAP_NUMBER = re.compile(r"^(−?\d+,\d+) (procentpunt|contacten per gezin|cijferpunt)$")
+
+
 def serving_sectors(settings) -> set[str]:
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     try:
@@ -163,11 +221,11 @@ def test_the_four_committed_dashboards_are_imported(superset):
             assert uuids == committed[slug], slug
 
 
-def test_every_chart_of_every_dashboard_returns_data(superset, published_settings):
+def test_every_chart_of_every_dashboard_returns_data(superset, demo_published_settings):
     """As the inspector (all boards): each chart's saved query runs without error, and every
     chart of a sector that is in the published data has rows."""
     s = api_session(superset, superset.inspector)
-    sectors = serving_sectors(published_settings)
+    sectors = serving_sectors(demo_published_settings)
     empty, checked = [], 0
     for slug, dash in dashboards_by_slug(superset, s).items():
         charts = s.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
@@ -188,8 +246,8 @@ def test_every_chart_of_every_dashboard_returns_data(superset, published_setting
     assert not empty, f"charts without rows although their sector has data: {empty}"
 
 
-def test_board_staff_see_only_their_own_board(superset, published_settings):
-    boards = serving_boards(published_settings)
+def test_board_staff_see_only_their_own_board(superset, demo_published_settings):
+    boards = serving_boards(demo_published_settings)
     admin = api_session(superset, superset.admin)
     ids = dataset_ids(superset, admin)
     # Control: without RLS every board is there, so the check below can fail.
@@ -198,7 +256,7 @@ def test_board_staff_see_only_their_own_board(superset, published_settings):
     assert superset.board_users and {u["board_id"] for u in superset.board_users} == boards
     for user in superset.board_users:
         s = api_session(superset, user)
-        for table in ("indicator", "channel_mix"):
+        for table in ("indicator", "channel_mix", "equity_gap"):
             rows = rows_of(query_dataset(superset, s, ids[table], ["board_id", "school_id"],
                                          ["count"]))
             assert rows, f"{user['username']} sees nothing in {table}"
@@ -218,8 +276,8 @@ def test_board_staff_see_only_their_own_board(superset, published_settings):
 
 
 def test_inspector_sees_all_boards_and_exports_csv_but_board_staff_cannot(superset,
-                                                                         published_settings):
-    boards = serving_boards(published_settings)
+                                                                         demo_published_settings):
+    boards = serving_boards(demo_published_settings)
     inspector = api_session(superset, superset.inspector)
     ids = dataset_ids(superset, inspector)
     rows = rows_of(query_dataset(superset, inspector, ids["indicator"], ["board_id"], ["count"]))
@@ -291,14 +349,14 @@ def test_board_staff_and_inspectors_cannot_read_users_rules_or_connections(super
             assert r.status_code in (401, 403, 404), f"{user['username']} {path}: {r.status_code}"
 
 
-def test_database_points_read_only_at_the_serving_file(superset, published_settings):
+def test_database_points_read_only_at_the_serving_file(superset, demo_published_settings):
     admin = api_session(superset, superset.admin)
     dbs = admin.get(f"{superset.url}/api/v1/database/", timeout=60).json()["result"]
     assert len(dbs) == 1, "Superset must know only the serving file"
     r = admin.get(f"{superset.url}/api/v1/database/{dbs[0]['id']}/connection", timeout=60)
     assert r.status_code == 200, r.text[:300]
     uri = r.json()["result"]["sqlalchemy_uri"]
-    assert uri == f"duckdb:///{published_settings.serving_path}?access_mode=read_only"
+    assert uri == f"duckdb:///{demo_published_settings.serving_path}?access_mode=read_only"
     assert "warehouse" not in uri
 
 
@@ -314,18 +372,18 @@ def test_suppressed_values_show_as_text_not_zero(superset):
     assert rows, "the published sample data has no suppressed rows to show"
     for row in rows:
         assert row["weergave"] == SUPPRESSED_TEXT, row
-        assert row["waarde"] is None and row["interval"] is None, row
+        assert row["waarde"] is None and row["interval"] == SUPPRESSED_TEXT, row
     shown = rows_of(query_dataset(
         superset, s, ids["indicator"], ["indicator_code", "school_id"], ["weergave", "waarde"],
         filters=[{"col": "suppressed", "op": "==", "val": False}], row_limit=50))
     assert all(r["weergave"] and r["weergave"] != SUPPRESSED_TEXT for r in shown)
 
 
-def test_a_swapped_serving_file_is_seen_without_restart(superset, published_settings,
+def test_a_swapped_serving_file_is_seen_without_restart(superset, demo_published_settings,
                                                         tmp_path):
     """publish() replaces the file with os.replace: Superset must open a fresh read-only
     connection per query (NullPool) and hold no lock in between."""
-    serving = published_settings.serving_path
+    serving = demo_published_settings.serving_path
     original = tmp_path / "original.duckdb"
     shutil.copy2(serving, original)
     changed = tmp_path / "changed.duckdb"
@@ -358,3 +416,83 @@ def test_a_swapped_serving_file_is_seen_without_restart(superset, published_sett
         shutil.copy2(original, staged)
         os.replace(staged, serving)
     assert names() == before
+
+
+def test_board_users_are_offered_only_the_dashboards_of_their_sectors(superset,
+                                                                      demo_published_settings):
+    board_sectors = serving_board_sectors(demo_published_settings)
+    # The demo has boards without schools in some sector, so this check can fail.
+    assert any(len(sectors) < len(SECTOR_SLUGS) for sectors in board_sectors.values())
+    inspector = api_session(superset, superset.inspector)
+    all_dashboards = dashboards_by_slug(superset, inspector)
+    assert set(all_dashboards) == {*SECTOR_SLUGS.values(), OVERVIEW_SLUG}
+    for user in superset.board_users:
+        s = api_session(superset, user)
+        expected = {SECTOR_SLUGS[x] for x in board_sectors[user["board_id"]]} | {OVERVIEW_SLUG}
+        assert set(dashboards_by_slug(superset, s)) == expected, user["username"]
+        for slug in set(all_dashboards) - expected:
+            r = s.get(f"{superset.url}/api/v1/dashboard/{all_dashboards[slug]['id']}",
+                      timeout=60)
+            assert r.status_code in (403, 404), f"{user['username']} opens {slug}: {r.status_code}"
+
+
+def test_gap_panels_show_published_gaps_sorted_by_value(superset):
+    """As each board user: the headline gap table has published numbers (not only
+    suppression markers), in the unit of its column, and runs signals first, then by gap."""
+    for user in superset.board_users:
+        s = api_session(superset, user)
+        for slug, dash in dashboards_by_slug(superset, s).items():
+            header = chart_rows(superset, s, dash, "Bereiken we alle gezinnen?")
+            assert header and all(r["bestuur"] == user["board_name"] for r in header), header
+            assert all(r["samenvatting"] for r in header)
+            if slug == OVERVIEW_SLUG:
+                continue
+            rows = chart_rows(superset, s, dash, "Laag naast hoog: aandelen")
+            assert len(rows) == 5, rows
+            published = [r for r in rows if GAP_NUMBER.match(r["kloof"])]
+            assert published, f"{user['username']} {slug}: only suppressed gaps {rows}"
+            assert all(r["kloof"] == SUPPRESSED_TEXT for r in rows if r not in published)
+            assert all(GAP_NUMBER.match(r["kloof"]).group(2) == "procentpunt"
+                       for r in published)
+
+            def key(row):
+                if row["kloof"] == SUPPRESSED_TEXT:
+                    return (2, 0.0)
+                signal = "▼" in row["signaal"] or "↑" in row["trend"]
+                value = float(GAP_NUMBER.match(row["kloof"]).group(1)
+                              .replace("−", "-").replace(",", "."))
+                return (0 if signal else 1, value)
+
+            keys = [key(r) for r in rows]
+            assert keys == sorted(keys), f"{slug}: not sorted by signal and gap: {keys}"
+            signals = chart_rows(superset, s, dash, "Signalen")
+            assert signals and all(r["school_name"] not in ("Alle scholen",) for r in signals)
+
+
+def test_the_equity_gap_matches_the_published_laag_and_hoog_rows(superset,
+                                                                 demo_published_settings):
+    """The gap panel's numbers are the published fct rows, never recomputed from hidden
+    cells: laag - hoog of the served indicator table, and suppressed on either side."""
+    con = duckdb.connect(str(demo_published_settings.serving_path), read_only=True)
+    try:
+        bad = con.execute("""
+            select g.indicator_code, g.board_id, g.school_id, g.period
+            from equity_gap g
+            join indicator l on l.indicator_code = g.indicator_code and l.period = g.period
+                and l.period_type = 'school_year' and l.sector = g.sector
+                and l.board_id = g.board_id and l.school_id = g.school_id and l.ses_group = 'laag'
+            join indicator h on h.indicator_code = g.indicator_code and h.period = g.period
+                and h.period_type = 'school_year' and h.sector = g.sector
+                and h.board_id = g.board_id and h.school_id = g.school_id and h.ses_group = 'hoog'
+            where (l.suppressed or h.suppressed) <> (g.laag_suppressed or g.hoog_suppressed)
+               or (not g.gap_suppressed and abs(g.gap_value
+                   - (l.value - h.value) * case when g.unit = 'aandeel' then 100 else 1 end)
+                   > 1e-6)
+               or (not g.gap_suppressed and (l.suppressed or h.suppressed))
+        """).fetchall()
+        published = con.execute("select count(*) from equity_gap where not gap_suppressed "
+                                "and school_id = 'ALL' and board_id <> 'ALL'").fetchall()[0][0]
+    finally:
+        con.close()
+    assert not bad, bad[:5]
+    assert published >= 10, "the demo's board-level gaps are mostly suppressed"

@@ -41,7 +41,8 @@ ENGAGEMENT_SHAPE = 1.2
 FAMILY_ID_BLOCK = 100_000  # family numbers are school_index * block + local number
 
 
-def _draw_traits(rng: np.random.Generator, n: int, sector: str, weging_z: float) -> dict:
+def _draw_traits(rng: np.random.Generator, n: int, sector: str, weging_z: float,
+                 laag_reach_factor: float = 1.0) -> dict:
     base = np.log(np.asarray(SES_MIX[sector]))
     logits = base + np.array([WEGING_SES_EFFECT * weging_z, 0.0, -WEGING_SES_EFFECT * weging_z, 0])
     p = np.exp(logits) / np.exp(logits).sum()
@@ -57,7 +58,9 @@ def _draw_traits(rng: np.random.Generator, n: int, sector: str, weging_z: float)
         "home_language": home_language,
         "n_children": pick(rng, np.arange(1, 5), N_CHILDREN[sector], n).astype(int),
         "final_grade": pick(rng, np.array(final_options), final_p, n).astype(int),
-        "engagement": rng.gamma(ENGAGEMENT_SHAPE, 1 / ENGAGEMENT_SHAPE, n),
+        # The school's own reach of laag families (schools.EQUITY_KINDS) on top of the mean.
+        "engagement": rng.gamma(ENGAGEMENT_SHAPE, 1 / ENGAGEMENT_SHAPE, n)
+        * np.where(ses == "laag", laag_reach_factor, 1.0),
     }
 
 
@@ -85,8 +88,9 @@ def _school_families(school, seed: int, school_years: tuple[str, ...]) -> pd.Dat
                 else float(rng.normal(0.0, 0.7)))
     first_year = int(school_years[0][:4])
     n = int(school.size)
+    laag_factor = float(getattr(school, "laag_reach_factor", 1.0))
 
-    traits = _draw_traits(rng, n, sector, weging_z)
+    traits = _draw_traits(rng, n, sector, weging_z, laag_factor)
     grade = np.minimum(rng.integers(1, 9, n), traits["final_grade"]) if sector == "po" else \
         1 + (rng.random(n) * traits["final_grade"]).astype(int)
     # Enrolled when the oldest child started (po: any day after the 4th birthday).
@@ -113,7 +117,7 @@ def _school_families(school, seed: int, school_years: tuple[str, ...]) -> pd.Dat
         # Mid-year arrivals (zij-instroom) with a random grade.
         n_arrive = int(rng.binomial(n, MID_YEAR_ARRIVAL_RATE))
         if n_arrive:
-            _append(fam, grades, k, _draw_traits(rng, n_arrive, sector, weging_z),
+            _append(fam, grades, k, _draw_traits(rng, n_arrive, sector, weging_z, laag_factor),
                     _random_school_days(rng, year, n_arrive), rng)
         current = [i for i in range(len(fam["enrolled_from"]))
                    if np.isnat(fam["enrolled_to"][i]) and fam["enrolled_from"][i] <= end]
@@ -146,7 +150,8 @@ def _school_families(school, seed: int, school_years: tuple[str, ...]) -> pd.Dat
                 days = _random_school_days(rng, next_year, n_new)
             else:
                 days = np.full(n_new, _year_start_day(next_year))
-            _append(fam, grades, k + 1, _draw_traits(rng, n_new, sector, weging_z), days, rng,
+            _append(fam, grades, k + 1,
+                    _draw_traits(rng, n_new, sector, weging_z, laag_factor), days, rng,
                     grade=1)
 
     out = pd.DataFrame({k: np.asarray(v) for k, v in fam.items()})

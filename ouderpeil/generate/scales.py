@@ -18,6 +18,9 @@ class Scale:
     boards: dict[str, int]           # sector -> number of boards serving that sector
     shared_boards: bool = False      # one board runs both po and vo schools (small scale)
     weekly_message_dose: float = 1.3  # mean messages per family per school week
+    # Schools differ in how well they reach low-SES families (schools.py, families.py): off
+    # for the fixed test scales, whose expected figures rest on the plain SES effects.
+    school_equity_spread: bool = False
 
     @property
     def n_schools(self) -> int:
@@ -36,6 +39,17 @@ SCALES: dict[str, Scale] = {
         families_per_school={"po": 200, "vo": 250, "mbo": 150},
         boards={"po": 1, "vo": 1, "mbo": 1},
         shared_boards=True,
+    ),
+    # `make demo`: three boards (one with po and vo, one po only, one mbo) with enough schools
+    # and families that the board's low-SES figures and gaps are published, not suppressed,
+    # and schools that differ in how well they reach low-SES families. ~5,600 families.
+    "demo": Scale(
+        name="demo",
+        schools={"po": 8, "vo": 2, "mbo": 2},
+        families_per_school={"po": 320, "vo": 700, "mbo": 800},
+        boards={"po": 2, "vo": 1, "mbo": 1},
+        shared_boards=True,
+        school_equity_spread=True,
     ),
     # One region's worth of a large board: 30 schools, ~10,000 families, ~1 M messages.
     "board": Scale(

@@ -40,6 +40,11 @@ BOARD_NAMES = {
 }
 # Mean and spread of the schoolweging per sector (CBS: 20-40, mean about 30).
 SCHOOLWEGING = {"po": (30.0, 3.0), "vo": (30.5, 2.5)}
+# How well a school reaches low-SES families beyond the general SES effects (scales with
+# school_equity_spread): a multiplier on the engagement of its laag families. Research finds
+# schools differ here: some widen the gap (fewer own contacts with laag parents), some close it
+# with outreach (home visits, calls, interpreters). Kinds rotate so every board has a mix.
+EQUITY_KINDS = {"kloof": 0.45, "gemiddeld": 1.0, "inclusief": 2.2}
 
 
 def _brin_codes(rng: np.random.Generator, n: int) -> list[str]:
@@ -53,6 +58,21 @@ def _brin_codes(rng: np.random.Generator, n: int) -> list[str]:
             seen.add(code)
             codes.append(code)
     return codes
+
+
+def _laag_reach_factors(scale: Scale, schools: pd.DataFrame, seed: int) -> np.ndarray:
+    """Per school the engagement multiplier of its laag families (1.0 without the spread).
+    Its own random stream, so the other columns stay what they were."""
+    if not scale.school_equity_spread:
+        return np.ones(len(schools))
+    rng = stream(seed, "school_equity")
+    kinds = list(EQUITY_KINDS.values())
+    out = np.ones(len(schools))
+    for _, group in schools.groupby("sector", sort=True):
+        pattern = np.resize(rng.permutation(kinds), len(group))
+        jitter = rng.lognormal(0.0, 0.1, len(group))
+        out[group.index.to_numpy()] = pattern * jitter
+    return out
 
 
 def make_schools(scale: Scale, seed: int) -> pd.DataFrame:
@@ -110,6 +130,7 @@ def make_schools(scale: Scale, seed: int) -> pd.DataFrame:
                 "schoolweging": weging, "school_index": len(rows), "size": size,
             })
     schools = pd.DataFrame(rows)
+    schools["laag_reach_factor"] = _laag_reach_factors(scale, schools, seed)
     if scale.n_schools > 3:  # keep the scale's documented total despite random school sizes
         for sector, group in schools.groupby("sector"):
             target = scale.schools[sector] * scale.families_per_school[sector]

@@ -15,7 +15,8 @@ from ouderpeil.config import Settings
 # Tables publish copies from the warehouse (the gate validates fct_indicator; the wide marts
 # are built on it, so any rebuild changes the fingerprint).
 PUBLISHED_MARTS = ("marts.fct_indicator", "marts.mart_indicator_dashboard",
-                   "marts.mart_channel_mix", "marts.mart_national_reference")
+                   "marts.mart_channel_mix", "marts.mart_national_reference",
+                   "marts.mart_equity_gap")
 
 
 def _safe(run_id: str) -> str:

@@ -33,7 +33,11 @@ INSPECTOR_USERNAME = "inspecteur"
 
 # Datasets that carry board_id and therefore get the per-board RLS rule. national_reference
 # holds only the published national 2014 figures (no board data) and needs none.
-RLS_TABLES = ("indicator", "channel_mix")
+RLS_TABLES = ("indicator", "channel_mix", "equity_gap")
+# Dashboard slug per sector; a sector dashboard is offered only to the boards with schools in
+# that sector (DASHBOARD_RBAC), the overview to every board, all of them to the inspectorate.
+SECTOR_DASHBOARDS = {"po": "ouderpeil-po", "vo": "ouderpeil-vo", "mbo": "ouderpeil-mbo"}
+OVERVIEW_DASHBOARD = "ouderpeil-overzicht"
 
 
 def superset_home() -> Path:
@@ -205,6 +209,33 @@ def _dataset_pvms(database_name: str) -> list[Any]:
     return pvms
 
 
+def sync_dashboard_roles(board_sectors: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Give each sector dashboard the roles that may open it: Inspecteur and the marker role
+    of every board with schools in that sector; the overview: Inspecteur and Bestuur. With
+    DASHBOARD_RBAC a dashboard that has roles is listed and opened only for those roles."""
+    from superset import security_manager
+    from superset.extensions import db
+    from superset.models.dashboard import Dashboard
+
+    inspector = security_manager.find_role(ROLE_INSPECTOR)
+    board_role = security_manager.find_role(ROLE_BOARD)
+    assigned = {}
+    for dash in db.session.query(Dashboard).all():
+        sector = next((s for s, slug in SECTOR_DASHBOARDS.items() if slug == dash.slug), None)
+        if sector is not None:
+            roles = [inspector] + [
+                security_manager.find_role(f"{BOARD_ROLE_PREFIX}{board_id}")
+                for board_id, sectors in sorted(board_sectors.items()) if sector in sectors]
+        elif dash.slug == OVERVIEW_DASHBOARD:
+            roles = [inspector, board_role]
+        else:
+            continue
+        dash.roles = [r for r in roles if r is not None]
+        assigned[dash.slug] = [r.name for r in dash.roles]
+    db.session.commit()
+    return assigned
+
+
 def sync_security(database_name: str, boards: list[tuple[str, str]], demo_users: bool) -> dict:
     """Roles, per-board RLS rules and (optionally) demo users for the boards in the data."""
     from superset import security_manager
@@ -320,6 +351,23 @@ def read_boards(serving_path: Path) -> list[tuple[str, str]]:
     return [(str(b), str(n) if n is not None else str(b)) for b, n in rows]
 
 
+def read_board_sectors(serving_path: Path) -> dict[str, set[str]]:
+    """Board id -> the sectors in which the board has schools (from the serving file)."""
+    import duckdb
+
+    con = duckdb.connect(str(serving_path), read_only=True)
+    try:
+        rows = con.execute(
+            "select distinct board_id, sector from indicator "
+            "where board_id is not null and board_id <> 'ALL'").fetchall()
+    finally:
+        con.close()
+    out: dict[str, set[str]] = {}
+    for board_id, sector in rows:
+        out.setdefault(str(board_id), set()).add(str(sector))
+    return out
+
+
 def import_dashboards(serving_path: Path, dashboards_dir: Path, demo_users: bool,
                       admin_username: str = ADMIN_USERNAME) -> dict[str, Any]:
     import yaml
@@ -350,8 +398,9 @@ def import_dashboards(serving_path: Path, dashboards_dir: Path, demo_users: bool
     creds: dict[str, Any] = {}
     for name in database_names:
         creds = sync_security(name, boards, demo_users)
+    dashboard_roles = sync_dashboard_roles(read_board_sectors(serving_path))
     return {"uri": uri, "boards": boards, "credentials": creds,
-            "bundle": str(bundle_path)}
+            "bundle": str(bundle_path), "dashboard_roles": dashboard_roles}
 
 
 def fix_native_filter_scopes() -> None:

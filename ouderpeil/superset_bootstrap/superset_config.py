@@ -68,7 +68,9 @@ from ouderpeil.superset_bootstrap.security_config import *  # noqa: E402,F401,F4
 FEATURE_FLAGS = {
     # Render every chart at once (our dashboards are small): screenshots and exports complete.
     "DASHBOARD_VIRTUALIZATION": False,
-    "DASHBOARD_RBAC": False,          # access follows datasets + RLS, not per-dashboard roles
+    # Sector dashboards carry the roles of the boards with schools in that sector (bootstrap):
+    # a board user is offered only the dashboards of its own sectors.
+    "DASHBOARD_RBAC": True,
     "ENABLE_TEMPLATE_PROCESSING": False,
     "ALLOW_FULL_CSV_EXPORT": False,
     "RLS_IN_SQLLAB": True,            # defence in depth: admins only have SQL Lab anyway
@@ -128,17 +130,17 @@ if os.environ.get("SUPERSET_REDIS_URL"):
     RATELIMIT_STORAGE_URI = _redis_url
 
 # --- Language ---------------------------------------------------------------------------
+# Dutch only: with a second language a browser asking for English would get it. Superset's own
+# texts come from its nl pack with our corrections (locale_nl.py); numbers and dates in nl-NL.
+from ouderpeil.superset_bootstrap import locale_nl as _locale_nl  # noqa: E402
+
 BABEL_DEFAULT_LOCALE = "nl"
-LANGUAGES = {
-    "nl": {"flag": "nl", "name": "Nederlands"},
-    "en": {"flag": "us", "name": "English"},
-}
-D3_FORMAT = {
-    "decimal": ",",
-    "thousands": ".",
-    "grouping": [3],
-    "currency": ["€ ", ""],
-}
+LANGUAGES = {"nl": {"flag": "nl", "name": "Nederlands"}}
+D3_FORMAT = _locale_nl.D3_FORMAT
+D3_TIME_FORMAT = _locale_nl.D3_TIME_FORMAT
+CURRENCIES = ["EUR"]
+_locale_nl.install_language_pack_fixes("nl")
+ADDITIONAL_MIDDLEWARE = [_locale_nl.LanguagePackFixes]
 
 SHOW_STACKTRACE = False
 LOG_LEVEL = os.environ.get("OUDERPEIL_SUPERSET_LOG_LEVEL", "INFO")

@@ -4,6 +4,23 @@ with boards as (
     select board_id, min(board_name) as board_name
     from {{ ref('stg_schools') }}
     group by board_id
+),
+
+-- Months with at least one school day in the holiday region of a school behind the row, at
+-- each level (school, board, sector): trend charts leave the summer month out instead of
+-- drawing a 0 where no school was open.
+school_months as (
+    select distinct s.sector, s.board_id, s.school_id, w.month
+    from {{ ref('stg_schools') }} as s
+    inner join {{ ref('int_school_weeks') }} as w on w.region = s.holiday_region
+),
+
+open_months as (
+    select sector, board_id, school_id, month from school_months
+    union
+    select sector, board_id, 'ALL', month from school_months
+    union
+    select sector, 'ALL', 'ALL', month from school_months
 )
 
 select
@@ -23,10 +40,14 @@ select
         else {{ format_decimal_nl('f.value', 2) }}
     end as value_display,
     -- The monitor reports sector figures for parents; shown beside unweighted and weighted values.
-    case when c.variant in ('base', 'weighted') then r.reference_value end as reference_value
+    case when c.variant in ('base', 'weighted') then r.reference_value end as reference_value,
+    f.period_type <> 'month' or om.month is not null as has_school_days
 from {{ ref('fct_indicator') }} as f
 inner join {{ ref('indicator_catalogue') }} as c on c.indicator_code = f.indicator_code
 left join boards as b on b.board_id = f.board_id
 left join {{ ref('stg_schools') }} as s on s.school_id = f.school_id
 left join {{ ref('national_reference_2014') }} as r
     on r.sector = f.sector and r.indicator_code = c.base_code
+left join open_months as om
+    on f.period_type = 'month' and om.month = f.period and om.sector = f.sector
+    and om.board_id = f.board_id and om.school_id = f.school_id

@@ -1,0 +1,167 @@
+"""Dutch for Superset's own texts: d3 number and time locales and fixes to its nl language pack.
+
+Superset 6.1 ships an incomplete and partly wrong Dutch pack ("2 options" because the plural
+is empty, "Select all" translated as "Alles deselecteren", "Select values" as "Selecteer
+eigenaren"). The frontend fetches it from ``/superset/language_pack/nl/``, which sends the
+shipped file as it is; ``LanguagePackFixes`` (a WSGI middleware, ``ADDITIONAL_MIDDLEWARE``)
+answers that request, after Superset's own login check, with the shipped pack plus our
+corrections. ``install_language_pack_fixes`` puts the same pack into Superset's server-side
+cache. Only strings board staff and inspectors meet on dashboards and list views are fixed
+here; the rest stays as shipped. Imported by superset_config.py (Superset virtualenv only).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# d3-format locale nl-NL: decimal comma, thousands dot.
+D3_FORMAT = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["€ ", ""]}
+
+# d3-time-format locale nl-NL (d3-time-format/locale/nl-NL.json), so axes read "mrt 2026".
+D3_TIME_FORMAT = {
+    "dateTime": "%a %e %B %Y %X",
+    "date": "%d-%m-%Y",
+    "time": "%H:%M:%S",
+    "periods": ["", ""],
+    "days": ["zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"],
+    "shortDays": ["zo", "ma", "di", "wo", "do", "vr", "za"],
+    "months": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+               "september", "oktober", "november", "december"],
+    "shortMonths": ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt",
+                    "nov", "dec"],
+}
+
+# msgid -> Dutch (a list holds singular and plural). Wrong or empty in the shipped pack.
+CORRECTIONS: dict[str, list[str]] = {
+    "%s option": ["%s optie", "%s opties"],
+    "%s option(s)": ["%s optie(s)"],
+    "N/A": ["n.v.t."],
+    "All": ["Alle"],
+    "Select all": ["Alles selecteren"],
+    "Select All": ["Alles selecteren"],
+    "Deselect all": ["Alles deselecteren"],
+    "Select values": ["Kies waarden"],
+    "Select value": ["Kies een waarde"],
+    "Select Value": ["Kies een waarde"],
+    "Select tab": ["Kies een tabblad"],
+    "Select page size": ["Aantal per pagina"],
+    "Select database": ["Kies een database"],
+    "Select a database": ["Kies een database"],
+    "Select dashboard": ["Kies een dashboard"],
+    "Showing %s of %s items": ["%s van %s items"],
+    "No data": ["Geen gegevens"],
+    "No results": ["Geen resultaten"],
+    "No results match your filter criteria": ["Geen resultaten bij deze filters"],
+    "Apply filters": ["Filters toepassen"],
+    "Clear all": ["Alles wissen"],
+    "Filters out of scope (%d)": ["Filters buiten bereik (%d)"],
+    "Search": ["Zoeken"],
+    "Search...": ["Zoeken…"],
+    "Loading...": ["Bezig met laden…"],
+    "Last modified": ["Laatst gewijzigd"],
+    "Modified by": ["Gewijzigd door"],
+    "Owners": ["Eigenaren"],
+    "Published": ["Gepubliceerd"],
+    "Draft": ["Concept"],
+    "Favorite": ["Favoriet"],
+    "Actions": ["Acties"],
+    "Download": ["Downloaden"],
+    "Refresh dashboard": ["Dashboard vernieuwen"],
+    "Enter fullscreen": ["Volledig scherm"],
+    "Exit fullscreen": ["Volledig scherm sluiten"],
+    "View as table": ["Als tabel bekijken"],
+    "View query": ["Query bekijken"],
+    "Force refresh": ["Opnieuw laden"],
+    "Share": ["Delen"],
+    "Copy permalink to clipboard": ["Permalink kopiëren"],
+    "Fetched %s": ["Opgehaald %s"],
+    "Cached %s": ["Uit cache %s"],
+    "Applied filters (%d)": ["Toegepaste filters (%d)"],
+    "Applied filters: %s": ["Toegepaste filters: %s"],
+    "Required": ["Verplicht"],
+    "Required filter": ["Verplicht filter"],
+    "Filter value is required": ["Kies een waarde voor dit filter"],
+    "Please choose a database": ["Kies een database"],
+    "Choose a database...": ["Kies een database…"],
+}
+
+
+def _shipped_pack(locale: str) -> dict:
+    import superset.translations.utils as tr
+
+    path = Path(tr.DIR) / locale / "LC_MESSAGES" / "messages.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def corrected_pack(locale: str) -> dict:
+    pack = _shipped_pack(locale)
+    messages = pack.setdefault("locale_data", {}).setdefault("superset", {})
+    for msgid, texts in CORRECTIONS.items():
+        messages[msgid] = list(texts)
+    return pack
+
+
+@lru_cache(maxsize=4)
+def _corrected_pack_bytes(locale: str) -> bytes:
+    return json.dumps(corrected_pack(locale), ensure_ascii=False).encode("utf-8")
+
+
+class LanguagePackFixes:
+    """WSGI middleware: the language-pack request goes through Superset as usual (login,
+    logging); a 200 answer for a corrected locale gets the corrected pack as its body."""
+
+    PATH = re.compile(r"^/superset/language_pack/([a-z]{2,3}(?:_[A-Z]{2})?)/$")
+    LOCALES = ("nl",)
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        match = self.PATH.match(environ.get("PATH_INFO", ""))
+        if not match or match.group(1) not in self.LOCALES:
+            return self.app(environ, start_response)
+        # No 304 from a browser cache that holds the shipped pack.
+        environ.pop("HTTP_IF_NONE_MATCH", None)
+        environ.pop("HTTP_IF_MODIFIED_SINCE", None)
+        seen: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return lambda data: None
+
+        result = self.app(environ, capture)
+        try:
+            chunks = list(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        if not seen.get("status", "").startswith("200"):
+            start_response(seen.get("status", "500 INTERNAL SERVER ERROR"),
+                           seen.get("headers", []))
+            return chunks
+        body = _corrected_pack_bytes(match.group(1))
+        drop = {"content-length", "content-type", "etag", "last-modified", "content-encoding"}
+        headers = [(k, v) for k, v in seen["headers"] if k.lower() not in drop]
+        headers += [("Content-Type", "application/json; charset=utf-8"),
+                    ("Content-Length", str(len(body)))]
+        start_response(seen["status"], headers)
+        return [body]
+
+
+def install_language_pack_fixes(locale: str = "nl") -> int:
+    """Put the corrected pack into Superset's language-pack cache; returns how many strings
+    were corrected (0 when Superset has no pack for the locale)."""
+    try:
+        import superset.translations.utils as tr
+
+        pack = corrected_pack(locale)
+    except (ImportError, OSError, ValueError) as exc:  # no pack: Superset falls back to en
+        log.warning("no Superset language pack for %s: %s", locale, exc)
+        return 0
+    tr.ALL_LANGUAGE_PACKS[locale] = pack
+    return len(CORRECTIONS)
