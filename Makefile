@@ -9,18 +9,20 @@ TOOLS := $(ROOT)/.tools
 UV := $(TOOLS)/bin/uv
 VENV := $(ROOT)/.venv
 SUPERSET_VENV := $(ROOT)/.venv-superset
+SPARK_VENV := $(ROOT)/.venv-spark
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export UV_LINK_MODE := copy
 # Compile bytecode at install: otherwise every task process recompiles GX, dbt and Airflow.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo test test-fast env superset-env browser bench stop clean-data lock help
+.PHONY: demo test test-fast test-spark env superset-env spark-env java browser bench stop clean-data lock help
 
 help:
 	@echo "make demo   - run the pipeline end to end on sample data, then serve Superset on :8088"
 	@echo "make test   - install what the tests need and run them"
 	@echo "make stop   - stop the demo's Superset"
 	@echo "make bench  - benchmarks at board and region scale (bench/results/)"
+	@echo "make test-spark - the dbt project on Spark local[2], compared row for row with DuckDB"
 	@echo "make lock   - re-resolve requirements/*.lock.txt from requirements/*.in"
 
 $(UV): requirements/tools.txt
@@ -41,8 +43,22 @@ $(SUPERSET_VENV)/.installed: $(UV) requirements/superset.lock.txt
 	VIRTUAL_ENV=$(SUPERSET_VENV) $(UV) pip sync --quiet requirements/superset.lock.txt
 	@touch $@
 
+# Spark has its own environment (pyspark + dbt-spark in session mode): the same dbt project
+# on a second engine, for the engine comparison (make test-spark, docs/SCALE_OUT.md).
+$(SPARK_VENV)/.installed: $(UV) requirements/spark.lock.txt
+	test -x $(SPARK_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(SPARK_VENV)
+	VIRTUAL_ENV=$(SPARK_VENV) $(UV) pip sync --quiet requirements/spark.lock.txt
+	@touch $@
+
 env: $(VENV)/.installed
 superset-env: $(SUPERSET_VENV)/.installed
+spark-env: $(SPARK_VENV)/.installed
+
+# Spark needs a Java runtime; Debian's OpenJDK 17 (like chromium, from apt).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian openjdk-17-jre-headless (Spark)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 # Headless Chromium for the dashboard screenshots comes from Debian.
 browser:
@@ -59,6 +75,10 @@ stop:
 test: env superset-env browser
 	$(VENV)/bin/python -m pytest
 
+# The dbt project on Spark local[2] next to DuckDB on the same inputs (tests/spark/).
+test-spark: env spark-env java
+	OUDERPEIL_SPARK_VENV=$(SPARK_VENV) $(VENV)/bin/python -m pytest -m spark tests/spark
+
 test-fast: env
 	$(VENV)/bin/python -m pytest -m "not slow"
 
@@ -68,6 +88,7 @@ bench: env superset-env
 lock: $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 requirements/airflow.in -o requirements/airflow.lock.txt
 	$(UV) pip compile --quiet --python-version 3.11 requirements/superset.in -o requirements/superset.lock.txt
+	$(UV) pip compile --quiet --python-version 3.11 requirements/spark.in -o requirements/spark.lock.txt
 
 clean-data:
 	rm -rf data

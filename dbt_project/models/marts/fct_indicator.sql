@@ -103,15 +103,15 @@ published as (
 )
 
 select
-    cast(indicator_code as varchar) as indicator_code,
+    cast(indicator_code as {{ type_text() }}) as indicator_code,
     cast(indicator_version as integer) as indicator_version,
-    cast(period_type as varchar) as period_type,
-    cast(period as varchar) as period,
-    cast(school_year as varchar) as school_year,
-    cast(sector as varchar) as sector,
-    cast(board_id as varchar) as board_id,
-    cast(school_id as varchar) as school_id,
-    cast(ses_group as varchar) as ses_group,
+    cast(period_type as {{ type_text() }}) as period_type,
+    cast(period as {{ type_text() }}) as period,
+    cast(school_year as {{ type_text() }}) as school_year,
+    cast(sector as {{ type_text() }}) as sector,
+    cast(board_id as {{ type_text() }}) as board_id,
+    cast(school_id as {{ type_text() }}) as school_id,
+    cast(ses_group as {{ type_text() }}) as ses_group,
     cast(numerator as {{ type_double() }}) as numerator,
     cast(denominator as {{ type_double() }}) as denominator,
     cast(value as {{ type_double() }}) as value,
@@ -119,6 +119,6 @@ select
     cast(ci_high as {{ type_double() }}) as ci_high,
     cast(n as integer) as n,
     suppressed,
-    cast(suppression_reason as varchar) as suppression_reason,
+    cast(suppression_reason as {{ type_text() }}) as suppression_reason,
     gap_significant
 from published
