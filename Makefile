@@ -77,7 +77,7 @@ test: env superset-env browser
 
 # The dbt project on Spark local[2] next to DuckDB on the same inputs (tests/spark/).
 test-spark: env spark-env java
-	OUDERPEIL_SPARK_VENV=$(SPARK_VENV) $(VENV)/bin/python -m pytest -m spark tests/spark
+	OUDERPEIL_SPARK_VENV=$(SPARK_VENV) $(VENV)/bin/python -m pytest -m spark -rP tests/spark
 
 test-fast: env
 	$(VENV)/bin/python -m pytest -m "not slow"

@@ -10,6 +10,8 @@ plan (the school years the new loads touch), and Spark writes its marts as Parqu
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -26,6 +28,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.spark]
 NEW_DAY = "2026-03-10"
 COMPARED_SCHEMAS = ("marts", "seeds")
 TIMINGS: dict[str, float] = {}
+NODES: dict[str, dict[str, float]] = {}
+# Timings of the last run (seconds, per step and per Spark node), for docs/SCALE_OUT.md.
+TIMINGS_FILE = Path(__file__).resolve().parents[2] / "test-artifacts" / "spark" / "timings.json"
 
 
 def _compared_tables(warehouse: Path) -> list[tuple[str, str]]:
@@ -61,6 +66,8 @@ def _build_both(settings, label: str) -> list:
     t = time.time()
     result = run_dbt_spark(settings, "build", env=env, exclude=args.exclude or None)
     TIMINGS[f"{label}: spark build"] = time.time() - t
+    TIMINGS[f"{label}: load average after"] = os.getloadavg()[0]
+    NODES[label] = result.timings()
     print(result)
     return args, compare_with_parquet(settings.warehouse_path,
                                       _compared_tables(settings.warehouse_path), out)
@@ -78,7 +85,10 @@ def engines(tmp_path_factory, small_inbox):
     generate_day(settings.inbox_dir, scale="small", seed=7, day=NEW_DAY)
     load_inbox(settings)
     day_args, day = _build_both(settings, "day")
-    print("\n".join(f"{k}: {v:.1f} s" for k, v in TIMINGS.items()))
+    print("\n".join(f"{k}: {v:.1f}" for k, v in TIMINGS.items()))
+    TIMINGS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TIMINGS_FILE.write_text(json.dumps({"steps": TIMINGS, "spark_nodes": NODES,
+                                        "cpus": os.cpu_count()}, indent=1))
     return {"first": (first_args, first), "day": (day_args, day)}
 
 
