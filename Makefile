@@ -10,12 +10,13 @@ UV := $(TOOLS)/bin/uv
 VENV := $(ROOT)/.venv
 SUPERSET_VENV := $(ROOT)/.venv-superset
 LINT_VENV := $(ROOT)/.venv-lint
+SPARK_VENV := $(ROOT)/.venv-spark
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export UV_LINK_MODE := copy
 # Compile bytecode at install: otherwise every task process recompiles GX, dbt and Airflow.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo test test-fast env superset-env lint-env lint fix browser bench stop clean-data lock help
+.PHONY: demo test test-fast test-spark env superset-env spark-env lint-env lint fix java browser bench stop clean-data lock help
 
 help:
 	@echo "make demo   - start Airflow on :8080 (scheduler, UI), run the pipeline on sample data, serve Superset on :8088"
@@ -25,6 +26,7 @@ help:
 	@echo "make fix    - ruff format, ruff check --fix, sqlfluff fix"
 	@echo "make stop   - stop the demo's Airflow and Superset"
 	@echo "make bench  - benchmarks at board and region scale (bench/results/)"
+	@echo "make test-spark - the dbt project on Spark local[2], compared row for row with DuckDB"
 	@echo "make lock   - re-resolve requirements/*.lock.txt from requirements/*.in"
 
 $(UV): requirements/tools.txt
@@ -52,9 +54,17 @@ $(LINT_VENV)/.installed: $(UV) requirements/lint.lock.txt
 	VIRTUAL_ENV=$(LINT_VENV) $(UV) pip sync --quiet requirements/lint.lock.txt
 	@touch $@
 
+# Spark has its own environment (pyspark + dbt-spark in session mode): the same dbt project
+# on a second engine, for the engine comparison (make test-spark, docs/SCALE_OUT.md).
+$(SPARK_VENV)/.installed: $(UV) requirements/spark.lock.txt
+	test -x $(SPARK_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON) $(SPARK_VENV)
+	VIRTUAL_ENV=$(SPARK_VENV) $(UV) pip sync --quiet requirements/spark.lock.txt
+	@touch $@
+
 env: $(VENV)/.installed
 superset-env: $(SUPERSET_VENV)/.installed
 lint-env: $(LINT_VENV)/.installed
+spark-env: $(SPARK_VENV)/.installed
 
 # sqlfluff's dbt templater compiles the project: it needs a profile target, not a warehouse
 # with data (a throwaway DuckDB file under the lint venv; compiling reads no table).
@@ -74,6 +84,12 @@ fix: lint-env
 	$(LINT_VENV)/bin/ruff format .
 	-$(LINT_DBT_ENV) $(LINT_VENV)/bin/sqlfluff fix dbt_project
 
+# Spark needs a Java runtime; Debian's OpenJDK 17 (like chromium, from apt).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian openjdk-17-jre-headless (Spark)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
 # Headless Chromium for the dashboard screenshots comes from Debian.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -89,6 +105,10 @@ stop:
 test: env superset-env browser
 	$(VENV)/bin/python -m pytest
 
+# The dbt project on Spark local[2] next to DuckDB on the same inputs (tests/spark/).
+test-spark: env spark-env java
+	OUDERPEIL_SPARK_VENV=$(SPARK_VENV) $(VENV)/bin/python -m pytest -m spark -rP tests/spark
+
 # Everything not marked slow: no warehouse build, no Airflow, Superset or browser.
 test-fast: env
 	$(VENV)/bin/python -m pytest -m "not slow"
@@ -100,6 +120,7 @@ lock: $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 requirements/airflow.in -o requirements/airflow.lock.txt
 	$(UV) pip compile --quiet --python-version 3.11 requirements/superset.in -o requirements/superset.lock.txt
 	$(UV) pip compile --quiet --python-version 3.11 requirements/lint.in -o requirements/lint.lock.txt
+	$(UV) pip compile --quiet --python-version 3.11 requirements/spark.in -o requirements/spark.lock.txt
 
 clean-data:
 	rm -rf data

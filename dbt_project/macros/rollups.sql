@@ -51,6 +51,10 @@
     rows, but published aggregates stay (docs/spec/PRIVACY.md item 5). Pruning them is opt-in with
     --vars '{prune_stale_school_years: true}' (e.g. after a source's data were withdrawn). -#}
 {% macro delete_stale_school_years(periods_relation) -%}
+    {{ return(adapter.dispatch('delete_stale_school_years', 'ouderpeil')(periods_relation)) }}
+{%- endmacro %}
+{#- delete from: standard SQL (DuckDB); Spark: macros/portable/incremental.sql -#}
+{% macro default__delete_stale_school_years(periods_relation) -%}
     {%- if school_year_var_is_set() or not var('prune_stale_school_years', false) -%}
         select 1
     {%- else -%}

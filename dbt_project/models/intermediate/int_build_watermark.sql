@@ -19,15 +19,15 @@ with bounds as (
 )
 
 select
-    cast('{{ run_started_at }}' as timestamp with time zone) as built_at,
+    cast('{{ run_started_at }}' as {{ type_timestamp_tz() }}) as built_at,
     {% if upto -%}
-    cast('{{ upto }}' as timestamp with time zone)
+    cast('{{ upto }}' as {{ type_timestamp_tz() }})
     {%- elif load_files -%}
     (select max(loaded_at) from {{ load_files }})
     {%- else -%}
-    cast(null as timestamp with time zone)
+    cast(null as {{ type_timestamp_tz() }})
     {%- endif %} as loaded_upto,
-    cast({{ "'" ~ fingerprint ~ "'" if fingerprint else 'null' }} as varchar) as project_fingerprint,
+    cast({{ "'" ~ fingerprint ~ "'" if fingerprint else 'null' }} as {{ type_text() }}) as project_fingerprint,
     '{{ years or "" }}' as school_years,
     b.data_first_date,
     b.data_last_date

@@ -1,7 +1,8 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
+        materialized=incremental_materialization('school_year'),
+        incremental_strategy=incremental_strategy_for('school_year'),
+        partition_by=incremental_partition_by('school_year'),
         unique_key='school_year',
         on_schema_change='sync_all_columns',
         post_hook="{{ delete_stale_school_years(ref('int_periods')) }}"

@@ -1,7 +1,8 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
+        materialized=incremental_materialization('message_id'),
+        incremental_strategy=incremental_strategy_for('message_id'),
+        partition_by=incremental_partition_by('message_id'),
         unique_key='message_id',
         on_schema_change='sync_all_columns'
     )
@@ -18,7 +19,7 @@ with touched as (
     from {{ ref('stg_message_events') }}
     {% if has_watermark %}
     -- events staged by a dbt run after the last one this model has seen
-    where _processed_at > (select coalesce(max(last_processed_at), cast('1900-01-01' as timestamp with time zone))
+    where _processed_at > (select coalesce(max(last_processed_at), cast('1900-01-01' as {{ type_timestamp_tz() }}))
                           from {{ this }})
     {% endif %}
 ),

@@ -134,15 +134,15 @@ published as (
 -- Figures rounded to 9 decimals after aggregation: sums computed in parallel differ in the
 -- last bits between runs; rounded, the same inputs give the same bytes in every export.
 select
-    cast(p.indicator_code as varchar) as indicator_code,
+    cast(p.indicator_code as {{ type_text() }}) as indicator_code,
     cast(p.indicator_version as integer) as indicator_version,
-    cast(p.period_type as varchar) as period_type,
-    cast(p.period as varchar) as period,
-    cast(p.school_year as varchar) as school_year,
-    cast(p.sector as varchar) as sector,
-    cast(p.board_id as varchar) as board_id,
-    cast(p.school_id as varchar) as school_id,
-    cast(p.ses_group as varchar) as ses_group,
+    cast(p.period_type as {{ type_text() }}) as period_type,
+    cast(p.period as {{ type_text() }}) as period,
+    cast(p.school_year as {{ type_text() }}) as school_year,
+    cast(p.sector as {{ type_text() }}) as sector,
+    cast(p.board_id as {{ type_text() }}) as board_id,
+    cast(p.school_id as {{ type_text() }}) as school_id,
+    cast(p.ses_group as {{ type_text() }}) as ses_group,
     cast(round(p.numerator, 9) as {{ type_double() }}) as numerator,
     cast(round(p.denominator, 9) as {{ type_double() }}) as denominator,
     cast(round(p.value, 9) as {{ type_double() }}) as value,
@@ -150,8 +150,8 @@ select
     cast(round(p.ci_high, 9) as {{ type_double() }}) as ci_high,
     cast(p.n as integer) as n,
     p.suppressed,
-    cast(p.suppression_reason as varchar) as suppression_reason,
-    cast(r.suppression_reason_nl as varchar) as suppression_reason_nl,
+    cast(p.suppression_reason as {{ type_text() }}) as suppression_reason,
+    cast(r.suppression_reason_nl as {{ type_text() }}) as suppression_reason_nl,
     p.gap_significant
 from published as p
 left join {{ ref('suppression_reasons') }} as r on r.suppression_reason = p.suppression_reason

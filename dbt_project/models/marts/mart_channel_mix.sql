@@ -2,8 +2,9 @@
     the table keeps purged years' aggregates, so a new column is added, never a rebuild. #}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
+        materialized=incremental_materialization('school_year'),
+        incremental_strategy=incremental_strategy_for('school_year'),
+        partition_by=incremental_partition_by('school_year'),
         unique_key='school_year',
         on_schema_change='append_new_columns',
         post_hook="{{ delete_stale_school_years(ref('int_periods')) }}"

@@ -5,6 +5,6 @@ select
     r.indicator_code,
     c.indicator_label,
     r.reference_value,
-    cast(r.report_table as varchar) as report_table
+    cast(r.report_table as {{ type_text() }}) as report_table
 from {{ ref('national_reference_2014') }} as r
 inner join {{ ref('indicator_catalogue') }} as c on c.indicator_code = r.indicator_code
