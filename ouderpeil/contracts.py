@@ -80,11 +80,11 @@ EVENT_TYPES = ("queued", "sent", "delivered", "read", "clicked", "replied", "fai
 # Rank of an event for the final status of a message (docs/spec/SOURCES.md): higher wins.
 STATUS_RANK = {"failed": 0, "bounced": 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4}
 
-# Plausible windows. Ouderpeil's data starts long after 2000; events cannot lie in the future
-# (one day of margin for clocks and time zones); an enrolment may be registered ahead for the
-# next school year, and its planned end may lie years ahead (the end of the school career).
+# Plausible windows. Ouderpeil's data starts long after 2000; events cannot lie after the
+# moment of loading (the raw gate's "not after now"); an enrolment may be registered ahead for
+# the next school year, and its planned end may lie years ahead (the end of the school career).
 EARLIEST_DATE = "2000-01-01"
-EVENT_DAYS_AHEAD = 1
+EVENT_DAYS_AHEAD = 0
 ENROLMENT_START_DAYS_AHEAD = 400
 ENROLMENT_END_DAYS_AHEAD = 20 * 366
 

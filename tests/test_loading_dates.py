@@ -189,14 +189,15 @@ def test_implausible_dates_are_rejected_per_row_and_the_rest_loads(settings):
     rows = ["C1,12AB00,F1,1900-03-01 10:00,telefoon,ouder,gehouden",
             "C2,12AB00,F2,2030-03-01 10:00,telefoon,ouder,gehouden",
             "C3,12AB00,F3,2099-03-01 10:00,telefoon,ouder,gehouden",
-            "C4,12AB00,F4,2026-12-02 08:00,telefoon,ouder,gehouden",  # today + 1: clock margin
-            "C5,12AB00,F5,2026-11-30 10:00,telefoon,ouder,gehouden"]
+            "C4,12AB00,F4,2026-12-01 23:30,telefoon,ouder,gehouden",  # the day of the load
+            "C5,12AB00,F5,2026-11-30 10:00,telefoon,ouder,gehouden",
+            "C6,12AB00,F6,2026-12-02 00:01,telefoon,ouder,gehouden"]  # after the load
     result = _load(settings, "contact_logs", "canonical", CONTACT_HEADER["canonical"], rows,
                    "c.csv")
-    assert (result.rows_loaded, result.rows_rejected) == (2, 3)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 4)
     assert [r[:2] + r[3:] for r in rejects_of(settings, "c.csv")] == [
         (2, "contact_at", "implausible_date"), (3, "contact_at", "implausible_date"),
-        (4, "contact_at", "implausible_date")]
+        (4, "contact_at", "implausible_date"), (7, "contact_at", "implausible_date")]
     # An enrolment may end years ahead, not in 2099 (an "open end" placeholder is not a date).
     _load(settings, "families", "canonical",
           "family_ref,school_id,enrolled_from,enrolled_to,parent_education",

@@ -8,8 +8,8 @@ import pytest
 
 from ouderpeil.loading import load_file
 from ouderpeil.loading.pseudonymise import pseudonym
-from tests.test_loading import (CONTACT_HEADER, KEY, query, rejects_of, schools_loaded,  # noqa: F401
-                                write)
+from tests.test_loading import (CONTACT_HEADER, KEY, query, rejects_of,  # noqa: F401
+                                schools_loaded, write)
 
 GOOD = "2025-10-03 14:30:00,telefoon,ouder,gedrag,gehouden,5,"
 

@@ -5,8 +5,8 @@ school_holidays (rijksoverheid.nl, sources per row there), plus the public holid
 schools close (Goede Vrijdag, Tweede Paasdag, Bevrijdingsdag in the 2025 lustrum year,
 Hemelvaart with the Friday after it, Tweede Pinksterdag). Schools are closed on weekends too.
 
-Sample data never lies in the future: a school year's days end at ``data_until()`` (today,
-or OUDERPEIL_SAMPLE_UNTIL=YYYY-MM-DD for a reproducible data set as of another day), and at
+Sample data never lies in the future: a school year's days end at ``data_until()``
+(yesterday, or OUDERPEIL_SAMPLE_UNTIL=YYYY-MM-DD for a data set as of another day), and at
 the last day its calendar is known (KNOWN_UNTIL: the 2026-2027 calendar is not complete yet).
 """
 from __future__ import annotations
@@ -58,9 +58,12 @@ SAMPLE_UNTIL_ENV = "OUDERPEIL_SAMPLE_UNTIL"
 
 
 def data_until() -> np.datetime64:
-    """The last day sample data may fall on: today, unless OUDERPEIL_SAMPLE_UNTIL says."""
+    """The last day sample data may fall on: yesterday, the last complete day (nothing of it
+    lies after the moment the demo loads it), unless OUDERPEIL_SAMPLE_UNTIL says."""
     day = os.environ.get(SAMPLE_UNTIL_ENV)
-    return np.datetime64(day if day else dt.date.today().isoformat(), "D")
+    if day:
+        return np.datetime64(day, "D")
+    return np.datetime64((dt.date.today() - dt.timedelta(days=1)).isoformat(), "D")
 
 SECONDS_PER_DAY = 86_400
 

@@ -25,7 +25,7 @@ from ouderpeil.generate.surveys import make_survey
 from ouderpeil.generate.webhooks import event_lines
 from ouderpeil.generate.writers import JsonlWriter
 
-# Up to the current school year (2026-2027 as of 2026-12-01), which ends at today.
+# Up to the current school year (2026-2027 as of 2026-12-01), which ends yesterday.
 DEFAULT_SCHOOL_YEARS = ("2024-2025", "2025-2026", "2026-2027")
 # Profile per source for the 1st, 2nd, ... school year (cycling).
 FILE_PROFILES = {

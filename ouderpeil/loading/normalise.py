@@ -76,7 +76,8 @@ def normalise_staged(con: duckdb.DuckDBPyConnection, staged: str, problems: str,
     for name in columns:
         col = _quote(name)
         # A person id's text never leaves this function: its reject shows no value.
-        shown = "NULL::VARCHAR" if name in person else f"left(replace({col}, chr({ord(CELL_PROBLEM)}), ''), 200)"
+        shown = ("NULL::VARCHAR" if name in person
+                 else f"left(replace({col}, chr({ord(CELL_PROBLEM)}), ''), 200)")
         checks.append(
             f"SELECT _row_number, '{name}', {shown}, CASE "
             f"WHEN starts_with({col}, chr({ord(CELL_PROBLEM)})) "

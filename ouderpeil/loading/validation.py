@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -20,6 +21,7 @@ from ouderpeil.loading import dates, reasons
 from ouderpeil.loading.profiles import SourceProfile
 from ouderpeil.spreadsheet_safety import FORMULA_LIKE_SQL_REGEX
 
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 REJECT_VALUE_MAX = 200  # a reject shows enough of a value to find it, never a whole blob
 
 
@@ -106,9 +108,19 @@ def field_checks(column: Column, today=None) -> list[tuple[str, str]]:
         bounds = []
         if column.not_before is not None:
             bounds.append(f"{day} < DATE '{column.not_before}'")
-        if column.days_ahead is not None:
-            anchor = (today or dt.date.today()).isoformat()
+        if column.days_ahead is not None and column.type == "date":
+            anchor = (today or load_moment().date()).isoformat()
             bounds.append(f"{day} > DATE '{anchor}' + {int(column.days_ahead)}")
+        elif column.days_ahead is not None:
+            # An event is not after the moment of loading (plus days_ahead): the raw gate
+            # checks the same ("the maximum is not after now"), so no loaded row can block it.
+            moment = load_moment() + dt.timedelta(days=column.days_ahead)
+            if column.type == "timestamp":  # Europe/Amsterdam wall clock, as the gate's now_local
+                local = moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
+                bounds.append(f"{t} > TIMESTAMP '{local.isoformat(sep=' ')}'")
+            else:
+                utc = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                bounds.append(f"{t} > TIMESTAMPTZ '{utc.isoformat(sep=' ')}+00'")
         checks.append((f"{t} IS NOT NULL AND ({' OR '.join(bounds)})",
                        reasons.IMPLAUSIBLE_DATE))
     if column.required:
@@ -132,11 +144,18 @@ def field_checks(column: Column, today=None) -> list[tuple[str, str]]:
     return checks
 
 
-def load_day() -> dt.date:
-    """The day the plausible windows are anchored to: today, or OUDERPEIL_LOAD_DAY
-    (YYYY-MM-DD) to re-load an old inbox as of the day it was delivered."""
+def load_moment() -> dt.datetime:
+    """The moment the plausible windows are anchored to: now, or the end of
+    OUDERPEIL_LOAD_DAY (YYYY-MM-DD, Europe/Amsterdam) to re-load an old inbox as of the day it
+    was delivered."""
     day = os.environ.get("OUDERPEIL_LOAD_DAY")
-    return dt.date.fromisoformat(day) if day else dt.date.today()
+    if not day:
+        return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), LOCAL_TZ)
+
+
+def load_day() -> dt.date:
+    return load_moment().astimezone(LOCAL_TZ).date()
 
 
 def is_reference_name(column: Column) -> bool:

@@ -57,11 +57,14 @@ def pending_files(s: Settings, source: str) -> list[str] | None:
     None means "cannot tell right now": the warehouse is locked by a process outside Airflow.
     """
     from ouderpeil.loading.hash_cache import HashCache
-    from ouderpeil.loading.loader import file_sha256, inbox_files
+    from ouderpeil.loading.loader import file_sha256, inbox_entries
 
-    files = inbox_files(s.inbox_dir / source)
+    entries = inbox_entries(s.inbox_dir / source)
+    files = [p for p, refusal in entries if refusal is None]
+    # Links, folders and devices are pending too: the load reports and quarantines them.
+    refused = [p.name for p, refusal in entries if refusal is not None]
     if not files:
-        return []
+        return refused
     loaded: set[str] = set()
     if s.warehouse_path.exists():
         try:
@@ -78,7 +81,7 @@ def pending_files(s: Settings, source: str) -> list[str] | None:
         finally:
             con.close()
     hashes = HashCache(s)
-    pending = [p.name for p in files if file_sha256(p, hashes) not in loaded]
+    pending = refused + [p.name for p in files if file_sha256(p, hashes) not in loaded]
     hashes.save()
     return pending
 
