@@ -371,7 +371,7 @@ def export(settings: Settings, period: str, sector: str | None = None, board: st
 
     selection = {"period": period, "sector": sector, "board": board, "format": fmt}
     package = {
-        "profile": "tabular-data-package",
+        "profile": "data-package",  # tabular resources plus the definitions (markdown)
         "name": name,
         "title": f"Ouderpeil parent-involvement indicators {period}"
                  + (f", sector {sector}" if sector else "") + (f", board {board}" if board else ""),
