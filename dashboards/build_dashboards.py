@@ -545,8 +545,8 @@ zeggen. Alleen gepubliceerde cijfers, **nooit gegevens van individuele gezinnen*
 (opleiding ouders). Zonder filter zie je het breedste niveau waar je toegang toe hebt:
 landelijk voor de inspectie, je eigen bestuur als bestuurder.
 
-**Onderdrukt (n<10)**: te weinig gezinnen om te tonen. Een tabel zegt het, een grafiek laat
-het vak leeg en een groot getal toont *Geen data*; nooit nul. Definities staan onderaan.
+**Onderdrukt (n<10)**: te weinig gezinnen om te tonen. Een tabel zegt het met
+*onderdrukt (n<10)*, een grafiek laat de staaf weg; nooit nul. Definities staan onderaan.
 """
 
 
@@ -857,14 +857,14 @@ def overview_dashboard() -> tuple[dict, Layout]:
     gaps_shares = table(
         prefix, "kloof_aandelen", "Kloof laag − hoog per sector: aandelen (procentpunt)",
         "equity_gap", ["indicator_label"], sector_cols,
-        [f_in("indicator_code", GAP_SHARE_CODES)], width=7, height=42, sort_metric="volgorde",
+        [f_in("indicator_code", GAP_SHARE_CODES)], width=7, height=50, sort_metric="volgorde",
         html=True, labels=dict(sector_labels, indicator_label="Kerncijfer"),
         description="Per sector de kloof tussen laag en hoog opgeleide ouders; ▼ rood: laag "
                     "blijft significant achter.")
     gaps_means = table(
         prefix, "kloof_gemiddelden", "Kloof laag − hoog per sector: gemiddelden",
         "equity_gap", ["indicator_label"], sector_cols,
-        [f_in("indicator_code", GAP_MEAN_CODES)], width=5, height=42, sort_metric="volgorde",
+        [f_in("indicator_code", GAP_MEAN_CODES)], width=5, height=50, sort_metric="volgorde",
         html=True, labels=dict(sector_labels, indicator_label="Kerncijfer"),
         description="Contacten per gezin en rapportcijfer communicatie, in hun eigen eenheid.")
     lay.row([gaps_shares, gaps_means])
