@@ -293,6 +293,8 @@ class ScaleRun:
             "OUDERPEIL_INBOX_DIR": str(inbox or data_dir / "inbox"),
             "OUDERPEIL_HMAC_KEY": self.hmac_key,
             "OUDERPEIL_HMAC_KEY_FILE": str(data_dir / "no-key-file-in-bench"),
+            # Synthetic data, generated once and loaded by several stages: files stay.
+            "OUDERPEIL_RAW_FILES": "keep",
             "PYTHONPATH": str(REPO_ROOT),
             # dbt: no version check and no anonymous usage tracking over the network.
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
