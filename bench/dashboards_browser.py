@@ -185,7 +185,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def measure(data_dir: Path, loads: int, timeout: float) -> dict:
+def measure(data_dir: Path, loads: int, timeout: float, start_timeout: float = 1800) -> dict:
     from ouderpeil.config import Settings
     from ouderpeil.dashboards_server import free_port, start_superset
 
@@ -195,7 +195,10 @@ def measure(data_dir: Path, loads: int, timeout: float) -> dict:
         raise RuntimeError("headless Chromium not installed: run `make browser`")
     settings = Settings.from_env()
     started = time.perf_counter()
-    handle = start_superset(settings, port=free_port(), home=data_dir / "superset-bench")
+    # Superset's first init (database migrations) alone took over 10 minutes on the shared
+    # machine: a generous limit, reported as superset_start_seconds.
+    handle = start_superset(settings, port=free_port(), home=data_dir / "superset-bench",
+                            timeout=start_timeout)
     start_seconds = time.perf_counter() - started
     browser = None
     try:
@@ -239,11 +242,13 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--loads", type=int, default=5)
     p.add_argument("--timeout", type=float, default=180, help="per load, seconds")
+    p.add_argument("--start-timeout", type=float, default=1800,
+                   help="seconds for Superset to init, import and answer")
     p.add_argument("--result", type=Path)
     args = p.parse_args(argv)
     from ouderpeil.config import Settings
 
-    result = measure(Settings.from_env().data_dir, args.loads, args.timeout)
+    result = measure(Settings.from_env().data_dir, args.loads, args.timeout, args.start_timeout)
     text = json.dumps(result, indent=2, default=str)
     if args.result:
         args.result.write_text(text)
