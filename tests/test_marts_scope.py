@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 
 from ouderpeil.quality import validate
-from test_quality_handmade import build_handmade_warehouse, build_wide_marts, corrupt
+from handmade_warehouse import build_handmade_warehouse, build_wide_marts, corrupt
 
 
 def _blocking(result):
