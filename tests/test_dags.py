@@ -290,7 +290,7 @@ def test_retention_dag_runs_purge_with_its_param(pipeline):
 def _future_contact_logs(settings) -> Path:
     """A contact_logs export whose clock went wrong: every contact is dated in 2099.
 
-    The loader accepts it (valid timestamps, new contact ids), the raw gate must not.
+    The loader rejects its rows (outside the plausible window); see the test for the gate.
     """
     src = sorted((settings.data_dir / "archive" / "contact_logs").rglob("*.csv"))  # loaded
     # The file in canonical form (others use a school system's Dutch headers and cp1252).
@@ -339,6 +339,24 @@ def test_corrupted_input_fails_the_gate_and_keeps_the_published_file(pipeline):
     loaded = run_dag(settings, airflow_home, INGEST)
     assert loaded.task_states["load_contact_logs"] == "success"
     assert loaded.task_states["load_schools"] == "skipped"
+    # The loader rejects every 2099 row per row (issue 12: plausible windows); the raw gate
+    # must still stop the same corruption when it reaches raw another way (by hand, a bug).
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        assert con.execute("SELECT count(*) FROM raw.raw_rejects WHERE file_name = "
+                           "'contact_logs_broken_clock.csv' AND reason = 'implausible_date'"
+                           ).fetchall()[0][0] == 200
+        con.execute("""INSERT INTO raw.contact_logs BY NAME
+            SELECT * REPLACE ('X' || contact_id AS contact_id, 'broken-clock' AS _load_id,
+                              TIMESTAMP '2099-10-03 10:00:00' AS contact_at)
+            FROM raw.contact_logs LIMIT 200""")
+        con.execute("""INSERT INTO raw.raw_load_files BY NAME
+            SELECT * REPLACE ('broken-clock' AS load_id, 'by-hand.csv' AS file_name,
+                              'by-hand' AS file_hash, now() AS loaded_at)
+            FROM raw.raw_load_files WHERE source = 'contact_logs' AND status = 'loaded'
+            LIMIT 1""")
+    finally:
+        con.close()
 
     with pytest.raises(DagRunFailed) as failed:
         run_dag(settings, airflow_home, BUILD)

@@ -117,7 +117,7 @@ def entry_refusal(path: Path) -> str | None:
     try:
         st = path.lstat()
     except FileNotFoundError:
-        return "the entry disappeared before it was read"
+        return f"{path.name}: the entry disappeared before it was read"
     if stat.S_ISLNK(st.st_mode):
         target = os.readlink(path)
         return (f"{path.name}: a symbolic link (to {target!r}); links are never followed, "
@@ -420,10 +420,10 @@ def _quarantine(con, settings: Settings, source: Source, path: Path, file_hash: 
     while os.path.lexists(target):  # never overwrite an earlier quarantined file of that name
         target = folder / f"{path.stem}.{n}{path.suffix}"
         n += 1
-    if os.path.lexists(path):
-        # os.rename moves a link, folder or pipe itself: nothing is followed or read.
-        os.rename(path, target) if path.is_symlink() or not path.is_file() \
-            else shutil.move(str(path), target)
+    if path.is_symlink() or (os.path.lexists(path) and not path.is_file()):
+        os.rename(path, target)  # the link, folder or pipe itself: nothing followed or read
+    elif path.exists():
+        shutil.move(str(path), target)
     target.with_name(target.name + ".reason.txt").write_text(
         f"file: {path.name}\nsource: {source.name}\nsha256: {file_hash or '-'}\n"
         f"reason: {reason}\n", encoding="utf-8")
