@@ -419,45 +419,75 @@ def test_small_cells_are_suppressed(built):
 
 
 def test_complementary_suppression(built):
+    """Secondary suppression (docs/DISCLOSURE.md): no lone hidden group, gaps follow their
+    sides, and the attacker recovers nothing from the whole table."""
+    from ouderpeil.disclosure_audit import audit, read_published
+
     settings, _ = built
-    # Only onbekend (3) is below 10 at 10AA00, so the next smallest group, midden (11), is
-    # suppressed too; laag (12) and hoog (20) stay.
+    # Only onbekend (3) is below 10 at 10AA00: at least one more group of the school is
+    # hidden with it, else it would be the total minus the rest.
     got = {ses: row(settings, "contact_reach", ses=ses)
            for ses in ("laag", "midden", "hoog", "onbekend", "ALL")}
-    assert got["midden"]["suppression_reason"] == "complementary"
-    assert got["midden"]["value"] is None and got["midden"]["n"] == 11
-    assert not got["laag"]["suppressed"] and not got["hoog"]["suppressed"]
-    assert not got["ALL"]["suppressed"]
-    # Same at board level (B1: onbekend 3, midden 11, laag 12, hoog 20 + 11 at 10BB00)
-    board = row(settings, "contact_reach", school="ALL", ses="midden")
-    assert board["suppression_reason"] == "complementary"
-    # contact_insufficient: laag has 8 answers (weet_niet excluded) -> suppressed; hoog is
-    # then the only other group and is suppressed as complement; so is the gap.
+    assert got["onbekend"]["suppression_reason"] == "n_below_10"
+    partners = [s for s, r in got.items() if r["suppression_reason"] == "complementary"]
+    assert partners, got
+    assert all(got[s]["value"] is None and got[s]["n"] is not None for s in partners)
+    # contact_insufficient: laag has 8 answers (weet_niet excluded) -> suppressed, so the gap
     assert row(settings, "contact_insufficient", ses="laag")["suppression_reason"] == "n_below_10"
-    assert row(settings, "contact_insufficient", ses="hoog")["suppression_reason"] == "complementary"
     gap = row(settings, "contact_insufficient_gap")
     assert gap["suppressed"] and gap["suppression_reason"] == "gap_side_suppressed"
     assert gap["value"] is None and gap["gap_significant"] is None
+    # every gap row is hidden exactly when its laag or hoog row is
+    mismatched = query(settings, """
+        SELECT count(*) FROM marts.fct_indicator AS g
+        JOIN marts.indicator_catalogue AS c ON c.indicator_code = g.indicator_code AND c.variant = 'gap'
+        JOIN marts.fct_indicator AS l ON l.indicator_code = c.base_code AND l.ses_group = 'laag'
+         AND l.period = g.period AND l.sector = g.sector AND l.board_id = g.board_id
+         AND l.school_id = g.school_id
+        JOIN marts.fct_indicator AS h ON h.indicator_code = c.base_code AND h.ses_group = 'hoog'
+         AND h.period = g.period AND h.sector = g.sector AND h.board_id = g.board_id
+         AND h.school_id = g.school_id
+        WHERE g.suppressed <> (l.suppressed OR h.suppressed)""")[0][0]
+    assert mismatched == 0
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        rows, catalogue = read_published(con, "marts.fct_indicator", "marts.indicator_catalogue")
+    finally:
+        con.close()
+    result = audit(rows, catalogue)
+    assert result.suppressed > 0 and result.recovered == [], result.recovered[:5]
+
+
+def values_row(settings, code, school=A, ses="ALL", period=SY, board=None, sector=None) -> dict:
+    """One row of int_indicator_values (before disclosure control): the roll-up arithmetic."""
+    board = board if board is not None else ("B2" if school == C else "B1")
+    sector = sector if sector is not None else ("vo" if school == C else "po")
+    found = query(settings, """
+        SELECT numerator, denominator, value FROM intermediate.int_indicator_values
+        WHERE indicator_code = ? AND period = ? AND sector = ? AND board_id = ?
+          AND school_id = ? AND ses_group = ?""", (code, period, sector, board, school, ses))
+    return dict(zip(("numerator", "denominator", "value"), found[0]))
 
 
 def test_rollups_and_months(built):
+    """Roll-up arithmetic, read before disclosure control (some of these rows are hidden)."""
     settings, _ = built
     # Board B1 = 10AA00 (40 of 46 reached) + 10BB00 (10 of 11)
-    board = row(settings, "contact_reach", school="ALL")
+    board = values_row(settings, "contact_reach", school="ALL")
     assert (board["numerator"], board["denominator"]) == (50, 57)
-    sector = row(settings, "contact_reach", school="ALL", board="ALL")
+    sector = values_row(settings, "contact_reach", school="ALL", board="ALL")
     assert (sector["numerator"], sector["denominator"]) == (50, 57)
     # Month grain at 10BB00: September 10 of 10 (B11 enrolled from 1 Oct), October 0 of 11
-    sep = row(settings, "contact_reach", school=B, period="2025-09")
-    octo = row(settings, "contact_reach", school=B, period="2025-10")
+    sep = values_row(settings, "contact_reach", school=B, period="2025-09")
+    octo = values_row(settings, "contact_reach", school=B, period="2025-10")
     assert (sep["numerator"], sep["denominator"]) == (10, 10)
     assert (octo["numerator"], octo["denominator"]) == (0, 11)
     # message_dose in October at 10AA00: weeks of 29 Sep, 6 and 13 Oct (Thursday rule);
     # hoog 1 a week, others none -> 20 * 1 / 46 families
-    dose = row(settings, "message_dose", period="2025-10")
+    dose = values_row(settings, "message_dose", period="2025-10")
     assert dose["value"] == pytest.approx(20 / 46)
     # The family that left in 2024 never counts: 46 families in 2025-2026
-    assert row(settings, "survey_response_rate")["denominator"] == 46
+    assert values_row(settings, "survey_response_rate")["denominator"] == 46
     # Every grain has all five SES rows where data exists, and board ALL implies school ALL
     bad = query(settings, "SELECT count(*) FROM marts.fct_indicator "
                           "WHERE board_id = 'ALL' AND school_id <> 'ALL'")[0][0]

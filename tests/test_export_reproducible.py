@@ -48,8 +48,9 @@ def _serving_dump(settings) -> dict[str, bytes]:
 
 def _without_timestamps(obj):
     if isinstance(obj, dict):
-        # an xlsx file holds the publish time, so its size and hash differ with it
-        xlsx = str(obj.get("path", "")).endswith(".xlsx")
+        # an xlsx file and datapackage.json hold the publish time, so their sizes and hashes
+        # differ with it
+        xlsx = str(obj.get("path", "")).endswith((".xlsx", "datapackage.json"))
         return {k: _without_timestamps(v) for k, v in obj.items()
                 if k not in TIMESTAMPS and not (xlsx and k in ("bytes", "hash", "sha256"))}
     if isinstance(obj, list):
