@@ -5,8 +5,10 @@ that points into a temporary data directory, so tests never touch the demo's dat
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -72,9 +74,46 @@ def published_settings(built_settings) -> Settings:
     return built_settings
 
 
+@pytest.fixture(scope="session")
+def demo_published_settings(tmp_path_factory) -> Settings:
+    """`make demo`'s sample (scale and seed of ouderpeil.demo) through the real pipeline: load,
+    dbt build, marts gate, publish; the Superset and browser tests run on it. Stage times land
+    in test-artifacts/demo-pipeline.json. For working on dashboards only,
+    OUDERPEIL_TEST_DEMO_DATA_DIR may name a data directory where this was done before (its
+    serving file is used as it is; the test output says so)."""
+    from ouderpeil.config import REPO_ROOT
+    from ouderpeil.demo import DEMO_SCALE, DEMO_SEED
+    from ouderpeil.generate import generate
+    from ouderpeil.loading import load_inbox
+    from ouderpeil.publish import publish
+    from ouderpeil.quality import gate
+    from ouderpeil.transform import run_dbt
+
+    reuse = os.environ.get("OUDERPEIL_TEST_DEMO_DATA_DIR")
+    if reuse:
+        settings = make_settings(Path(reuse))
+        assert settings.serving_path.exists(), f"no serving file under {reuse}"
+        print(f"\nreusing the published demo data in {reuse} (OUDERPEIL_TEST_DEMO_DATA_DIR)")
+        return settings
+    settings = make_settings(tmp_path_factory.mktemp("demo") / "data")
+    timings, t = {}, time.monotonic()
+    for stage, run in (
+            ("generate", lambda: generate(settings.inbox_dir, scale=DEMO_SCALE, seed=DEMO_SEED)),
+            ("load", lambda: load_inbox(settings)),
+            ("dbt_build", lambda: run_dbt(settings, command="build")),
+            ("gate_marts", lambda: gate(settings, layer="marts", run_id="demo-test")),
+            ("publish", lambda: publish(settings, run_id="demo-test"))):
+        run()
+        timings[stage], t = round(time.monotonic() - t, 1), time.monotonic()
+    artifacts = REPO_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "demo-pipeline.json").write_text(json.dumps(timings, indent=2))
+    return settings
+
+
 # Fixtures that run a real dbt build (and GX, publish) once per session: every test that
 # uses one is slow, marked or not, so `make test-fast` never pays for the build.
-SLOW_FIXTURES = {"built_settings", "published_settings"}
+SLOW_FIXTURES = {"built_settings", "published_settings", "demo_published_settings"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -29,7 +29,7 @@ import pytest
 from ouderpeil.config import REPO_ROOT
 from test_superset import (GAP_NUMBER, OVERVIEW_SLUG, SECTOR_SLUGS,  # noqa: F401
                            committed_charts_per_dashboard, dashboards_by_slug, api_session,
-                           demo_published_settings, form_login, superset_handle)
+                           form_login, superset_handle)
 
 pytestmark = [pytest.mark.slow, pytest.mark.superset, pytest.mark.browser]
 

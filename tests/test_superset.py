@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import time
 
 import duckdb
 import pytest
@@ -30,35 +29,6 @@ OVERVIEW_SLUG = "ouderpeil-overzicht"
 SUPPRESSED_TEXT = "onderdrukt (n<10)"
 
 _SERVER: dict = {}
-
-
-# --------------------------------------------------------------------------- data
-@pytest.fixture(scope="session")
-def demo_published_settings(tmp_path_factory):
-    """make demo's sample (scale and seed of ouderpeil.demo) through the real pipeline: load,
-    dbt build, marts gate, publish. Stage times land in test-artifacts/demo-pipeline.json."""
-    from conftest import make_settings
-    from ouderpeil.demo import DEMO_SCALE, DEMO_SEED
-    from ouderpeil.generate import generate
-    from ouderpeil.loading import load_inbox
-    from ouderpeil.publish import publish
-    from ouderpeil.quality import gate
-    from ouderpeil.transform import run_dbt
-
-    settings = make_settings(tmp_path_factory.mktemp("demo") / "data")
-    timings, t = {}, time.monotonic()
-    for stage, run in (
-            ("generate", lambda: generate(settings.inbox_dir, scale=DEMO_SCALE, seed=DEMO_SEED)),
-            ("load", lambda: load_inbox(settings)),
-            ("dbt_build", lambda: run_dbt(settings, command="build")),
-            ("gate_marts", lambda: gate(settings, layer="marts", run_id="demo-test")),
-            ("publish", lambda: publish(settings, run_id="demo-test"))):
-        run()
-        timings[stage], t = round(time.monotonic() - t, 1), time.monotonic()
-    artifacts = REPO_ROOT / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    (artifacts / "demo-pipeline.json").write_text(json.dumps(timings, indent=2))
-    return settings
 
 
 # --------------------------------------------------------------------------- server
