@@ -80,7 +80,8 @@ def _base_cells(res: dict, key: str) -> list[str]:
             return ["–", "–", "–", "–"]
         stages = [res["stages"][n] for n in _group(key) if n in res["stages"]]
         peak = max((s.get("maxrss_mib", 0) for s in stages), default=None)
-        cpu = sum(s.get("cpu_seconds", 0) for s in stages)
+        cpus = [s.get("cpu_seconds") for s in stages]
+        cpu = None if None in cpus else sum(cpus)
         return [f"**{_fmt(seconds)}**", _fmt(cpu), _fmt(peak, 0),
                 f"**{_fmt(seconds / base)}**" if base else "–"]
     if key == "daily_one_process":

@@ -498,7 +498,7 @@ def compute_totals(stages: dict, baseline: dict, floor: dict | None = None) -> d
             res["ratio_to_baseline"] = res["seconds"] / base
         if res.get("ok") and fair:
             res["ratio_to_floor"] = res["seconds"] / fair
-        if res.get("ok") and base_cpu:
+        if res.get("ok") and base_cpu and res.get("cpu_seconds") is not None:
             res["cpu_ratio_to_baseline"] = res["cpu_seconds"] / base_cpu
 
     def sums(group: list[str]) -> dict:
@@ -506,9 +506,11 @@ def compute_totals(stages: dict, baseline: dict, floor: dict | None = None) -> d
         if not names or not all(stages[n].get("ok") for n in names):
             return {"seconds": None, "process_seconds": None, "cpu_seconds": None,
                     "left_out": [n for n in group if n not in stages]}
+        cpu = [stages[n].get("cpu_seconds") for n in names]
         return {"seconds": sum(stages[n]["seconds"] for n in names),
                 "process_seconds": sum(stages[n]["process_seconds"] for n in names),
-                "cpu_seconds": sum(stages[n]["cpu_seconds"] for n in names),
+                # None when a stage's CPU time was not recorded (a resumed run)
+                "cpu_seconds": None if None in cpu else sum(cpu),
                 "left_out": [n for n in group if n not in stages]}
 
     full, daily = sums(FULL_STAGES), sums(DAY_STAGES)

@@ -24,10 +24,12 @@ def memory_limit(default: str = DEFAULT_MEMORY_LIMIT) -> str:
 def temp_directory(database: Path, reader: bool = False) -> Path:
     """Where a connection to `database` spills: $OUDERPEIL_DUCKDB_TEMP_DIR, else <database>.tmp
     (DuckDB's own default for a file database, made explicit so the dbt profile agrees).
-    A read-only reader gets a folder of its own process: it may run beside the writer."""
+    A read-only reader gets a folder of its own process beside it (it may run beside the
+    writer); a sibling, not a subfolder: DuckDB creates one directory level only, when it first
+    spills, and removes what it created when the connection closes."""
     configured = os.environ.get(TEMP_DIR_ENV)
     base = Path(configured) if configured else Path(f"{database}.tmp")
-    return base / f"reader-{os.getpid()}" if reader else base
+    return base.with_name(f"{base.name}-reader-{os.getpid()}") if reader else base
 
 
 def dbt_env(database: Path) -> dict[str, str]:
