@@ -19,6 +19,14 @@ from tests.test_loading import (CONTACT_HEADER, SCHOOLS_CSV, by_name, query,  # 
 GOOD = "2025-10-03 14:30:00,telefoon,ouder,gedrag,gehouden,{},"
 
 
+@pytest.fixture(autouse=True)
+def keep_loaded_files_in_the_inbox(monkeypatch):
+    """These tests change a file in place after a load, as a school system that rewrites its
+    export does; that needs the file to stay in the inbox (OUDERPEIL_RAW_FILES=keep). Moving
+    loaded files to the archive is tested in tests/test_security_archive.py."""
+    monkeypatch.setenv("OUDERPEIL_RAW_FILES", "keep")
+
+
 def contacts(n: int, minutes: int = 45, first: int = 1) -> str:
     return CONTACT_HEADER + "\n" + "".join(
         f"C{i},12AB00,F{i},,,{GOOD.format(minutes)}\n" for i in range(first, first + n))
