@@ -169,6 +169,8 @@ def markdown(results: list[dict]) -> str:
             f"{m['memory_gib']} GiB, DuckDB {m['versions'].get('duckdb')}, "
             f"dbt {m['versions'].get('dbt-core')}; load average during the run "
             f"{_fmt(min(loads, default=None), 1)}–{_fmt(max(loads, default=None), 1)}. "
+            + (f"Targets: **not judged** — {tg['not_judged']} "
+             if tg.get("not_judged") else "") +
             f"Targets (issue 19, ratios within this run): full ≤ "
             f"{_fmt(tg.get('full_ratio_target'), 0)} × baseline: "
             f"{_yes_no(tg.get('full_within_ratio_target'))} "
