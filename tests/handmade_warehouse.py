@@ -227,6 +227,35 @@ def build_wide_marts(con) -> None:
                school_name, ses_group, 'contact' AS stream, 'tienminutengesprek' AS channel,
                n AS n_items, 1.0 AS share, suppressed
         FROM marts.mart_indicator_dashboard WHERE indicator_code = 'contact_reach'""")
+    # "Bereiken we alle gezinnen?": laag and hoog side by side with the gap, as
+    # mart_equity_gap builds it (columns as its contract; texts simplified).
+    con.execute("""CREATE OR REPLACE TABLE marts.mart_equity_gap AS
+        WITH cells AS (
+            SELECT * FROM marts.mart_indicator_dashboard
+            WHERE period_type = 'school_year' AND NOT ends_with(indicator_code, '_gap'))
+        SELECT 'school_year' AS period_type, l.period, l.school_year, l.sector, l.board_id,
+               l.board_name, l.school_id, l.school_name,
+               CASE WHEN l.board_id = 'ALL' THEN 2 WHEN l.school_id = 'ALL' THEN 1 ELSE 0 END
+                   AS level_rank,
+               l.indicator_code, l.indicator_label, l.unit, 1 AS display_order,
+               'procentpunt' AS gap_unit_label,
+               l.value * 100 AS laag_value, l.ci_low * 100 AS laag_ci_low,
+               l.ci_high * 100 AS laag_ci_high, l.n AS laag_n, l.suppressed AS laag_suppressed,
+               h.value * 100 AS hoog_value, h.ci_low * 100 AS hoog_ci_low,
+               h.ci_high * 100 AS hoog_ci_high, h.n AS hoog_n, h.suppressed AS hoog_suppressed,
+               (l.value - h.value) * 100 AS gap_value, NULL::DOUBLE AS gap_ci_low,
+               NULL::DOUBLE AS gap_ci_high, l.suppressed OR h.suppressed AS gap_suppressed,
+               false AS gap_significant, NULL::DOUBLE AS previous_gap_value,
+               NULL::DOUBLE AS gap_change, false AS gap_widened, false AS gap_narrowed,
+               l.value_display AS laag_text, h.value_display AS hoog_text,
+               'onderdrukt (n<10)' AS gap_text, 'onderdrukt (n<10)' AS gap_interval_text,
+               '● geen significant verschil' AS signal_text,
+               'geen vergelijking met vorig jaar' AS trend_text, 1 AS signal_rank,
+               'Te weinig gezinnen per SES-groep om de kloof te tonen (onderdrukt, n<10).'
+                   AS summary_text,
+               0::BIGINT AS summary_n_behind, 0::BIGINT AS summary_n_widened
+        FROM cells l JOIN cells h USING (indicator_code, period, sector, board_id, school_id)
+        WHERE l.ses_group = 'laag' AND h.ses_group = 'hoog'""")
     con.execute("""CREATE OR REPLACE TABLE marts.mart_national_reference AS
         SELECT 'po' AS sector, 'tip_usefulness' AS indicator_code, 'Tips nuttig' AS indicator_label,
                0.72 AS reference_value, '6.6' AS report_table""")
