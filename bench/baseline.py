@@ -5,6 +5,7 @@ the `encodings` extension cannot be installed offline), so Windows-1252 exports 
 transcoded to UTF-8 into a scratch mirror of the inbox; the other files are linked, not copied.
 That step is part of the baseline's time, as it is part of the loader's.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -44,8 +45,10 @@ def utf8_mirror(inbox_dir: Path, scratch: Path) -> dict:
         target = scratch / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".csv" and not _is_utf8(path):
-            with path.open("r", encoding="cp1252", newline="") as src, \
-                    target.open("w", encoding="utf-8", newline="") as dst:
+            with (
+                path.open("r", encoding="cp1252", newline="") as src,
+                target.open("w", encoding="utf-8", newline="") as dst,
+            ):
                 shutil.copyfileobj(src, dst, CHUNK)
             transcoded.append(str(rel))
         else:
@@ -75,17 +78,26 @@ def run_baseline_sql(inbox_dir: Path, show: bool = False) -> dict:
     if show:
         print("\t".join(columns))
         for row in rows:
-            print("\t".join("" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
-                            for v in row))
-    return {"rows": len(rows), "transcode_seconds": transcode_seconds,
-            "sql_seconds": sql_seconds, "indicators": sorted({r[0] for r in rows}),
-            "files": files}
+            print(
+                "\t".join(
+                    "" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v) for v in row
+                )
+            )
+    return {
+        "rows": len(rows),
+        "transcode_seconds": transcode_seconds,
+        "sql_seconds": sql_seconds,
+        "indicators": sorted({r[0] for r in rows}),
+        "files": files,
+    }
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python -m bench.baseline <inbox folder>")
     info = run_baseline_sql(Path(sys.argv[1]), show=True)
-    print(f"\n{info['rows']} rows; transcoding {info['transcode_seconds']:.2f} s, "
-          f"SQL {info['sql_seconds']:.2f} s; transcoded {info['files']['transcoded']}; "
-          f"skipped {info['files']['skipped']}")
+    print(
+        f"\n{info['rows']} rows; transcoding {info['transcode_seconds']:.2f} s, "
+        f"SQL {info['sql_seconds']:.2f} s; transcoded {info['files']['transcoded']}; "
+        f"skipped {info['files']['skipped']}"
+    )

@@ -5,6 +5,7 @@ Only what the Ouderpeil charts use is translated; a chart with anything else (ti
 series limits, post-processing) is still timed on its base query. Plain stdlib + PyYAML, so it
 runs in either virtualenv.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,13 @@ def _literal(value) -> str:
 
 
 # Superset's DuckDB engine spec: time grain -> expression around the column.
-TIME_GRAINS = {"P1D": "DATE_TRUNC('day', {col})", "P1W": "DATE_TRUNC('week', {col})",
-               "P1M": "DATE_TRUNC('month', {col})", "P3M": "DATE_TRUNC('quarter', {col})",
-               "P1Y": "DATE_TRUNC('year', {col})"}
+TIME_GRAINS = {
+    "P1D": "DATE_TRUNC('day', {col})",
+    "P1W": "DATE_TRUNC('week', {col})",
+    "P1M": "DATE_TRUNC('month', {col})",
+    "P3M": "DATE_TRUNC('quarter', {col})",
+    "P1Y": "DATE_TRUNC('year', {col})",
+}
 
 
 def _col_ref(name: str, calculated: dict) -> str:
@@ -57,8 +62,11 @@ def _filter_sql(f: dict, calculated: dict) -> str | None:
 def _column_sql(col, calculated: dict) -> tuple[str, str]:
     if isinstance(col, dict):
         raw = col.get("sqlExpression") or col.get("column_name")
-        expr = _col_ref(raw, calculated) if raw in calculated else (
-            col.get("sqlExpression") or _quote(raw))
+        expr = (
+            _col_ref(raw, calculated)
+            if raw in calculated
+            else (col.get("sqlExpression") or _quote(raw))
+        )
         if col.get("timeGrain") in TIME_GRAINS:
             expr = TIME_GRAINS[col["timeGrain"]].format(col=expr)
         return expr, col.get("label") or raw
@@ -77,10 +85,16 @@ def _metric_sql(metric, saved: dict) -> tuple[str, str]:
 
 def query_sql(query: dict, dataset: dict) -> str:
     saved = {m["metric_name"]: m["expression"] for m in dataset.get("metrics") or []}
-    calculated = {c["column_name"]: c["expression"] for c in dataset.get("columns") or []
-                  if c.get("expression")}
-    source = (f"({dataset['sql']}) AS virtual_table" if dataset.get("sql")
-              else f"{_quote(dataset.get('schema') or 'main')}.{_quote(dataset['table_name'])}")
+    calculated = {
+        c["column_name"]: c["expression"]
+        for c in dataset.get("columns") or []
+        if c.get("expression")
+    }
+    source = (
+        f"({dataset['sql']}) AS virtual_table"
+        if dataset.get("sql")
+        else f"{_quote(dataset.get('schema') or 'main')}.{_quote(dataset['table_name'])}"
+    )
     columns = [_column_sql(c, calculated) for c in query.get("columns") or []]
     metrics = [_metric_sql(m, saved) for m in query.get("metrics") or []]
     select = [f"{expr} AS {_quote(label)}" for expr, label in columns + metrics]
@@ -97,8 +111,11 @@ def query_sql(query: dict, dataset: dict) -> str:
         sql += f" HAVING {extras['having']}"
     order = []
     for target, ascending in query.get("orderby") or []:
-        expr = (_metric_sql(target, saved)[0] if isinstance(target, dict) or target in saved
-                else _col_ref(target, calculated))
+        expr = (
+            _metric_sql(target, saved)[0]
+            if isinstance(target, dict) or target in saved
+            else _col_ref(target, calculated)
+        )
         order.append(f"{expr} {'ASC' if ascending else 'DESC'}")
     if order:
         sql += " ORDER BY " + ", ".join(order)

@@ -12,6 +12,7 @@ The first load of a dashboard is reported apart (Superset's cache is cold then),
 all loads. A chart that shows an error, or a load that does not finish within the timeout, is
 reported, not timed as a success.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,10 +32,18 @@ import yaml
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 SECTOR_SLUGS = ("ouderpeil-po", "ouderpeil-vo", "ouderpeil-mbo")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
-                  "--lang=nl-NL", "--remote-debugging-port=0"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--lang=nl-NL",
+    "--remote-debugging-port=0",
+]
 # Tall enough for the whole dashboard: Superset renders charts only when they are in view.
 WIDTH, HEIGHT = 1600, 3600
 POLL_SECONDS = 0.05
@@ -68,9 +77,16 @@ class Chromium:
 
         self.profile = tempfile.mkdtemp(prefix="ouderpeil-bench-chromium-")
         self.proc = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
-             f"--window-size={WIDTH},{HEIGHT}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={self.profile}",
+                f"--window-size={WIDTH},{HEIGHT}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 60
         while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
@@ -82,12 +98,19 @@ class Chromium:
         self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
         self._ids = itertools.count(1)
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target,
-                                 flatten=True)["sessionId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Network"):
             self.call(f"{domain}.enable", page=True)
-        self.call("Emulation.setDeviceMetricsOverride", page=True, width=WIDTH, height=HEIGHT,
-                  deviceScaleFactor=1, mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            page=True,
+            width=WIDTH,
+            height=HEIGHT,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def call(self, method: str, page: bool = False, timeout: float = 60, **params):
         msg_id = next(self._ids)
@@ -107,8 +130,13 @@ class Chromium:
                 return data.get("result", {})
 
     def eval(self, expression: str):
-        result = self.call("Runtime.evaluate", page=True, expression=expression,
-                           returnByValue=True, awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate",
+            page=True,
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=True,
+        )
         return result.get("result", {}).get("value")
 
     def close(self) -> None:
@@ -129,8 +157,13 @@ def committed_chart_counts(dashboards_dir: Path) -> dict[str, int]:
     out = {}
     for path in (dashboards_dir / "dashboards").glob("*.yaml"):
         dash = yaml.safe_load(path.read_text())
-        out[dash["slug"]] = len({v["meta"]["uuid"] for v in dash["position"].values()
-                                 if isinstance(v, dict) and v.get("type") == "CHART"})
+        out[dash["slug"]] = len(
+            {
+                v["meta"]["uuid"]
+                for v in dash["position"].values()
+                if isinstance(v, dict) and v.get("type") == "CHART"
+            }
+        )
     return out
 
 
@@ -140,19 +173,25 @@ def login(url: str, user: dict):
     s = requests.Session()
     page = s.get(f"{url}/login/", timeout=120)
     m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
-        r'"csrf_token"\s*:\s*"([^"]+)"', page.text)
+        r'"csrf_token"\s*:\s*"([^"]+)"', page.text
+    )
     if not m:
         raise RuntimeError("no CSRF token on the Superset login page")
-    r = s.post(f"{url}/login/", timeout=120, allow_redirects=False, data={
-        "username": user["username"], "password": user["password"], "csrf_token": m.group(1)})
+    r = s.post(
+        f"{url}/login/",
+        timeout=120,
+        allow_redirects=False,
+        data={"username": user["username"], "password": user["password"], "csrf_token": m.group(1)},
+    )
     if r.status_code not in (302, 303) or "session" not in s.cookies:
         raise RuntimeError(f"login as {user['username']} failed: {r.status_code}")
     return s
 
 
 def dashboard_ids(url: str, session) -> dict[str, int]:
-    r = session.get(f"{url}/api/v1/dashboard/", timeout=120,
-                    params={"q": json.dumps({"page_size": 100})})
+    r = session.get(
+        f"{url}/api/v1/dashboard/", timeout=120, params={"q": json.dumps({"page_size": 100})}
+    )
     r.raise_for_status()
     return {d["slug"]: d["id"] for d in r.json()["result"]}
 
@@ -168,17 +207,27 @@ def time_load(browser: Chromium, url: str, expected: int, timeout: float) -> dic
             states = browser.eval(CHART_STATE_JS) or []
         except TimeoutError:  # a starved renderer answers late: keep polling until `timeout`
             continue
-        settled = [s for s in states if (s["drawn"] or s["error"] or s["empty"])
-                   and not s["loading"]]
+        settled = [
+            s for s in states if (s["drawn"] or s["error"] or s["empty"]) and not s["loading"]
+        ]
         if len(states) >= expected and len(settled) == len(states):
             seconds = time.perf_counter() - started
             errors = [s["name"] for s in states if s["error"]]
-            return {"seconds": seconds, "charts": len(states), "ok": not errors,
-                    "errors": errors, "empty": [s["name"] for s in states if s["empty"]]}
+            return {
+                "seconds": seconds,
+                "charts": len(states),
+                "ok": not errors,
+                "errors": errors,
+                "empty": [s["name"] for s in states if s["empty"]],
+            }
         time.sleep(POLL_SECONDS)
-    return {"seconds": None, "ok": False, "charts": len(states),
-            "error": f"not every chart drawn within {timeout:.0f} s "
-                     f"({sum(1 for s in states if s['drawn'])} of {expected})"}
+    return {
+        "seconds": None,
+        "ok": False,
+        "charts": len(states),
+        "error": f"not every chart drawn within {timeout:.0f} s "
+        f"({sum(1 for s in states if s['drawn'])} of {expected})",
+    }
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -192,16 +241,18 @@ def measure(data_dir: Path, loads: int, timeout: float, start_timeout: float = 1
     from ouderpeil.config import Settings
     from ouderpeil.dashboards_server import free_port, start_superset
 
-    binary = next((shutil.which(n) for n in ("chromium", "chromium-browser")
-                   if shutil.which(n)), None)
+    binary = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
+    )
     if binary is None:
         raise RuntimeError("headless Chromium not installed: run `make browser`")
     settings = Settings.from_env()
     started = time.perf_counter()
     # Superset's first init (database migrations) alone took over 10 minutes on the shared
     # machine: a generous limit, reported as superset_start_seconds.
-    handle = start_superset(settings, port=free_port(), home=data_dir / "superset-bench",
-                            timeout=start_timeout)
+    handle = start_superset(
+        settings, port=free_port(), home=data_dir / "superset-bench", timeout=start_timeout
+    )
     start_seconds = time.perf_counter() - started
     browser = None
     try:
@@ -209,8 +260,14 @@ def measure(data_dir: Path, loads: int, timeout: float, start_timeout: float = 1
         ids = dashboard_ids(handle.url, session)
         counts = committed_chart_counts(settings.dashboards_dir)
         browser = Chromium(binary)
-        browser.call("Network.setCookie", page=True, name="session", url=handle.url,
-                     value=session.cookies.get("session"), httpOnly=True)
+        browser.call(
+            "Network.setCookie",
+            page=True,
+            name="session",
+            url=handle.url,
+            value=session.cookies.get("session"),
+            httpOnly=True,
+        )
         out = {}
         for slug in SECTOR_SLUGS:
             if slug not in ids:
@@ -225,20 +282,25 @@ def measure(data_dir: Path, loads: int, timeout: float, start_timeout: float = 1
                     runs.append({"seconds": None, "ok": False, "error": repr(exc)})
             good = [r["seconds"] for r in runs if r["ok"]]
             out[slug] = {
-                "ok": len(good) == len(runs), "charts": counts.get(slug),
+                "ok": len(good) == len(runs),
+                "charts": counts.get(slug),
                 "first_load_seconds": runs[0]["seconds"],
                 "p50_seconds": statistics.median(good) if good else None,
                 "p95_seconds": _percentile(good, 0.95) if good else None,
-                "all_seconds": [None if r["seconds"] is None else round(r["seconds"], 3)
-                                for r in runs],
+                "all_seconds": [
+                    None if r["seconds"] is None else round(r["seconds"], 3) for r in runs
+                ],
                 "problems": [r for r in runs if not r["ok"]],
             }
         every = [s for d in out.values() for s in d.get("all_seconds") or [] if s is not None]
-        return {"dashboards": out, "loads_per_dashboard": loads,
-                "superset_start_seconds": start_seconds,
-                "p50_seconds": statistics.median(every) if every else None,
-                "p95_seconds": _percentile(every, 0.95) if every else None,
-                "ok": all(d["ok"] for d in out.values())}
+        return {
+            "dashboards": out,
+            "loads_per_dashboard": loads,
+            "superset_start_seconds": start_seconds,
+            "p50_seconds": statistics.median(every) if every else None,
+            "p95_seconds": _percentile(every, 0.95) if every else None,
+            "ok": all(d["ok"] for d in out.values()),
+        }
     finally:
         if browser is not None:
             browser.close()
@@ -246,12 +308,17 @@ def measure(data_dir: Path, loads: int, timeout: float, start_timeout: float = 1
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--loads", type=int, default=5)
     p.add_argument("--timeout", type=float, default=180, help="per load, seconds")
-    p.add_argument("--start-timeout", type=float, default=1800,
-                   help="seconds for Superset to init, import and answer")
+    p.add_argument(
+        "--start-timeout",
+        type=float,
+        default=1800,
+        help="seconds for Superset to init, import and answer",
+    )
     p.add_argument("--result", type=Path)
     args = p.parse_args(argv)
     from ouderpeil.config import Settings

@@ -5,6 +5,7 @@ run first, then floor.sql, in a fresh DuckDB file: the floor writes its typed ta
 indicators as the pipeline does. Windows-1252 files are transcoded first, as for the baseline,
 and that time counts.
 """
+
 from __future__ import annotations
 
 import sys
@@ -47,9 +48,14 @@ def run_floor_sql(inbox_dir: Path, work_dir: Path | None = None) -> dict:
         finally:
             con.close()
         size = database.stat().st_size
-    return {**dict(zip(columns, summary[0])), "transcode_seconds": transcode_seconds,
-            "sql_seconds": sql_seconds, "database_bytes": size,
-            "rejects_by_column": [list(r) for r in rejects], "files": files}
+    return {
+        **dict(zip(columns, summary[0])),
+        "transcode_seconds": transcode_seconds,
+        "sql_seconds": sql_seconds,
+        "database_bytes": size,
+        "rejects_by_column": [list(r) for r in rejects],
+        "files": files,
+    }
 
 
 if __name__ == "__main__":

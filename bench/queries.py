@@ -11,6 +11,7 @@ chart_queries), else and in addition a representative set of what the dashboards
 on period, sector, board (row-level security adds `board_id = …` for board staff), SES
 breakdowns and GROUP BYs on `indicator` and `channel_mix`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,10 +84,15 @@ REPRESENTATIVE_QUERIES = {
 def resolve_parameters(run) -> dict:
     """Pick a realistic period, board and indicator from the served data."""
     period = run("SELECT max(period) FROM indicator WHERE period_type = 'school_year'")[0][0]
-    board = run("SELECT board_id FROM indicator WHERE board_id <> 'ALL' "
-                "GROUP BY board_id ORDER BY count(*) DESC, board_id LIMIT 1")
-    return {"period": period, "board": board[0][0] if board else "ALL",
-            "indicator": "contact_reach"}
+    board = run(
+        "SELECT board_id FROM indicator WHERE board_id <> 'ALL' "
+        "GROUP BY board_id ORDER BY count(*) DESC, board_id LIMIT 1"
+    )
+    return {
+        "period": period,
+        "board": board[0][0] if board else "ALL",
+        "indicator": "contact_reach",
+    }
 
 
 def chart_queries(dashboards_dir: Path | None, params: dict) -> dict:
@@ -112,12 +118,12 @@ def connect(serving: Path, engine: str):
     if engine == "sqlalchemy":
         import sqlalchemy as sa
 
-        eng = sa.create_engine(f"duckdb:///{serving.resolve()}",
-                               connect_args={"read_only": True})
+        eng = sa.create_engine(f"duckdb:///{serving.resolve()}", connect_args={"read_only": True})
         conn = eng.connect()
 
         def run(sql):
             return conn.execute(sa.text(sql)).fetchall()
+
         return run, conn.close
 
     import duckdb
@@ -126,6 +132,7 @@ def connect(serving: Path, engine: str):
 
     def run(sql):
         return con.execute(sql).fetchall()
+
     return run, con.close
 
 
@@ -138,8 +145,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def bench_queries(serving: Path, runs: int, engine: str = "duckdb",
-                  dashboards_dir: Path | None = None) -> dict:
+def bench_queries(
+    serving: Path, runs: int, engine: str = "duckdb", dashboards_dir: Path | None = None
+) -> dict:
     run, close = connect(serving, engine)
     try:
         params = resolve_parameters(run)
@@ -159,14 +167,21 @@ def bench_queries(serving: Path, runs: int, engine: str = "duckdb",
                 run(sql)
                 ms.append((time.perf_counter() - t) * 1000)
             all_ms += ms
-            results[name] = {"rows": len(rows), "p50_ms": percentile(ms, 0.5),
-                             "p95_ms": percentile(ms, 0.95), "mean_ms": statistics.fmean(ms)}
+            results[name] = {
+                "rows": len(rows),
+                "p50_ms": percentile(ms, 0.5),
+                "p95_ms": percentile(ms, 0.95),
+                "mean_ms": statistics.fmean(ms),
+            }
     finally:
         close()
     ok = [r for r in results.values() if "error" not in r]
     return {
-        "engine": engine, "runs_per_query": runs, "parameters": params,
-        "n_queries": len(ok), "n_chart_queries": len(charts),
+        "engine": engine,
+        "runs_per_query": runs,
+        "parameters": params,
+        "n_queries": len(ok),
+        "n_chart_queries": len(charts),
         "p50_ms": percentile(all_ms, 0.5) if all_ms else None,
         "p95_ms": percentile(all_ms, 0.95) if all_ms else None,
         "total_seconds": sum(all_ms) / 1000,

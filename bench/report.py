@@ -1,4 +1,5 @@
 """The markdown summary of bench results (bench/results/latest.md and the README section)."""
+
 from __future__ import annotations
 
 import json
@@ -43,9 +44,12 @@ def _cells(res: dict, key: str) -> list[str]:
     cells = _base_cells(res, key)
     seconds = _seconds(res, key)
     if key == "floor":
-        return cells[:3] + [_ratio(seconds / res["baseline"]["seconds"])
-                            if seconds and (res.get("baseline") or {}).get("ok") else "–",
-                            "1.0" if fair else "–"]
+        return cells[:3] + [
+            _ratio(seconds / res["baseline"]["seconds"])
+            if seconds and (res.get("baseline") or {}).get("ok")
+            else "–",
+            "1.0" if fair else "–",
+        ]
     bold = key in ("full", "daily", "daily_one_process")
     ratio = _ratio(seconds / fair) if seconds is not None and fair else "–"
     return cells + [f"**{ratio}**" if bold and ratio != "–" else ratio]
@@ -71,8 +75,12 @@ def _base_cells(res: dict, key: str) -> list[str]:
             return ["not run", "–", "–", "–"]
         if not b.get("ok"):
             return ["failed", "–", "–", "–"]
-        return [_fmt(b["seconds"], 2), _fmt(b.get("cpu_seconds")), _fmt(b.get("maxrss_mib"), 0),
-                "1.0"]
+        return [
+            _fmt(b["seconds"], 2),
+            _fmt(b.get("cpu_seconds")),
+            _fmt(b.get("maxrss_mib"), 0),
+            "1.0",
+        ]
     if key in ("full", "daily"):
         t = res["totals"]
         seconds = t[f"{key}_pipeline_seconds" if key == "full" else "daily_run_seconds"]
@@ -82,22 +90,33 @@ def _base_cells(res: dict, key: str) -> list[str]:
         peak = max((s.get("maxrss_mib", 0) for s in stages), default=None)
         cpus = [s.get("cpu_seconds") for s in stages]
         cpu = None if None in cpus else sum(cpus)
-        return [f"**{_fmt(seconds)}**", _fmt(cpu), _fmt(peak, 0),
-                f"**{_fmt(seconds / base)}**" if base else "–"]
+        return [
+            f"**{_fmt(seconds)}**",
+            _fmt(cpu),
+            _fmt(peak, 0),
+            f"**{_fmt(seconds / base)}**" if base else "–",
+        ]
     if key == "daily_one_process":
         s = res["stages"].get(key) or {}
         if not s.get("ok"):
             return ["–", "–", "–", "–"]
-        return [f"**{_fmt(s['seconds'])}**", _fmt(s.get("cpu_seconds")),
-                _fmt(s.get("maxrss_mib"), 0),
-                f"**{_fmt(s['seconds'] / base)}**" if base else "–"]
+        return [
+            f"**{_fmt(s['seconds'])}**",
+            _fmt(s.get("cpu_seconds")),
+            _fmt(s.get("maxrss_mib"), 0),
+            f"**{_fmt(s['seconds'] / base)}**" if base else "–",
+        ]
     s = res["stages"].get(key)
     if not s:
         return ["–", "–", "–", "–"]
     if not s.get("ok"):
         return ["not run" if s.get("skipped") else "failed", "–", "–", "–"]
-    return [_fmt(s["seconds"]), _fmt(s.get("cpu_seconds")), _fmt(s.get("maxrss_mib"), 0),
-            _ratio(s["seconds"] / base) if base else "–"]
+    return [
+        _fmt(s["seconds"]),
+        _fmt(s.get("cpu_seconds")),
+        _fmt(s.get("maxrss_mib"), 0),
+        _ratio(s["seconds"] / base) if base else "–",
+    ]
 
 
 def _group(key: str) -> list[str]:
@@ -111,8 +130,13 @@ def markdown(results: list[dict]) -> str:
         return "(no results yet)\n"
     head = ["stage"]
     for r in results:
-        head += [f"{r['scale']} s", f"{r['scale']} CPU s", f"{r['scale']} MiB",
-                 f"{r['scale']} × baseline", f"{r['scale']} × fair floor"]
+        head += [
+            f"{r['scale']} s",
+            f"{r['scale']} CPU s",
+            f"{r['scale']} MiB",
+            f"{r['scale']} × baseline",
+            f"{r['scale']} × fair floor",
+        ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, label in ROWS:
         cells = [label]
@@ -124,16 +148,27 @@ def markdown(results: list[dict]) -> str:
     for r in results:
         q = (r.get("dashboard_queries") or {}).get("duckdb") or {}
         d = q.get("details") or {}
-        extra += [f"{_fmt(d.get('p50_ms'))} / {_fmt(d.get('p95_ms'))}" if q.get("ok") else "–",
-                  "", _fmt(q.get("maxrss_mib"), 0) if q.get("ok") else "–", "", ""]
+        extra += [
+            f"{_fmt(d.get('p50_ms'))} / {_fmt(d.get('p95_ms'))}" if q.get("ok") else "–",
+            "",
+            _fmt(q.get("maxrss_mib"), 0) if q.get("ok") else "–",
+            "",
+            "",
+        ]
     lines.append("| " + " | ".join(extra) + " |")
     shown = ["sector dashboards in Chromium, navigation → last chart drawn, p50 / p95 (s)"]
     for r in results:
         b = (r.get("dashboard_queries") or {}).get("browser") or {}
         d = b.get("details") or {}
-        shown += [f"{_fmt(d.get('p50_seconds'), 2)} / {_fmt(d.get('p95_seconds'), 2)}"
-                  if d.get("p50_seconds") is not None else ("failed" if b else "–"),
-                  "", _fmt(b.get("maxrss_mib"), 0) if b.get("ok") else "–", "", ""]
+        shown += [
+            f"{_fmt(d.get('p50_seconds'), 2)} / {_fmt(d.get('p95_seconds'), 2)}"
+            if d.get("p50_seconds") is not None
+            else ("failed" if b else "–"),
+            "",
+            _fmt(b.get("maxrss_mib"), 0) if b.get("ok") else "–",
+            "",
+            "",
+        ]
     lines.append("| " + " | ".join(shown) + " |")
     modes = sorted({m for r in results for m in _airflow_runs(r)})
     for mode in modes or ["per_model"]:
@@ -141,17 +176,26 @@ def markdown(results: list[dict]) -> str:
         for r in results:
             a = _airflow_runs(r).get(mode) or {}
             ok = a.get("ok") and a.get("overhead_seconds") is not None
-            row += [_fmt(a.get("overhead_seconds")) if ok else "–",
-                    _fmt(a.get("overhead_cpu_seconds")) if ok else "–",
-                    _fmt(a.get("maxrss_mib"), 0) if ok else "–", "", ""]
+            row += [
+                _fmt(a.get("overhead_seconds")) if ok else "–",
+                _fmt(a.get("overhead_cpu_seconds")) if ok else "–",
+                _fmt(a.get("maxrss_mib"), 0) if ok else "–",
+                "",
+                "",
+            ]
         lines.append("| " + " | ".join(row) + " |")
     for mode in modes:
         row = [f"Airflow overhead, daily run, dbt tasks {mode} (DAG runs − day stages)"]
         for r in results:
             a = (_airflow_runs(r).get(mode) or {}).get("day") or {}
             ok = a.get("ok") and a.get("overhead_seconds") is not None
-            row += [_fmt(a.get("overhead_seconds")) if ok else "–", "",
-                    _fmt(a.get("maxrss_mib"), 0) if ok else "–", "", ""]
+            row += [
+                _fmt(a.get("overhead_seconds")) if ok else "–",
+                "",
+                _fmt(a.get("maxrss_mib"), 0) if ok else "–",
+                "",
+                "",
+            ]
         lines.append("| " + " | ".join(row) + " |")
 
     notes = [""]
@@ -160,8 +204,9 @@ def markdown(results: list[dict]) -> str:
         d = (r.get("data") or {}).get("inbox") or {}
         loads = [s["loadavg_before"][0] for s in r["stages"].values() if "loadavg_before" in s]
         t, tg = r["totals"], r["targets"]
-        left_out = sorted(set(t.get("full_pipeline_left_out") or [])
-                          | set(t.get("daily_run_left_out") or []))
+        left_out = sorted(
+            set(t.get("full_pipeline_left_out") or []) | set(t.get("daily_run_left_out") or [])
+        )
         notes.append(
             f"- **{r['scale']}** ({r['date']}, commit {m['git'].get('commit')}"
             f"{' +changes' if m['git'].get('dirty') else ''}): inbox {d.get('files', '?')} files, "
@@ -169,9 +214,8 @@ def markdown(results: list[dict]) -> str:
             f"{m['memory_gib']} GiB, DuckDB {m['versions'].get('duckdb')}, "
             f"dbt {m['versions'].get('dbt-core')}; load average during the run "
             f"{_fmt(min(loads, default=None), 1)}–{_fmt(max(loads, default=None), 1)}. "
-            + (f"Targets: **not judged** — {tg['not_judged']} "
-             if tg.get("not_judged") else "") +
-            f"Targets (issue 19, ratios within this run): full ≤ "
+            + (f"Targets: **not judged** — {tg['not_judged']} " if tg.get("not_judged") else "")
+            + f"Targets (issue 19, ratios within this run): full ≤ "
             f"{_fmt(tg.get('full_ratio_target'), 0)} × baseline: "
             f"{_yes_no(tg.get('full_within_ratio_target'))} "
             f"({_fmt(t.get('full_ratio_to_baseline'))} ×; "
@@ -184,22 +228,30 @@ def markdown(results: list[dict]) -> str:
             f"{_fmt(t.get('full_cpu_ratio_to_baseline'))} × the baseline, "
             f"{_fmt(t.get('full_cpu_ratio_to_floor'))} × the fair floor; daily run "
             f"{_fmt(t.get('daily_cpu_ratio_to_baseline'))} × the baseline."
-            + (f" Not run at this scale (the sums leave them out): {', '.join(left_out)}."
-               if left_out else ""))
+            + (
+                f" Not run at this scale (the sums leave them out): {', '.join(left_out)}."
+                if left_out
+                else ""
+            )
+        )
     by_scale = {r["scale"]: r["totals"].get("daily_run_seconds") for r in results}
     if by_scale.get("board") and by_scale.get("region"):
         ratio = by_scale["region"] / by_scale["board"]
-        notes.append(f"- A day costs what it holds: region daily run = {ratio:.2f} × the board "
-                     f"daily run (target ≤ 1.5: {_yes_no(ratio <= 1.5)}); the two scales may "
-                     f"come from different runs (dates above).")
+        notes.append(
+            f"- A day costs what it holds: region daily run = {ratio:.2f} × the board "
+            f"daily run (target ≤ 1.5: {_yes_no(ratio <= 1.5)}); the two scales may "
+            f"come from different runs (dates above)."
+        )
     notes.append("")
-    notes.append("Seconds are wall time inside each stage function, each stage in its own "
-                 "process: the process's start-up imports are excluded, what a stage imports "
-                 "when it runs (Great Expectations in the gates) and the dbt subprocess are "
-                 "included; CPU s is the process's user+system time (imports "
-                 "and subprocesses included), less sensitive to a busy machine than wall time; "
-                 "MiB is the peak RSS of the stage process or its dbt subprocess. Raw numbers: "
-                 "`bench/results/*.json`.")
+    notes.append(
+        "Seconds are wall time inside each stage function, each stage in its own "
+        "process: the process's start-up imports are excluded, what a stage imports "
+        "when it runs (Great Expectations in the gates) and the dbt subprocess are "
+        "included; CPU s is the process's user+system time (imports "
+        "and subprocesses included), less sensitive to a busy machine than wall time; "
+        "MiB is the peak RSS of the stage process or its dbt subprocess. Raw numbers: "
+        "`bench/results/*.json`."
+    )
     return "\n".join(lines + notes) + "\n"
 
 

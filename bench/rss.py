@@ -1,5 +1,6 @@
 """Peak memory of the running process, for bench.stage and the script bench/queries.py
 (which runs in any virtualenv, so this module imports only the standard library)."""
+
 from __future__ import annotations
 
 import resource

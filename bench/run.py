@@ -23,6 +23,7 @@ Results: bench/results/<scale>-<date>.json and bench/results/latest.md; `--updat
 copies the table into README.md between `<!-- bench:start -->` and `<!-- bench:end -->`.
 The machine is shared and noisy: the load average is recorded with every stage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,7 @@ FULL_STAGES = ["load", "gate_raw", "dbt_build", "gate_marts", "publish", "export
 # Stages whose output no later stage reads: the chain goes on when one of them fails.
 NOTHING_NEEDS = {"gate_raw", "gate_raw_day"}
 # What the build DAG runs after a day's load: the raw gate looks at the new loads only.
-DAY_STAGES = ["load_day", "gate_raw_day", "dbt_build_incremental", "gate_marts_day",
-              "publish_day"]
+DAY_STAGES = ["load_day", "gate_raw_day", "dbt_build_incremental", "gate_marts_day", "publish_day"]
 # The same day again on a copy of the state after the full run, all steps in one process.
 DAY_ONE_PROCESS = "daily_one_process"
 # What run_pipeline_dags does, to subtract from its wall time.
@@ -69,11 +69,20 @@ DAILY_TARGET_RATIO = 3.0
 # The extra day for the incremental run: a school day (Tuesday) inside the sample data's
 # last school year; generate_day gives its ids a date prefix, so they are new.
 INCREMENTAL_DAY = "2026-03-10"
-PACKAGES = ["duckdb", "dbt-core", "dbt-duckdb", "great-expectations", "apache-airflow",
-            "astronomer-cosmos", "pandas", "pyarrow"]
+PACKAGES = [
+    "duckdb",
+    "dbt-core",
+    "dbt-duckdb",
+    "great-expectations",
+    "apache-airflow",
+    "astronomer-cosmos",
+    "pandas",
+    "pyarrow",
+]
 
 
 # --------------------------------------------------------------------------- sample data
+
 
 def _generator_fingerprint() -> str:
     """Hash of the generator's code: cached data are rebuilt when the generator changes."""
@@ -82,8 +91,13 @@ def _generator_fingerprint() -> str:
         return "missing"
     root = Path(spec.origin).parent
     h = hashlib.sha256()
-    files = [root] if root.is_file() else sorted(
-        p for p in root.rglob("*") if p.suffix in (".py", ".yaml", ".yml", ".csv", ".json"))
+    files = (
+        [root]
+        if root.is_file()
+        else sorted(
+            p for p in root.rglob("*") if p.suffix in (".py", ".yaml", ".yml", ".csv", ".json")
+        )
+    )
     for p in files:
         h.update(p.name.encode())
         h.update(p.read_bytes())
@@ -108,8 +122,12 @@ def cached_data(kind: str, target: Path, scale: str, seed: int, make) -> dict:
     print(f"bench: generating {kind} data, scale {scale}, seed {seed} -> {target}", flush=True)
     start = time.perf_counter()
     summary = make(target)
-    info = {"key": key, "seconds": time.perf_counter() - start, "summary": summary,
-            **_dir_stats(target)}
+    info = {
+        "key": key,
+        "seconds": time.perf_counter() - start,
+        "summary": summary,
+        **_dir_stats(target),
+    }
     marker.write_text(json.dumps(info, indent=2, default=str))
     return {**info, "cached": False}
 
@@ -117,16 +135,21 @@ def cached_data(kind: str, target: Path, scale: str, seed: int, make) -> dict:
 def prepare_data(work: Path, scale: str, seed: int) -> dict:
     from ouderpeil.generate import generate
 
-    inbox = cached_data("inbox", work / "inbox", scale, seed,
-                        lambda out: generate(out, scale=scale, seed=seed))
+    inbox = cached_data(
+        "inbox", work / "inbox", scale, seed, lambda out: generate(out, scale=scale, seed=seed)
+    )
     try:
         from ouderpeil.generate import generate_day
     except ImportError:
         day = None
     else:
-        day = cached_data("day", work / "day", scale, seed,
-                          lambda out: generate_day(out, scale=scale, seed=seed,
-                                                       day=INCREMENTAL_DAY))
+        day = cached_data(
+            "day",
+            work / "day",
+            scale,
+            seed,
+            lambda out: generate_day(out, scale=scale, seed=seed, day=INCREMENTAL_DAY),
+        )
     return {"inbox": inbox, "day": day}
 
 
@@ -143,6 +166,7 @@ def link_tree(src: Path, dst: Path) -> None:
 
 
 # --------------------------------------------------------------------------- processes
+
 
 class MemoryWatch(threading.Thread):
     """Samples the RSS of a process and all its descendants; kills the tree above a limit.
@@ -192,15 +216,15 @@ class MemoryWatch(threading.Thread):
         self._halt.set()
 
 
-def run_process(cmd: list[str], env: dict, log: Path, timeout: float,
-                max_rss_bytes: float = 0) -> dict:
+def run_process(
+    cmd: list[str], env: dict, log: Path, timeout: float, max_rss_bytes: float = 0
+) -> dict:
     """Run cmd to completion: wall time, CPU time (os.wait4), sampled RSS of the tree."""
     log.parent.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
     with log.open("w") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         watch = MemoryWatch(proc.pid, max_rss_bytes)
@@ -214,37 +238,56 @@ def run_process(cmd: list[str], env: dict, log: Path, timeout: float,
     proc.returncode = os.waitstatus_to_exitcode(status)
     # rusage.ru_maxrss is not used: on Linux it includes this (parent) process's RSS at fork.
     # The stage reports its own peak (VmHWM) and that of its subprocesses instead.
-    result = {"process_seconds": wall, "returncode": proc.returncode,
-              "cpu_seconds": rusage.ru_utime + rusage.ru_stime,  # with reaped subprocesses
-              "tree_rss_sampled_peak_mib": watch.peak_bytes / 2**20,
-              "loadavg_before": [round(x, 2) for x in load_before],
-              "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-              "log": str(log)}
+    result = {
+        "process_seconds": wall,
+        "returncode": proc.returncode,
+        "cpu_seconds": rusage.ru_utime + rusage.ru_stime,  # with reaped subprocesses
+        "tree_rss_sampled_peak_mib": watch.peak_bytes / 2**20,
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "log": str(log),
+    }
     if watch.killed:
-        result["killed"] = (f"killed: the process tree went above --max-rss-gib "
-                            f"({max_rss_bytes / 2**30:.1f} GiB)")
+        result["killed"] = (
+            f"killed: the process tree went above --max-rss-gib ({max_rss_bytes / 2**30:.1f} GiB)"
+        )
     return result
 
 
-def measure(cmd: list[str], env: dict, log: Path, result_file: Path, timeout: float,
-            max_rss_bytes: float = 0) -> dict:
+def measure(
+    cmd: list[str],
+    env: dict,
+    log: Path,
+    result_file: Path,
+    timeout: float,
+    max_rss_bytes: float = 0,
+) -> dict:
     """Run a stage process and merge what it wrote about itself with what we saw from outside."""
     result_file.unlink(missing_ok=True)
     outside = run_process(cmd, env, log, timeout, max_rss_bytes)
-    inside = json.loads(result_file.read_text()) if result_file.exists() else {
-        "ok": False, "error": outside.get("killed")
-        or f"no result (exit code {outside['returncode']}), see {log}"}
+    inside = (
+        json.loads(result_file.read_text())
+        if result_file.exists()
+        else {
+            "ok": False,
+            "error": outside.get("killed")
+            or f"no result (exit code {outside['returncode']}), see {log}",
+        }
+    )
     merged = {**outside, **inside}
     # Peak memory of the stage: its own process or any child it waited for (dbt, Airflow).
-    merged["maxrss_mib"] = max(inside.get("maxrss_self_mib", 0),
-                               inside.get("maxrss_children_mib", 0))
+    merged["maxrss_mib"] = max(
+        inside.get("maxrss_self_mib", 0), inside.get("maxrss_children_mib", 0)
+    )
     merged.setdefault("seconds", outside["process_seconds"])
     return merged
 
 
 # Modules every stage imports; compiled once before the timed stages (see python_env).
-WARM_UP_IMPORTS = ("ouderpeil.loading, ouderpeil.quality, ouderpeil.publish, ouderpeil.export, "
-                   "ouderpeil.transform, dbt.cli.main, great_expectations, pandas, pyarrow")
+WARM_UP_IMPORTS = (
+    "ouderpeil.loading, ouderpeil.quality, ouderpeil.publish, ouderpeil.export, "
+    "ouderpeil.transform, dbt.cli.main, great_expectations, pandas, pyarrow"
+)
 
 
 def python_env(args, base: dict | None = None) -> dict:
@@ -267,11 +310,16 @@ def warm_up(args, log: Path) -> dict:
     """Import the heavy modules once, so no timed stage pays for compiling them."""
     code = f"import {WARM_UP_IMPORTS}"
     if not args.skip_airflow:
-        code += "\ntry:\n    import airflow.models, airflow.sdk, cosmos\nexcept ImportError:\n    pass"
-    result = run_process([sys.executable, "-c", code], python_env(args), log,
-                         args.timeout)
-    return {"bytecode_cache": args.bytecode_cache, "seconds": result["process_seconds"],
-            "cpu_seconds": result["cpu_seconds"], "returncode": result["returncode"]}
+        code += (
+            "\ntry:\n    import airflow.models, airflow.sdk, cosmos\nexcept ImportError:\n    pass"
+        )
+    result = run_process([sys.executable, "-c", code], python_env(args), log, args.timeout)
+    return {
+        "bytecode_cache": args.bytecode_cache,
+        "seconds": result["process_seconds"],
+        "cpu_seconds": result["cpu_seconds"],
+        "returncode": result["returncode"],
+    }
 
 
 class ScaleRun:
@@ -286,37 +334,56 @@ class ScaleRun:
         self.stages: dict[str, dict] = {}
 
     def env_for(self, data_dir: Path, inbox: Path | None = None) -> dict:
-        env = {k: v for k, v in python_env(self.args).items()
-               if not k.startswith("OUDERPEIL_")}
-        env.update({
-            "OUDERPEIL_DATA_DIR": str(data_dir),
-            "OUDERPEIL_INBOX_DIR": str(inbox or data_dir / "inbox"),
-            "OUDERPEIL_HMAC_KEY": self.hmac_key,
-            "OUDERPEIL_HMAC_KEY_FILE": str(data_dir / "no-key-file-in-bench"),
-            # Synthetic data, generated once and loaded by several stages: files stay.
-            "OUDERPEIL_RAW_FILES": "keep",
-            "PYTHONPATH": str(REPO_ROOT),
-            # dbt: no version check and no anonymous usage tracking over the network.
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DBT_NO_VERSION_CHECK": "true",
-        })
+        env = {k: v for k, v in python_env(self.args).items() if not k.startswith("OUDERPEIL_")}
+        env.update(
+            {
+                "OUDERPEIL_DATA_DIR": str(data_dir),
+                "OUDERPEIL_INBOX_DIR": str(inbox or data_dir / "inbox"),
+                "OUDERPEIL_HMAC_KEY": self.hmac_key,
+                "OUDERPEIL_HMAC_KEY_FILE": str(data_dir / "no-key-file-in-bench"),
+                # Synthetic data, generated once and loaded by several stages: files stay.
+                "OUDERPEIL_RAW_FILES": "keep",
+                "PYTHONPATH": str(REPO_ROOT),
+                # dbt: no version check and no anonymous usage tracking over the network.
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "DBT_NO_VERSION_CHECK": "true",
+            }
+        )
         return env
 
-    def stage(self, name: str, data_dir: Path, run_id: str = "bench",
-              inbox: Path | None = None) -> dict:
+    def stage(
+        self, name: str, data_dir: Path, run_id: str = "bench", inbox: Path | None = None
+    ) -> dict:
         res = self._measure_stage(name, name, self.env_for(data_dir, inbox), run_id)
         self.stages[name] = res
         return res
 
     def _measure_stage(self, stage: str, name: str, env: dict, run_id: str) -> dict:
         """`bench.stage <stage>` in a process of its own; result and log under `name`."""
-        cmd = [sys.executable, "-m", "bench.stage", stage,
-               "--result", str(self.result_dir / f"{name}.json"), "--run-id", run_id]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.stage",
+            stage,
+            "--result",
+            str(self.result_dir / f"{name}.json"),
+            "--run-id",
+            run_id,
+        ]
         print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
-        res = measure(cmd, env, self.logs / f"{name}.log", self.result_dir / f"{name}.json",
-                      self.args.timeout, self.max_rss)
-        print(f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
-              + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"), flush=True)
+        res = measure(
+            cmd,
+            env,
+            self.logs / f"{name}.log",
+            self.result_dir / f"{name}.json",
+            self.args.timeout,
+            self.max_rss,
+        )
+        print(
+            f"{res['seconds']:.1f} s, {res['maxrss_mib']:.0f} MiB"
+            + ("" if res.get("ok") else f"  FAILED: {res.get('error')}"),
+            flush=True,
+        )
         return res
 
     def selected(self, names: list[str]) -> list[str]:
@@ -333,9 +400,12 @@ class ScaleRun:
         (gate_raw: at region scale it can hit --max-rss-gib, the rest is still worth timing)."""
         for name in names:
             if not self.stage(name, data_dir, run_id).get("ok") and name not in NOTHING_NEEDS:
-                for rest in names[names.index(name) + 1:]:
-                    self.stages[rest] = {"ok": False, "skipped": True,
-                                         "error": f"not run: {name} failed"}
+                for rest in names[names.index(name) + 1 :]:
+                    self.stages[rest] = {
+                        "ok": False,
+                        "skipped": True,
+                        "error": f"not run: {name} failed",
+                    }
                 return False
         return True
 
@@ -351,30 +421,68 @@ class ScaleRun:
     def queries(self, serving: Path, python: Path, engine: str) -> dict:
         name = f"dashboard_queries_{engine}"
         result = self.result_dir / f"{name}.json"
-        cmd = [str(python), str(BENCH_DIR / "queries.py"), "--serving", str(serving),
-               "--runs", str(self.args.query_runs), "--engine", engine,
-               "--dashboards", str(REPO_ROOT / "dashboards"), "--result", str(result)]
+        cmd = [
+            str(python),
+            str(BENCH_DIR / "queries.py"),
+            "--serving",
+            str(serving),
+            "--runs",
+            str(self.args.query_runs),
+            "--engine",
+            engine,
+            "--dashboards",
+            str(REPO_ROOT / "dashboards"),
+            "--result",
+            str(result),
+        ]
         print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
-        res = measure(cmd, python_env(self.args), self.logs / f"{name}.log", result,
-                      self.args.timeout, self.max_rss)
+        res = measure(
+            cmd,
+            python_env(self.args),
+            self.logs / f"{name}.log",
+            result,
+            self.args.timeout,
+            self.max_rss,
+        )
         d = res.get("details") or {}
-        print(f"p50 {d.get('p50_ms') or float('nan'):.1f} ms, p95 {d.get('p95_ms') or float('nan'):.1f} ms"
-              if res.get("ok") else f"FAILED: {res.get('error')}", flush=True)
+        print(
+            f"p50 {d.get('p50_ms') or float('nan'):.1f} ms, p95 {d.get('p95_ms') or float('nan'):.1f} ms"
+            if res.get("ok")
+            else f"FAILED: {res.get('error')}",
+            flush=True,
+        )
         return res
 
     def browser(self, data_dir: Path) -> dict:
         """Every sector dashboard in headless Chromium on the serving file of `data_dir`."""
         name = "dashboards_browser"
         result = self.result_dir / f"{name}.json"
-        cmd = [sys.executable, "-m", "bench.dashboards_browser", "--loads",
-               str(self.args.browser_loads), "--result", str(result)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.dashboards_browser",
+            "--loads",
+            str(self.args.browser_loads),
+            "--result",
+            str(result),
+        ]
         print(f"bench[{self.scale}]: {name} ...", end=" ", flush=True)
-        res = measure(cmd, self.env_for(data_dir), self.logs / f"{name}.log", result,
-                      self.args.timeout, self.max_rss)
+        res = measure(
+            cmd,
+            self.env_for(data_dir),
+            self.logs / f"{name}.log",
+            result,
+            self.args.timeout,
+            self.max_rss,
+        )
         d = res.get("details") or {}
-        print(f"p50 {d.get('p50_seconds') or float('nan'):.2f} s, "
-              f"p95 {d.get('p95_seconds') or float('nan'):.2f} s"
-              if res.get("ok") else f"FAILED: {res.get('error')}", flush=True)
+        print(
+            f"p50 {d.get('p50_seconds') or float('nan'):.2f} s, "
+            f"p95 {d.get('p95_seconds') or float('nan'):.2f} s"
+            if res.get("ok")
+            else f"FAILED: {res.get('error')}",
+            flush=True,
+        )
         return res
 
     def baseline(self, inbox: Path) -> dict:
@@ -388,10 +496,14 @@ class ScaleRun:
             return {**runs[-1], "runs": len(runs)}
         median = statistics.median(r["seconds"] for r in ok)
         typical = min(ok, key=lambda r: abs(r["seconds"] - median))
-        return {**typical, "seconds": median, "runs": len(runs),
-                "cpu_seconds": statistics.median(r["cpu_seconds"] for r in ok),
-                "all_seconds": [round(r["seconds"], 3) for r in ok],
-                "maxrss_mib": max(r["maxrss_mib"] for r in ok)}
+        return {
+            **typical,
+            "seconds": median,
+            "runs": len(runs),
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in ok),
+            "all_seconds": [round(r["seconds"], 3) for r in ok],
+            "maxrss_mib": max(r["maxrss_mib"] for r in ok),
+        }
 
     def floor(self, inbox: Path) -> dict:
         """Median of a few runs of floor.sql (the fair floor), each on a fresh database file."""
@@ -405,10 +517,14 @@ class ScaleRun:
             return {**runs[-1], "runs": len(runs)}
         median = statistics.median(r["seconds"] for r in ok)
         typical = min(ok, key=lambda r: abs(r["seconds"] - median))
-        return {**typical, "seconds": median, "runs": len(runs),
-                "cpu_seconds": statistics.median(r["cpu_seconds"] for r in ok),
-                "all_seconds": [round(r["seconds"], 3) for r in ok],
-                "maxrss_mib": max(r["maxrss_mib"] for r in ok)}
+        return {
+            **typical,
+            "seconds": median,
+            "runs": len(runs),
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in ok),
+            "all_seconds": [round(r["seconds"], 3) for r in ok],
+            "maxrss_mib": max(r["maxrss_mib"] for r in ok),
+        }
 
     def airflow(self, inbox: Path, dbt_tasks: str) -> dict:
         """The whole chain through the Airflow DAGs on a fresh data directory, then one new
@@ -424,13 +540,14 @@ class ScaleRun:
         res["dbt_tasks"] = dbt_tasks
         if res.get("ok") and (self.work / "day").is_dir():
             link_tree(self.work / "day", af_dir / "inbox")
-            res["day"] = self._measure_stage("airflow_day", f"airflow_{dbt_tasks}_day", env,
-                                             "bench-airflow")
+            res["day"] = self._measure_stage(
+                "airflow_day", f"airflow_{dbt_tasks}_day", env, "bench-airflow"
+            )
         return res
 
     def run(self) -> dict:
         args = self.args
-        started = dt.datetime.now(dt.timezone.utc)
+        started = dt.datetime.now(dt.UTC)
         shutil.rmtree(self.result_dir, ignore_errors=True)
         shutil.rmtree(self.logs, ignore_errors=True)
         self.result_dir.mkdir(parents=True)
@@ -451,8 +568,11 @@ class ScaleRun:
             queries["duckdb"] = self.queries(serving, Path(sys.executable), "duckdb")
             if not args.skip_superset and SUPERSET_PYTHON.exists():
                 queries["sqlalchemy"] = self.queries(serving, SUPERSET_PYTHON, "sqlalchemy")
-            if not (args.skip_browser or args.skip_superset) and SUPERSET_PYTHON.exists() \
-                    and shutil.which("chromium"):
+            if (
+                not (args.skip_browser or args.skip_superset)
+                and SUPERSET_PYTHON.exists()
+                and shutil.which("chromium")
+            ):
                 queries["browser"] = self.browser(data_dir)
 
         day_stages = self.selected(DAY_STAGES)
@@ -472,17 +592,30 @@ class ScaleRun:
         floor = self.floor(inbox)
 
         airflow = {}
-        if not args.skip_airflow and importlib.util.find_spec(
-                "ouderpeil.orchestration.local") is not None:
+        if (
+            not args.skip_airflow
+            and importlib.util.find_spec("ouderpeil.orchestration.local") is not None
+        ):
             for mode in args.airflow_dbt_tasks:
                 airflow[mode] = self.airflow(inbox, mode)
 
-        finished = dt.datetime.now(dt.timezone.utc)
-        return summarise(self.scale, args, started, finished, data_info, self.stages,
-                         baseline, queries, airflow, floor)
+        finished = dt.datetime.now(dt.UTC)
+        return summarise(
+            self.scale,
+            args,
+            started,
+            finished,
+            data_info,
+            self.stages,
+            baseline,
+            queries,
+            airflow,
+            floor,
+        )
 
 
 # --------------------------------------------------------------------------- results
+
 
 def compute_totals(stages: dict, baseline: dict, floor: dict | None = None) -> dict:
     """Sums and ratios over the full run and the daily run. A stage that was not selected
@@ -504,14 +637,20 @@ def compute_totals(stages: dict, baseline: dict, floor: dict | None = None) -> d
     def sums(group: list[str]) -> dict:
         names = [n for n in group if n in stages]
         if not names or not all(stages[n].get("ok") for n in names):
-            return {"seconds": None, "process_seconds": None, "cpu_seconds": None,
-                    "left_out": [n for n in group if n not in stages]}
+            return {
+                "seconds": None,
+                "process_seconds": None,
+                "cpu_seconds": None,
+                "left_out": [n for n in group if n not in stages],
+            }
         cpu = [stages[n].get("cpu_seconds") for n in names]
-        return {"seconds": sum(stages[n]["seconds"] for n in names),
-                "process_seconds": sum(stages[n]["process_seconds"] for n in names),
-                # None when a stage's CPU time was not recorded (a resumed run)
-                "cpu_seconds": None if None in cpu else sum(cpu),
-                "left_out": [n for n in group if n not in stages]}
+        return {
+            "seconds": sum(stages[n]["seconds"] for n in names),
+            "process_seconds": sum(stages[n]["process_seconds"] for n in names),
+            # None when a stage's CPU time was not recorded (a resumed run)
+            "cpu_seconds": None if None in cpu else sum(cpu),
+            "left_out": [n for n in group if n not in stages],
+        }
 
     full, daily = sums(FULL_STAGES), sums(DAY_STAGES)
     return {
@@ -519,38 +658,54 @@ def compute_totals(stages: dict, baseline: dict, floor: dict | None = None) -> d
         "full_pipeline_process_seconds": full["process_seconds"],
         "full_pipeline_cpu_seconds": full["cpu_seconds"],
         "full_pipeline_left_out": full["left_out"],
-        "full_pipeline_peak_mib": max((stages[n]["maxrss_mib"] for n in FULL_STAGES
-                                       if "maxrss_mib" in stages.get(n, {})), default=None),
-        "full_ratio_to_baseline": (full["seconds"] / base
-                                   if full["seconds"] is not None and base else None),
-        "full_cpu_ratio_to_baseline": (full["cpu_seconds"] / base_cpu
-                                       if full["cpu_seconds"] is not None and base_cpu
-                                       else None),
+        "full_pipeline_peak_mib": max(
+            (stages[n]["maxrss_mib"] for n in FULL_STAGES if "maxrss_mib" in stages.get(n, {})),
+            default=None,
+        ),
+        "full_ratio_to_baseline": (
+            full["seconds"] / base if full["seconds"] is not None and base else None
+        ),
+        "full_cpu_ratio_to_baseline": (
+            full["cpu_seconds"] / base_cpu if full["cpu_seconds"] is not None and base_cpu else None
+        ),
         "daily_run_seconds": daily["seconds"],
         "daily_run_process_seconds": daily["process_seconds"],
         "daily_run_cpu_seconds": daily["cpu_seconds"],
         "daily_run_left_out": daily["left_out"],
-        "daily_ratio_to_baseline": (daily["seconds"] / base
-                                    if daily["seconds"] is not None and base else None),
-        "daily_one_process_seconds": (stages[DAY_ONE_PROCESS]["seconds"]
-                                      if stages.get(DAY_ONE_PROCESS, {}).get("ok") else None),
-        "daily_run_peak_mib": max((stages[n]["maxrss_mib"] for n in DAY_STAGES
-                                   if "maxrss_mib" in stages.get(n, {})), default=None),
-        "full_ratio_to_floor": (full["seconds"] / fair
-                                if full["seconds"] is not None and fair else None),
-        "daily_ratio_to_floor": (daily["seconds"] / fair
-                                 if daily["seconds"] is not None and fair else None),
-        "full_cpu_ratio_to_floor": (full["cpu_seconds"] / floor["cpu_seconds"]
-                                    if full["cpu_seconds"] is not None and fair
-                                    and floor.get("cpu_seconds") else None),
-        "daily_cpu_ratio_to_baseline": (daily["cpu_seconds"] / base_cpu
-                                        if daily["cpu_seconds"] is not None and base_cpu
-                                        else None),
+        "daily_ratio_to_baseline": (
+            daily["seconds"] / base if daily["seconds"] is not None and base else None
+        ),
+        "daily_one_process_seconds": (
+            stages[DAY_ONE_PROCESS]["seconds"]
+            if stages.get(DAY_ONE_PROCESS, {}).get("ok")
+            else None
+        ),
+        "daily_run_peak_mib": max(
+            (stages[n]["maxrss_mib"] for n in DAY_STAGES if "maxrss_mib" in stages.get(n, {})),
+            default=None,
+        ),
+        "full_ratio_to_floor": (
+            full["seconds"] / fair if full["seconds"] is not None and fair else None
+        ),
+        "daily_ratio_to_floor": (
+            daily["seconds"] / fair if daily["seconds"] is not None and fair else None
+        ),
+        "full_cpu_ratio_to_floor": (
+            full["cpu_seconds"] / floor["cpu_seconds"]
+            if full["cpu_seconds"] is not None and fair and floor.get("cpu_seconds")
+            else None
+        ),
+        "daily_cpu_ratio_to_baseline": (
+            daily["cpu_seconds"] / base_cpu
+            if daily["cpu_seconds"] is not None and base_cpu
+            else None
+        ),
     }
 
 
-def summarise(scale, args, started, finished, data_info, stages, baseline, queries,
-              airflow, floor=None) -> dict:
+def summarise(
+    scale, args, started, finished, data_info, stages, baseline, queries, airflow, floor=None
+) -> dict:
     totals = compute_totals(stages, baseline, floor)
     base = baseline.get("seconds") if baseline.get("ok") else None
     full, daily = totals["full_pipeline_seconds"], totals["daily_run_seconds"]
@@ -559,37 +714,49 @@ def summarise(scale, args, started, finished, data_info, stages, baseline, queri
     for res in airflow.values():
         if res.get("ok") and full is not None and not totals["full_pipeline_left_out"]:
             res["overhead_seconds"] = res["seconds"] - full
-            res["overhead_cpu_seconds"] = (res["cpu_seconds"] - full_cpu
-                                           if full_cpu is not None else None)
+            res["overhead_cpu_seconds"] = (
+                res["cpu_seconds"] - full_cpu if full_cpu is not None else None
+            )
             res["subtracted_stages"] = AIRFLOW_COVERS
         day = res.get("day") or {}
         if day.get("ok") and daily is not None and not totals["daily_run_left_out"]:
             day["overhead_seconds"] = day["seconds"] - daily
             day["subtracted_stages"] = DAY_STAGES
     targets = {
-        "full_within_2x_baseline": (full <= FULL_TARGET_RATIO * base
-                                    if full is not None and base
-                                    and not totals["full_pipeline_left_out"] else None),
+        "full_within_2x_baseline": (
+            full <= FULL_TARGET_RATIO * base
+            if full is not None and base and not totals["full_pipeline_left_out"]
+            else None
+        ),
         "daily_under_15s": daily < DAILY_TARGET_SECONDS if daily is not None else None,
         "daily_one_process_under_15s": (
             totals["daily_one_process_seconds"] < DAILY_TARGET_SECONDS
-            if totals["daily_one_process_seconds"] is not None else None),
+            if totals["daily_one_process_seconds"] is not None
+            else None
+        ),
         "daily_under_15s_with_process_startup": (
             totals["daily_run_process_seconds"] < DAILY_TARGET_SECONDS
-            if daily is not None else None),
+            if daily is not None
+            else None
+        ),
         # issue 19
         "full_ratio_target": FULL_TARGET_RATIO_BY_SCALE.get(scale),
         "full_within_ratio_target": (
             totals["full_ratio_to_baseline"] <= FULL_TARGET_RATIO_BY_SCALE[scale]
-            if totals["full_ratio_to_baseline"] is not None
-            and not totals["full_pipeline_left_out"] else None),
-        "daily_within_3x_baseline": (totals["daily_ratio_to_baseline"] <= DAILY_TARGET_RATIO
-                                     if totals["daily_ratio_to_baseline"] is not None
-                                     and not totals["daily_run_left_out"] else None),
+            if totals["full_ratio_to_baseline"] is not None and not totals["full_pipeline_left_out"]
+            else None
+        ),
+        "daily_within_3x_baseline": (
+            totals["daily_ratio_to_baseline"] <= DAILY_TARGET_RATIO
+            if totals["daily_ratio_to_baseline"] is not None and not totals["daily_run_left_out"]
+            else None
+        ),
         # per process: a stage process, or the dbt subprocess it waited for
-        "peak_rss_within_4gib": (max(s["maxrss_mib"] for s in stages.values()
-                                     if "maxrss_mib" in s) <= 4096
-                                 if any("maxrss_mib" in s for s in stages.values()) else None),
+        "peak_rss_within_4gib": (
+            max(s["maxrss_mib"] for s in stages.values() if "maxrss_mib" in s) <= 4096
+            if any("maxrss_mib" in s for s in stages.values())
+            else None
+        ),
     }
     return {
         "scale": scale,
@@ -641,7 +808,9 @@ def machine_info() -> dict:
     return {
         "hostname": platform.node(),
         "cores": os.cpu_count(),
-        "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "affinity_cores": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else None,
         "cpu_model": cpu_model,
         "memory_gib": round(mem_kib / 1024 / 1024, 1) if mem_kib else None,
         "platform": platform.platform(),
@@ -655,13 +824,17 @@ def machine_info() -> dict:
 def _git_info() -> dict:
     def git(*a):
         try:
-            return subprocess.run(["git", *a], cwd=REPO_ROOT, capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
+            return subprocess.run(
+                ["git", *a], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return None
+
     status = git("status", "--porcelain")
-    return {"commit": git("rev-parse", "--short", "HEAD"),
-            "dirty": bool(status) if status is not None else None}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(status) if status is not None else None,
+    }
 
 
 def write_results(results: list[dict], results_dir: Path) -> list[Path]:
@@ -679,45 +852,76 @@ def write_results(results: list[dict], results_dir: Path) -> list[Path]:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scales", default="board,region",
-                   help="comma-separated: small, board, region (default: board,region)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--scales",
+        default="board,region",
+        help="comma-separated: small, board, region (default: board,region)",
+    )
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--query-runs", type=int, default=30,
-                   help="runs per dashboard query (after one warm-up)")
+    p.add_argument(
+        "--query-runs", type=int, default=30, help="runs per dashboard query (after one warm-up)"
+    )
     p.add_argument("--baseline-runs", type=int, default=3, help="median of this many runs")
-    p.add_argument("--skip-superset", action="store_true",
-                   help="skip the dashboard queries through Superset's driver "
-                        "(SQLAlchemy + duckdb-engine in .venv-superset)")
-    p.add_argument("--skip-browser", action="store_true",
-                   help="skip the dashboards in headless Chromium (also skipped by "
-                        "--skip-superset)")
-    p.add_argument("--browser-loads", type=int, default=5,
-                   help="loads of each sector dashboard in Chromium")
-    p.add_argument("--skip-airflow", action="store_true",
-                   help="skip the extra run through the Airflow DAGs")
-    p.add_argument("--no-bytecode-cache", dest="bytecode_cache", action="store_false",
-                   help="do not cache compiled bytecode under work/pycache (measure the shell's "
-                        "PYTHONDONTWRITEBYTECODE as it is)")
-    p.add_argument("--airflow-dbt-tasks", default="per_model",
-                   help="comma-separated OUDERPEIL_DBT_TASKS modes to run the Airflow chain "
-                        "with: per_model (cosmos, a task per dbt node), single (default: "
-                        "per_model)")
-    p.add_argument("--stages", help="comma-separated subset of the stages, in pipeline order "
-                                    "(e.g. load,gate_raw); default all. Baseline always runs.")
+    p.add_argument(
+        "--skip-superset",
+        action="store_true",
+        help="skip the dashboard queries through Superset's driver "
+        "(SQLAlchemy + duckdb-engine in .venv-superset)",
+    )
+    p.add_argument(
+        "--skip-browser",
+        action="store_true",
+        help="skip the dashboards in headless Chromium (also skipped by --skip-superset)",
+    )
+    p.add_argument(
+        "--browser-loads", type=int, default=5, help="loads of each sector dashboard in Chromium"
+    )
+    p.add_argument(
+        "--skip-airflow", action="store_true", help="skip the extra run through the Airflow DAGs"
+    )
+    p.add_argument(
+        "--no-bytecode-cache",
+        dest="bytecode_cache",
+        action="store_false",
+        help="do not cache compiled bytecode under work/pycache (measure the shell's "
+        "PYTHONDONTWRITEBYTECODE as it is)",
+    )
+    p.add_argument(
+        "--airflow-dbt-tasks",
+        default="per_model",
+        help="comma-separated OUDERPEIL_DBT_TASKS modes to run the Airflow chain "
+        "with: per_model (cosmos, a task per dbt node), single (default: "
+        "per_model)",
+    )
+    p.add_argument(
+        "--stages",
+        help="comma-separated subset of the stages, in pipeline order "
+        "(e.g. load,gate_raw); default all. Baseline always runs.",
+    )
     p.add_argument("--timeout", type=float, default=3 * 3600, help="per stage, seconds")
-    p.add_argument("--max-rss-gib", type=float, default=round(0.7 * _mem_total_gib(), 1),
-                   help="kill a stage whose process tree holds more memory than this "
-                        "(default 70 %% of RAM; 0 = no limit)")
+    p.add_argument(
+        "--max-rss-gib",
+        type=float,
+        default=round(0.7 * _mem_total_gib(), 1),
+        help="kill a stage whose process tree holds more memory than this "
+        "(default 70 %% of RAM; 0 = no limit)",
+    )
     p.add_argument("--work-dir", type=Path, default=BENCH_DIR / "work")
     p.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
-    p.add_argument("--update-readme", action="store_true",
-                   help="copy the table into README.md between the bench markers")
+    p.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="copy the table into README.md between the bench markers",
+    )
     p.add_argument("--readme", type=Path, default=REPO_ROOT / "README.md")
-    p.add_argument("--readme-only", action="store_true",
-                   help="only update the README from the newest result file of each scale "
-                        "in --results-dir")
+    p.add_argument(
+        "--readme-only",
+        action="store_true",
+        help="only update the README from the newest result file of each scale in --results-dir",
+    )
     args = p.parse_args(argv)
     args.scales = [s.strip() for s in args.scales.split(",") if s.strip()]
     if args.stages:
@@ -756,8 +960,9 @@ def main(argv=None) -> int:
     if args.update_readme:
         report.update_readme(args.readme, table)
         print(f"bench: updated {args.readme}")
-    failed = [f"{r['scale']}:{n}" for r in results for n, s in r["stages"].items()
-              if not s.get("ok")]
+    failed = [
+        f"{r['scale']}:{n}" for r in results for n, s in r["stages"].items() if not s.get("ok")
+    ]
     if failed:
         print(f"bench: stages that failed or did not run: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

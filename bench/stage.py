@@ -7,17 +7,17 @@ peak memory is its own (VmHWM, plus the subprocesses it waits for: dbt). The set
 harness sets. `seconds` is the time inside the stage function only (imports excluded); the
 harness adds the wall time of the whole process beside it.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bench.rss import peak_rss_mib
 from ouderpeil.config import Settings
@@ -30,6 +30,7 @@ def stage(*names: str):
         for name in names:
             STAGES[name] = fn
         return fn
+
     return register
 
 
@@ -105,18 +106,27 @@ def run_airflow(settings: Settings, args) -> dict:
     from ouderpeil.orchestration.local import run_pipeline_dags
 
     details: dict = {}
-    states = run_pipeline_dags(settings, airflow_home=settings.data_dir / "airflow",
-                               details=details)
+    states = run_pipeline_dags(
+        settings, airflow_home=settings.data_dir / "airflow", details=details
+    )
     states = {str(k): str(v) for k, v in dict(states).items()}
     failed = {k: v for k, v in states.items() if "success" not in v.lower()}
     if failed:
         raise RuntimeError(f"DAG runs did not succeed: {failed}")
-    dag_seconds = {k: getattr(v, "seconds", None) for k, v in details.items()
-                   if hasattr(v, "seconds")}
-    tasks = {k: len(getattr(v, "task_states", {}) or {}) for k, v in details.items()
-             if hasattr(v, "task_states")}
-    return {"dag_states": states, "dag_seconds": dag_seconds, "tasks_per_dag": tasks,
-            "prepare_seconds": details.get("prepare")}
+    dag_seconds = {
+        k: getattr(v, "seconds", None) for k, v in details.items() if hasattr(v, "seconds")
+    }
+    tasks = {
+        k: len(getattr(v, "task_states", {}) or {})
+        for k, v in details.items()
+        if hasattr(v, "task_states")
+    }
+    return {
+        "dag_states": states,
+        "dag_seconds": dag_seconds,
+        "tasks_per_dag": tasks,
+        "prepare_seconds": details.get("prepare"),
+    }
 
 
 @stage("airflow_day")
@@ -127,8 +137,9 @@ def run_airflow_day(settings: Settings, args) -> dict:
 
     home = settings.data_dir / "airflow"
     env = airflow_env(settings, home)
-    dag_seconds = {dag_id: run_dag(settings, home, dag_id, env=env).seconds
-                   for dag_id in (INGEST, BUILD)}
+    dag_seconds = {
+        dag_id: run_dag(settings, home, dag_id, env=env).seconds for dag_id in (INGEST, BUILD)
+    }
     return {"dag_seconds": dag_seconds}
 
 
@@ -153,7 +164,8 @@ def latest_school_year(serving_path: Path) -> str:
     con = duckdb.connect(str(serving_path), read_only=True)
     try:
         row = con.execute(
-            "SELECT max(period) FROM indicator WHERE period_type = 'school_year'").fetchone()
+            "SELECT max(period) FROM indicator WHERE period_type = 'school_year'"
+        ).fetchone()
     finally:
         con.close()
     if not row or not row[0]:
@@ -188,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     profiler = None
     if args.profile:
         import cProfile
+
         profiler = cProfile.Profile()
 
     start = time.perf_counter()

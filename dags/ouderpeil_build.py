@@ -10,6 +10,7 @@ Backfill one school year without touching the others: trigger with
 ``{"period": "2024-2025"}``; dbt then builds only that year (``OUDERPEIL_SCHOOL_YEARS``, the
 macro ``build_school_years``) and the incremental indicator tables replace only its rows.
 """
+
 from __future__ import annotations
 
 from airflow.sdk import Param, chain, dag, task
@@ -35,9 +36,13 @@ def _run_id(context) -> str:
     tags=common.TAGS,
     doc_md=__doc__,
     params={
-        "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{4}$",
-                        description="Backfill: rebuild only this school year (e.g. 2024-2025);"
-                                    " empty = every year"),
+        "period": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-\d{4}$",
+            description="Backfill: rebuild only this school year (e.g. 2024-2025);"
+            " empty = every year",
+        ),
     },
 )
 def ouderpeil_build():
@@ -52,6 +57,7 @@ def ouderpeil_build():
     plan = plan_build()
     dbt = dbt_task_group(Settings.from_env())  # parse time: only paths, nothing is created
     if dbt is None:  # one task for the whole build (no manifest at parse time, or asked for)
+
         @task(task_id="dbt_build", pool=common.WAREHOUSE_POOL)
         def dbt_build(plan: dict) -> str:
             return steps.run_dbt_build(plan)

@@ -6,6 +6,7 @@ A source without new files is skipped and emits no Asset event; ``inbox_loaded``
 every load and emits ``ouderpeil_inbox_loaded`` (the build DAG's schedule) only when at least
 one load succeeded and none failed, so a build never starts on half-loaded data. Logic lives in ouderpeil.orchestration.steps.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,12 @@ def ouderpeil_ingest():
         # Sources load in contract order (schools first: school ids are checked against it);
         # none_failed lets a source load when an earlier one had nothing new (skipped), but
         # not after an earlier load failed.
-        @task(task_id=f"load_{source}", pool=common.WAREHOUSE_POOL,
-              outlets=[RAW_ASSETS[source]], trigger_rule="none_failed")
+        @task(
+            task_id=f"load_{source}",
+            pool=common.WAREHOUSE_POOL,
+            outlets=[RAW_ASSETS[source]],
+            trigger_rule="none_failed",
+        )
         def load(source: str = source) -> dict:
             pending = get_current_context()["ti"].xcom_pull(task_ids="find_new_files") or {}
             if source not in pending:

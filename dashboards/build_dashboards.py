@@ -17,6 +17,7 @@ national for an inspector without filters, the board for a board user, the schoo
 school is picked, the latest school year when none is picked. Suppressed rows stay NULL
 (never a lower level's value), and tables show ``value_display`` ("onderdrukt (n<10)").
 """
+
 from __future__ import annotations
 
 import json
@@ -45,44 +46,90 @@ def slug(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- indicators
-SECTORS = {"po": "Primair onderwijs (PO)", "vo": "Voortgezet onderwijs (VO)",
-           "mbo": "Middelbaar beroepsonderwijs (MBO)"}
-SES_COLOURS = {"1. laag": "#D1495B", "2. midden": "#EDAE49", "3. hoog": "#00798C",
-               "4. onbekend": "#9E9E9E"}
+SECTORS = {
+    "po": "Primair onderwijs (PO)",
+    "vo": "Voortgezet onderwijs (VO)",
+    "mbo": "Middelbaar beroepsonderwijs (MBO)",
+}
+SES_COLOURS = {
+    "1. laag": "#D1495B",
+    "2. midden": "#EDAE49",
+    "3. hoog": "#00798C",
+    "4. onbekend": "#9E9E9E",
+}
 # SES groups as numbered labels so legends and bars run laag -> midden -> hoog.
 SES_COLUMN = {
-    "expressionType": "SQL", "label": "SES-groep",
+    "expressionType": "SQL",
+    "label": "SES-groep",
     "sqlExpression": "CASE ses_group WHEN 'laag' THEN '1. laag' WHEN 'midden' THEN '2. midden' "
-                     "WHEN 'hoog' THEN '3. hoog' WHEN 'onbekend' THEN '4. onbekend' "
-                     "ELSE ses_group END",
+    "WHEN 'hoog' THEN '3. hoog' WHEN 'onbekend' THEN '4. onbekend' "
+    "ELSE ses_group END",
 }
 SECTOR_COLOURS = {"PO": "#30638E", "VO": "#00798C", "MBO": "#EDAE49"}
 
 # Headline numbers: code, title, subtitle (what is counted), d3 format
 HEADLINES = [
-    ("contact_reach", "Bereik contacten", "gezinnen met minstens één gehouden individueel contact", ".0%"),
-    ("contact_frequency", "Contacten per gezin", "gehouden contacten per ingeschreven gezin", ",.1f"),
+    (
+        "contact_reach",
+        "Bereik contacten",
+        "gezinnen met minstens één gehouden individueel contact",
+        ".0%",
+    ),
+    (
+        "contact_frequency",
+        "Contacten per gezin",
+        "gehouden contacten per ingeschreven gezin",
+        ",.1f",
+    ),
     ("message_delivery_rate", "Berichten afgeleverd", "afgeleverd of gelezen / verstuurd", ".0%"),
-    ("message_read_rate", "Berichten gelezen", "gelezen / afgeleverd (app, WhatsApp, e-mail)", ".0%"),
-    ("message_dose", "Berichten per week", "per gezin per schoolweek (onderzoek: tot 3 is genoeg)", ",.2f"),
+    (
+        "message_read_rate",
+        "Berichten gelezen",
+        "gelezen / afgeleverd (app, WhatsApp, e-mail)",
+        ".0%",
+    ),
+    (
+        "message_dose",
+        "Berichten per week",
+        "per gezin per schoolweek (onderzoek: tot 3 is genoeg)",
+        ",.2f",
+    ),
     ("tip_usefulness", "Tips nuttig (enquête)", "heel veel + tamelijk veel geholpen", ".0%"),
     ("comm_grade", "Rapportcijfer communicatie", "gemiddeld cijfer 1–10 (enquête)", ",.1f"),
 ]
 HEADLINE_CODES = [h[0] for h in HEADLINES]
-SES_CODES = ["contact_reach", "message_delivery_rate", "message_read_rate", "message_reach",
-             "tip_usefulness", "tips_received"]
+SES_CODES = [
+    "contact_reach",
+    "message_delivery_rate",
+    "message_read_rate",
+    "message_reach",
+    "tip_usefulness",
+    "tips_received",
+]
 TREND_SHARE_CODES = ["contact_reach", "message_delivery_rate", "message_read_rate"]
 TREND_MEAN_CODES = ["contact_frequency", "message_dose"]
-REFERENCE_CODES = ["talk_daily", "read_aloud_weekly", "homework_help_weekly", "tips_received",
-                   "support_no_contact", "tip_usefulness", "contact_insufficient",
-                   "can_contribute", "teacher_open", "expectations_clear", "helps_school"]
+REFERENCE_CODES = [
+    "talk_daily",
+    "read_aloud_weekly",
+    "homework_help_weekly",
+    "tips_received",
+    "support_no_contact",
+    "tip_usefulness",
+    "contact_insufficient",
+    "can_contribute",
+    "teacher_open",
+    "expectations_clear",
+    "helps_school",
+]
 SURVEY_TABLE_CODES = REFERENCE_CODES + ["comm_grade", "survey_response_rate"]
 
 # --------------------------------------------------------------------------- datasets
 # Preference key: broadest level first (national > board > school), SES 'ALL' first, then the
 # latest school year / period. Used by every metric that picks one published row.
-PREF = ("(CASE WHEN board_id = 'ALL' THEN '2' WHEN school_id = 'ALL' THEN '1' ELSE '0' END"
-        " || CASE WHEN ses_group = 'ALL' THEN '1' ELSE '0' END || school_year || period)")
+PREF = (
+    "(CASE WHEN board_id = 'ALL' THEN '2' WHEN school_id = 'ALL' THEN '1' ELSE '0' END"
+    " || CASE WHEN ses_group = 'ALL' THEN '1' ELSE '0' END || school_year || period)"
+)
 
 
 def pick(expr: str) -> str:
@@ -97,14 +144,19 @@ INTERVAL_TEXT = (
     "'.', ','), '-', '−') "
     "WHEN unit = 'aandeel' THEN replace(printf('%.1f – %.1f %%', ci_low * 100, ci_high * 100), "
     "'.', ',') "
-    "ELSE replace(replace(printf('%.2f – %.2f', ci_low, ci_high), '.', ','), '-', '−') END")
+    "ELSE replace(replace(printf('%.2f – %.2f', ci_low, ci_high), '.', ','), '-', '−') END"
+)
 # One cell of the SES table: the published text with its interval, or the suppression text.
-SES_CELL = ("CASE WHEN suppressed THEN 'onderdrukt (n<10)' ELSE value_display || "
-            "CASE WHEN ci_low IS NULL THEN '' WHEN unit = 'aandeel' THEN replace(printf("
-            "' (%.1f–%.1f)', ci_low * 100, ci_high * 100), '.', ',') ELSE replace(printf("
-            "' (%.2f–%.2f)', ci_low, ci_high), '.', ',') END END")
-SES_ORDER_SQL = ("CASE ses_group WHEN 'laag' THEN 1 WHEN 'midden' THEN 2 WHEN 'hoog' THEN 3 "
-                 "WHEN 'onbekend' THEN 4 ELSE 5 END")
+SES_CELL = (
+    "CASE WHEN suppressed THEN 'onderdrukt (n<10)' ELSE value_display || "
+    "CASE WHEN ci_low IS NULL THEN '' WHEN unit = 'aandeel' THEN replace(printf("
+    "' (%.1f–%.1f)', ci_low * 100, ci_high * 100), '.', ',') ELSE replace(printf("
+    "' (%.2f–%.2f)', ci_low, ci_high), '.', ',') END END"
+)
+SES_ORDER_SQL = (
+    "CASE ses_group WHEN 'laag' THEN 1 WHEN 'midden' THEN 2 WHEN 'hoog' THEN 3 "
+    "WHEN 'onbekend' THEN 4 ELSE 5 END"
+)
 # equity_gap: broadest level first (sector > board > school), then the latest school year.
 GAP_PREF = "(CAST(level_rank AS VARCHAR) || school_year)"
 
@@ -116,148 +168,323 @@ def gpick(expr: str) -> str:
 def for_sector(expr: str, sector: str) -> str:
     """The picked value of one sector only (overview tables: a column per sector); a text,
     never NULL, where the board has no school in that sector."""
-    return (f"coalesce(arg_max_null({expr}, CASE WHEN sector = '{sector}' THEN {GAP_PREF} "
-            "END), 'geen scholen in deze sector')")
+    return (
+        f"coalesce(arg_max_null({expr}, CASE WHEN sector = '{sector}' THEN {GAP_PREF} "
+        "END), 'geen scholen in deze sector')"
+    )
 
 
 def colour(text_sql: str, rank_sql: str) -> str:
     """Signal text in colour: red when laag is behind (or the gap widened), grey otherwise."""
-    return (f"CASE WHEN {rank_sql} = 0 THEN '<span style=\"color:#B3261E;font-weight:600\">' "
-            f"|| {text_sql} || '</span>' WHEN {rank_sql} = 2 THEN '<span style=\"color:#777\">' "
-            f"|| {text_sql} || '</span>' ELSE '<span style=\"color:#1B6E3A\">' || {text_sql} "
-            f"|| '</span>' END")
-REFERENCE_NORMALISED = ("CASE WHEN unit = 'aandeel' AND reference_value > 1 "
-                        "THEN reference_value / 100.0 ELSE reference_value END")
+    return (
+        f"CASE WHEN {rank_sql} = 0 THEN '<span style=\"color:#B3261E;font-weight:600\">' "
+        f"|| {text_sql} || '</span>' WHEN {rank_sql} = 2 THEN '<span style=\"color:#777\">' "
+        f"|| {text_sql} || '</span>' ELSE '<span style=\"color:#1B6E3A\">' || {text_sql} "
+        f"|| '</span>' END"
+    )
+
+
+REFERENCE_NORMALISED = (
+    "CASE WHEN unit = 'aandeel' AND reference_value > 1 "
+    "THEN reference_value / 100.0 ELSE reference_value END"
+)
 
 COLUMN_LABELS = {
-    "indicator_code": "Indicatorcode", "indicator_version": "Definitieversie",
-    "period_type": "Soort periode", "period": "Periode", "school_year": "Schooljaar",
-    "sector": "Sector", "board_id": "Bestuursnummer", "school_id": "School (BRIN)",
-    "ses_group": "SES-groep", "numerator": "Teller", "denominator": "Noemer",
-    "value": "Waarde", "ci_low": "Ondergrens 95%", "ci_high": "Bovengrens 95%",
-    "n": "n", "suppressed": "Onderdrukt", "suppression_reason": "Reden onderdrukking",
-    "gap_significant": "Kloof significant", "indicator_label": "Indicator",
-    "indicator_group": "Groep", "unit": "Eenheid", "board_name": "Bestuur",
-    "school_name": "School", "value_display": "Waarde (tekst)",
-    "reference_value": "Landelijk 2014", "stream": "Stroom", "channel": "Kanaal",
-    "n_items": "Aantal", "share": "Aandeel", "report_table": "Tabel monitor 2014",
-    "has_school_days": "Maand met schooldagen", "level_rank": "Niveau",
-    "display_order": "Volgorde", "gap_unit_label": "Eenheid kloof",
-    "laag_value": "Laag", "laag_ci_low": "Laag: ondergrens", "laag_ci_high": "Laag: bovengrens",
-    "laag_n": "n laag", "laag_suppressed": "Laag onderdrukt", "hoog_value": "Hoog",
-    "hoog_ci_low": "Hoog: ondergrens", "hoog_ci_high": "Hoog: bovengrens", "hoog_n": "n hoog",
-    "hoog_suppressed": "Hoog onderdrukt", "gap_value": "Kloof laag − hoog",
-    "gap_ci_low": "Kloof: ondergrens", "gap_ci_high": "Kloof: bovengrens",
-    "gap_suppressed": "Kloof onderdrukt", "previous_gap_value": "Kloof vorig schooljaar",
-    "gap_change": "Verandering kloof", "gap_widened": "Kloof significant groter",
-    "gap_narrowed": "Kloof significant kleiner", "laag_text": "Laag (95%-interval)",
-    "hoog_text": "Hoog (95%-interval)", "gap_text": "Kloof laag − hoog",
-    "gap_interval_text": "95%-interval kloof", "signal_text": "Signaal",
-    "trend_text": "Sinds vorig schooljaar", "signal_rank": "Signaalvolgorde",
-    "summary_text": "Samenvatting", "summary_n_behind": "Kerncijfers met achterstand laag",
+    "indicator_code": "Indicatorcode",
+    "indicator_version": "Definitieversie",
+    "period_type": "Soort periode",
+    "period": "Periode",
+    "school_year": "Schooljaar",
+    "sector": "Sector",
+    "board_id": "Bestuursnummer",
+    "school_id": "School (BRIN)",
+    "ses_group": "SES-groep",
+    "numerator": "Teller",
+    "denominator": "Noemer",
+    "value": "Waarde",
+    "ci_low": "Ondergrens 95%",
+    "ci_high": "Bovengrens 95%",
+    "n": "n",
+    "suppressed": "Onderdrukt",
+    "suppression_reason": "Reden onderdrukking",
+    "gap_significant": "Kloof significant",
+    "indicator_label": "Indicator",
+    "indicator_group": "Groep",
+    "unit": "Eenheid",
+    "board_name": "Bestuur",
+    "school_name": "School",
+    "value_display": "Waarde (tekst)",
+    "reference_value": "Landelijk 2014",
+    "stream": "Stroom",
+    "channel": "Kanaal",
+    "n_items": "Aantal",
+    "share": "Aandeel",
+    "report_table": "Tabel monitor 2014",
+    "has_school_days": "Maand met schooldagen",
+    "level_rank": "Niveau",
+    "display_order": "Volgorde",
+    "gap_unit_label": "Eenheid kloof",
+    "laag_value": "Laag",
+    "laag_ci_low": "Laag: ondergrens",
+    "laag_ci_high": "Laag: bovengrens",
+    "laag_n": "n laag",
+    "laag_suppressed": "Laag onderdrukt",
+    "hoog_value": "Hoog",
+    "hoog_ci_low": "Hoog: ondergrens",
+    "hoog_ci_high": "Hoog: bovengrens",
+    "hoog_n": "n hoog",
+    "hoog_suppressed": "Hoog onderdrukt",
+    "gap_value": "Kloof laag − hoog",
+    "gap_ci_low": "Kloof: ondergrens",
+    "gap_ci_high": "Kloof: bovengrens",
+    "gap_suppressed": "Kloof onderdrukt",
+    "previous_gap_value": "Kloof vorig schooljaar",
+    "gap_change": "Verandering kloof",
+    "gap_widened": "Kloof significant groter",
+    "gap_narrowed": "Kloof significant kleiner",
+    "laag_text": "Laag (95%-interval)",
+    "hoog_text": "Hoog (95%-interval)",
+    "gap_text": "Kloof laag − hoog",
+    "gap_interval_text": "95%-interval kloof",
+    "signal_text": "Signaal",
+    "trend_text": "Sinds vorig schooljaar",
+    "signal_rank": "Signaalvolgorde",
+    "summary_text": "Samenvatting",
+    "summary_n_behind": "Kerncijfers met achterstand laag",
     "summary_n_widened": "Kloven groter geworden",
 }
 
 INDICATOR_COLUMNS = [
-    ("indicator_code", "VARCHAR"), ("indicator_version", "INTEGER"),
-    ("period_type", "VARCHAR"), ("period", "VARCHAR"), ("school_year", "VARCHAR"),
-    ("sector", "VARCHAR"), ("board_id", "VARCHAR"), ("school_id", "VARCHAR"),
-    ("ses_group", "VARCHAR"), ("numerator", "DOUBLE"), ("denominator", "DOUBLE"),
-    ("value", "DOUBLE"), ("ci_low", "DOUBLE"), ("ci_high", "DOUBLE"), ("n", "INTEGER"),
-    ("suppressed", "BOOLEAN"), ("suppression_reason", "VARCHAR"),
-    ("gap_significant", "BOOLEAN"), ("indicator_label", "VARCHAR"),
-    ("indicator_group", "VARCHAR"), ("unit", "VARCHAR"), ("board_name", "VARCHAR"),
-    ("school_name", "VARCHAR"), ("value_display", "VARCHAR"), ("reference_value", "DOUBLE"),
+    ("indicator_code", "VARCHAR"),
+    ("indicator_version", "INTEGER"),
+    ("period_type", "VARCHAR"),
+    ("period", "VARCHAR"),
+    ("school_year", "VARCHAR"),
+    ("sector", "VARCHAR"),
+    ("board_id", "VARCHAR"),
+    ("school_id", "VARCHAR"),
+    ("ses_group", "VARCHAR"),
+    ("numerator", "DOUBLE"),
+    ("denominator", "DOUBLE"),
+    ("value", "DOUBLE"),
+    ("ci_low", "DOUBLE"),
+    ("ci_high", "DOUBLE"),
+    ("n", "INTEGER"),
+    ("suppressed", "BOOLEAN"),
+    ("suppression_reason", "VARCHAR"),
+    ("gap_significant", "BOOLEAN"),
+    ("indicator_label", "VARCHAR"),
+    ("indicator_group", "VARCHAR"),
+    ("unit", "VARCHAR"),
+    ("board_name", "VARCHAR"),
+    ("school_name", "VARCHAR"),
+    ("value_display", "VARCHAR"),
+    ("reference_value", "DOUBLE"),
     ("has_school_days", "BOOLEAN"),
 ]
 EQUITY_COLUMNS = [
-    ("period_type", "VARCHAR"), ("period", "VARCHAR"), ("school_year", "VARCHAR"),
-    ("sector", "VARCHAR"), ("board_id", "VARCHAR"), ("board_name", "VARCHAR"),
-    ("school_id", "VARCHAR"), ("school_name", "VARCHAR"), ("level_rank", "INTEGER"),
-    ("indicator_code", "VARCHAR"), ("indicator_label", "VARCHAR"), ("unit", "VARCHAR"),
-    ("display_order", "INTEGER"), ("gap_unit_label", "VARCHAR"),
-    ("laag_value", "DOUBLE"), ("laag_ci_low", "DOUBLE"), ("laag_ci_high", "DOUBLE"),
-    ("laag_n", "INTEGER"), ("laag_suppressed", "BOOLEAN"),
-    ("hoog_value", "DOUBLE"), ("hoog_ci_low", "DOUBLE"), ("hoog_ci_high", "DOUBLE"),
-    ("hoog_n", "INTEGER"), ("hoog_suppressed", "BOOLEAN"),
-    ("gap_value", "DOUBLE"), ("gap_ci_low", "DOUBLE"), ("gap_ci_high", "DOUBLE"),
-    ("gap_suppressed", "BOOLEAN"), ("gap_significant", "BOOLEAN"),
-    ("previous_gap_value", "DOUBLE"), ("gap_change", "DOUBLE"), ("gap_widened", "BOOLEAN"),
-    ("gap_narrowed", "BOOLEAN"), ("laag_text", "VARCHAR"), ("hoog_text", "VARCHAR"),
-    ("gap_text", "VARCHAR"), ("gap_interval_text", "VARCHAR"), ("signal_text", "VARCHAR"),
-    ("trend_text", "VARCHAR"), ("signal_rank", "INTEGER"), ("summary_text", "VARCHAR"),
-    ("summary_n_behind", "INTEGER"), ("summary_n_widened", "INTEGER"),
+    ("period_type", "VARCHAR"),
+    ("period", "VARCHAR"),
+    ("school_year", "VARCHAR"),
+    ("sector", "VARCHAR"),
+    ("board_id", "VARCHAR"),
+    ("board_name", "VARCHAR"),
+    ("school_id", "VARCHAR"),
+    ("school_name", "VARCHAR"),
+    ("level_rank", "INTEGER"),
+    ("indicator_code", "VARCHAR"),
+    ("indicator_label", "VARCHAR"),
+    ("unit", "VARCHAR"),
+    ("display_order", "INTEGER"),
+    ("gap_unit_label", "VARCHAR"),
+    ("laag_value", "DOUBLE"),
+    ("laag_ci_low", "DOUBLE"),
+    ("laag_ci_high", "DOUBLE"),
+    ("laag_n", "INTEGER"),
+    ("laag_suppressed", "BOOLEAN"),
+    ("hoog_value", "DOUBLE"),
+    ("hoog_ci_low", "DOUBLE"),
+    ("hoog_ci_high", "DOUBLE"),
+    ("hoog_n", "INTEGER"),
+    ("hoog_suppressed", "BOOLEAN"),
+    ("gap_value", "DOUBLE"),
+    ("gap_ci_low", "DOUBLE"),
+    ("gap_ci_high", "DOUBLE"),
+    ("gap_suppressed", "BOOLEAN"),
+    ("gap_significant", "BOOLEAN"),
+    ("previous_gap_value", "DOUBLE"),
+    ("gap_change", "DOUBLE"),
+    ("gap_widened", "BOOLEAN"),
+    ("gap_narrowed", "BOOLEAN"),
+    ("laag_text", "VARCHAR"),
+    ("hoog_text", "VARCHAR"),
+    ("gap_text", "VARCHAR"),
+    ("gap_interval_text", "VARCHAR"),
+    ("signal_text", "VARCHAR"),
+    ("trend_text", "VARCHAR"),
+    ("signal_rank", "INTEGER"),
+    ("summary_text", "VARCHAR"),
+    ("summary_n_behind", "INTEGER"),
+    ("summary_n_widened", "INTEGER"),
 ]
 CHANNEL_COLUMNS = [
-    ("period_type", "VARCHAR"), ("period", "VARCHAR"), ("school_year", "VARCHAR"),
-    ("sector", "VARCHAR"), ("board_id", "VARCHAR"), ("board_name", "VARCHAR"),
-    ("school_id", "VARCHAR"), ("school_name", "VARCHAR"), ("ses_group", "VARCHAR"),
-    ("stream", "VARCHAR"), ("channel", "VARCHAR"), ("n_items", "INTEGER"),
-    ("share", "DOUBLE"), ("suppressed", "BOOLEAN"),
+    ("period_type", "VARCHAR"),
+    ("period", "VARCHAR"),
+    ("school_year", "VARCHAR"),
+    ("sector", "VARCHAR"),
+    ("board_id", "VARCHAR"),
+    ("board_name", "VARCHAR"),
+    ("school_id", "VARCHAR"),
+    ("school_name", "VARCHAR"),
+    ("ses_group", "VARCHAR"),
+    ("stream", "VARCHAR"),
+    ("channel", "VARCHAR"),
+    ("n_items", "INTEGER"),
+    ("share", "DOUBLE"),
+    ("suppressed", "BOOLEAN"),
 ]
 REFERENCE_COLUMNS = [
-    ("sector", "VARCHAR"), ("indicator_code", "VARCHAR"), ("indicator_label", "VARCHAR"),
-    ("reference_value", "DOUBLE"), ("report_table", "VARCHAR"),
+    ("sector", "VARCHAR"),
+    ("indicator_code", "VARCHAR"),
+    ("indicator_label", "VARCHAR"),
+    ("reference_value", "DOUBLE"),
+    ("report_table", "VARCHAR"),
 ]
 
 
-def column(name: str, type_: str, expression: str | None = None, is_dttm: bool = False,
-           label: str | None = None, description: str | None = None) -> dict:
+def column(
+    name: str,
+    type_: str,
+    expression: str | None = None,
+    is_dttm: bool = False,
+    label: str | None = None,
+    description: str | None = None,
+) -> dict:
     return {
-        "column_name": name, "verbose_name": label or COLUMN_LABELS.get(name),
-        "is_dttm": is_dttm, "is_active": True, "type": type_, "advanced_data_type": None,
-        "groupby": True, "filterable": True, "expression": expression,
-        "description": description, "python_date_format": None, "extra": {},
+        "column_name": name,
+        "verbose_name": label or COLUMN_LABELS.get(name),
+        "is_dttm": is_dttm,
+        "is_active": True,
+        "type": type_,
+        "advanced_data_type": None,
+        "groupby": True,
+        "filterable": True,
+        "expression": expression,
+        "description": description,
+        "python_date_format": None,
+        "extra": {},
     }
 
 
-def metric(name: str, label: str, expression: str, d3format: str | None = None,
-           description: str | None = None) -> dict:
-    return {"metric_name": name, "verbose_name": label, "metric_type": None,
-            "expression": expression, "description": description, "d3format": d3format,
-            "warning_text": None, "extra": {}}
+def metric(
+    name: str,
+    label: str,
+    expression: str,
+    d3format: str | None = None,
+    description: str | None = None,
+) -> dict:
+    return {
+        "metric_name": name,
+        "verbose_name": label,
+        "metric_type": None,
+        "expression": expression,
+        "description": description,
+        "d3format": d3format,
+        "warning_text": None,
+        "extra": {},
+    }
 
 
 DATASETS = {
     "indicator": {
         "description": "Gepubliceerde indicatoren na onthullingscontrole (serving: indicator).",
-        "columns": [column(n, t) for n, t in INDICATOR_COLUMNS] + [
-            column("maand", "TIMESTAMP", "try_strptime(period, '%Y-%m')", is_dttm=True,
-                   label="Maand", description="Begin van de maand (alleen maandrijen)"),
+        "columns": [column(n, t) for n, t in INDICATOR_COLUMNS]
+        + [
+            column(
+                "maand",
+                "TIMESTAMP",
+                "try_strptime(period, '%Y-%m')",
+                is_dttm=True,
+                label="Maand",
+                description="Begin van de maand (alleen maandrijen)",
+            ),
             column("interval_tekst", "VARCHAR", INTERVAL_TEXT, label="95%-interval"),
-            column("significant_tekst", "VARCHAR", "CASE WHEN gap_significant THEN 'ja' "
-                   "WHEN NOT gap_significant THEN 'nee' END", label="Kloof significant"),
+            column(
+                "significant_tekst",
+                "VARCHAR",
+                "CASE WHEN gap_significant THEN 'ja' WHEN NOT gap_significant THEN 'nee' END",
+                label="Kloof significant",
+            ),
             column("sector_naam", "VARCHAR", "upper(sector)", label="Sector"),
         ],
         "metrics": [
-            metric("waarde", "Uitkomst", pick("value"),
-                   description="Waarde op het breedste niveau dat de filters overlaten"),
+            metric(
+                "waarde",
+                "Uitkomst",
+                pick("value"),
+                description="Waarde op het breedste niveau dat de filters overlaten",
+            ),
             metric("ondergrens", "Ondergrens 95%", pick("ci_low")),
             metric("bovengrens", "Bovengrens 95%", pick("ci_high")),
             metric("aantal_n", "n", pick("n"), ",d"),
-            metric("weergave", "Waarde", pick("value_display"),
-                   description="Tekst; 'onderdrukt (n<10)' bij te kleine aantallen"),
+            metric(
+                "weergave",
+                "Waarde",
+                pick("value_display"),
+                description="Tekst; 'onderdrukt (n<10)' bij te kleine aantallen",
+            ),
             metric("interval", "95%-interval", pick(INTERVAL_TEXT)),
-            metric("significant", "Significant", pick(
-                "CASE WHEN gap_significant THEN 'ja' WHEN NOT gap_significant THEN 'nee' END")),
+            metric(
+                "significant",
+                "Significant",
+                pick("CASE WHEN gap_significant THEN 'ja' WHEN NOT gap_significant THEN 'nee' END"),
+            ),
             metric("referentie_2014", "Landelijk 2014", f"max({REFERENCE_NORMALISED})", ".0%"),
-            metric("referentie_2014_tekst", "Landelijk 2014", "coalesce(max(CASE WHEN "
-                   "reference_value IS NULL THEN NULL WHEN unit = 'aandeel' THEN printf("
-                   f"'%.0f %%', ({REFERENCE_NORMALISED}) * 100) ELSE replace(printf('%.1f', "
-                   "reference_value), '.', ',') END), 'niet gemeten in 2014')"),
+            metric(
+                "referentie_2014_tekst",
+                "Landelijk 2014",
+                "coalesce(max(CASE WHEN "
+                "reference_value IS NULL THEN NULL WHEN unit = 'aandeel' THEN printf("
+                f"'%.0f %%', ({REFERENCE_NORMALISED}) * 100) ELSE replace(printf('%.1f', "
+                "reference_value), '.', ',') END), 'niet gemeten in 2014')",
+            ),
             metric("count", "Aantal rijen", "COUNT(*)"),
-            metric("volgorde", "Volgorde", "min(" + " ".join(
-                ["CASE indicator_code"] + [f"WHEN '{c}' THEN {i}" for i, c in enumerate(
-                    dict.fromkeys(HEADLINE_CODES[:4] + ["message_reach"] + HEADLINE_CODES[4:]
-                                  + SES_CODES + SURVEY_TABLE_CODES))] + ["ELSE 99 END"]) + ")"),
+            metric(
+                "volgorde",
+                "Volgorde",
+                "min("
+                + " ".join(
+                    ["CASE indicator_code"]
+                    + [
+                        f"WHEN '{c}' THEN {i}"
+                        for i, c in enumerate(
+                            dict.fromkeys(
+                                HEADLINE_CODES[:4]
+                                + ["message_reach"]
+                                + HEADLINE_CODES[4:]
+                                + SES_CODES
+                                + SURVEY_TABLE_CODES
+                            )
+                        )
+                    ]
+                    + ["ELSE 99 END"]
+                )
+                + ")",
+            ),
             metric("ses_volgorde", "SES-volgorde", f"min({SES_ORDER_SQL})"),
-            *[metric(f"ses_{g}", g, f"arg_max_null({SES_CELL}, CASE WHEN ses_group = '{g}' "
-                     f"THEN {PREF} END)") for g in ("laag", "midden", "hoog", "onbekend")],
+            *[
+                metric(
+                    f"ses_{g}",
+                    g,
+                    f"arg_max_null({SES_CELL}, CASE WHEN ses_group = '{g}' THEN {PREF} END)",
+                )
+                for g in ("laag", "midden", "hoog", "onbekend")
+            ],
         ],
     },
     "equity_gap": {
         "description": "Bereiken we alle gezinnen? Laag naast hoog, de kloof en het signaal "
-                       "(serving: equity_gap).",
+        "(serving: equity_gap).",
         "columns": [column(n, t) for n, t in EQUITY_COLUMNS],
         "metrics": [
             metric("bestuur", "Bestuur", gpick("board_name")),
@@ -269,26 +496,41 @@ DATASETS = {
             metric("kloof", "Kloof laag − hoog", gpick("gap_text")),
             metric("kloof_interval", "95%-interval kloof", gpick("gap_interval_text")),
             metric("signaal", "Signaal", gpick(colour("signal_text", "signal_rank"))),
-            metric("trend", "Sinds vorig schooljaar", gpick(colour(
-                "trend_text", "CASE WHEN gap_widened THEN 0 WHEN gap_suppressed THEN 2 "
-                "ELSE 1 END"))),
+            metric(
+                "trend",
+                "Sinds vorig schooljaar",
+                gpick(
+                    colour(
+                        "trend_text",
+                        "CASE WHEN gap_widened THEN 0 WHEN gap_suppressed THEN 2 ELSE 1 END",
+                    )
+                ),
+            ),
             metric("kloof_waarde", "Kloof (procentpunt)", gpick("gap_value"), ",.1f"),
             # Sort key: signals first (laag behind or widened), then the gap from most negative,
             # suppressed last; never the display text.
-            metric("sortering", "Sortering", gpick(
-                "signal_rank * 1000 + coalesce(gap_value, 0)")),
+            metric("sortering", "Sortering", gpick("signal_rank * 1000 + coalesce(gap_value, 0)")),
             metric("volgorde", "Volgorde", "min(display_order)"),
-            *[metric(f"kloof_{sec}", sec.upper(), for_sector(
-                colour("signal_text_short", "signal_rank").replace(
-                    "signal_text_short", "gap_text || ' ' || left(signal_text, 1)"), sec))
-              for sec in SECTORS],
+            *[
+                metric(
+                    f"kloof_{sec}",
+                    sec.upper(),
+                    for_sector(
+                        colour("signal_text_short", "signal_rank").replace(
+                            "signal_text_short", "gap_text || ' ' || left(signal_text, 1)"
+                        ),
+                        sec,
+                    ),
+                )
+                for sec in SECTORS
+            ],
             metric("count", "Aantal rijen", "COUNT(*)"),
         ],
     },
     "channel_mix": {
         "description": "Kanaalmix van contacten en berichten (serving: channel_mix).",
-        "columns": [column(n, t) for n, t in CHANNEL_COLUMNS] + [
-            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector")],
+        "columns": [column(n, t) for n, t in CHANNEL_COLUMNS]
+        + [column("sector_naam", "VARCHAR", "upper(sector)", label="Sector")],
         "metrics": [
             metric("aandeel", "Aandeel", pick("share"), ".0%"),
             metric("aantal", "Aantal", pick("n_items"), ",d"),
@@ -297,13 +539,24 @@ DATASETS = {
     },
     "national_reference": {
         "description": "Landelijke referentie: Monitor Ouderbetrokkenheid 2014 (publiek).",
-        "columns": [column(n, t) for n, t in REFERENCE_COLUMNS] + [
-            column("bron_tabel", "VARCHAR", "replace(report_table, 'ch. ', 'hoofdstuk ')",
-                   label="Tabel monitor 2014"),
-            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector")],
+        "columns": [column(n, t) for n, t in REFERENCE_COLUMNS]
+        + [
+            column(
+                "bron_tabel",
+                "VARCHAR",
+                "replace(report_table, 'ch. ', 'hoofdstuk ')",
+                label="Tabel monitor 2014",
+            ),
+            column("sector_naam", "VARCHAR", "upper(sector)", label="Sector"),
+        ],
         "metrics": [
-            metric("referentie", "Landelijk 2014", "max(CASE WHEN reference_value > 1 THEN "
-                   "reference_value / 100.0 ELSE reference_value END)", ".0%"),
+            metric(
+                "referentie",
+                "Landelijk 2014",
+                "max(CASE WHEN reference_value > 1 THEN "
+                "reference_value / 100.0 ELSE reference_value END)",
+                ".0%",
+            ),
             metric("count", "Aantal rijen", "COUNT(*)"),
         ],
     },
@@ -312,50 +565,100 @@ DATASETS = {
 
 def dataset_yaml(table: str, spec: dict) -> dict:
     return {
-        "table_name": table, "main_dttm_col": None, "description": spec["description"],
-        "default_endpoint": None, "offset": 0, "cache_timeout": None, "catalog": None,
-        "schema": "main", "sql": None, "params": None, "template_params": None,
-        "filter_select_enabled": True, "fetch_values_predicate": None,
-        "extra": {"warning_markdown": None}, "normalize_columns": False,
-        "always_filter_main_dttm": False, "uuid": uid(f"dataset:{table}"),
-        "metrics": spec["metrics"], "columns": spec["columns"], "version": VERSION,
+        "table_name": table,
+        "main_dttm_col": None,
+        "description": spec["description"],
+        "default_endpoint": None,
+        "offset": 0,
+        "cache_timeout": None,
+        "catalog": None,
+        "schema": "main",
+        "sql": None,
+        "params": None,
+        "template_params": None,
+        "filter_select_enabled": True,
+        "fetch_values_predicate": None,
+        "extra": {"warning_markdown": None},
+        "normalize_columns": False,
+        "always_filter_main_dttm": False,
+        "uuid": uid(f"dataset:{table}"),
+        "metrics": spec["metrics"],
+        "columns": spec["columns"],
+        "version": VERSION,
         "database_uuid": uid("database:serving"),
     }
 
 
 # --------------------------------------------------------------------------- charts
 def f_eq(col: str, val: str) -> dict:
-    return {"expressionType": "SIMPLE", "subject": col, "operator": "==", "comparator": val,
-            "clause": "WHERE", "isExtra": False, "sqlExpression": None,
-            "filterOptionName": f"filter_{slug(col)}_{slug(val)}"}
+    return {
+        "expressionType": "SIMPLE",
+        "subject": col,
+        "operator": "==",
+        "comparator": val,
+        "clause": "WHERE",
+        "isExtra": False,
+        "sqlExpression": None,
+        "filterOptionName": f"filter_{slug(col)}_{slug(val)}",
+    }
 
 
 def f_ne(col: str, val: str) -> dict:
-    return dict(f_eq(col, val), operator="!=", filterOptionName=f"filter_{slug(col)}_not_{slug(val)}")
+    return dict(
+        f_eq(col, val), operator="!=", filterOptionName=f"filter_{slug(col)}_not_{slug(val)}"
+    )
 
 
 def f_sql(expression: str, name: str) -> dict:
-    return {"expressionType": "SQL", "sqlExpression": expression, "clause": "WHERE",
-            "isExtra": False, "subject": None, "operator": None, "comparator": None,
-            "filterOptionName": f"filter_{name}"}
+    return {
+        "expressionType": "SQL",
+        "sqlExpression": expression,
+        "clause": "WHERE",
+        "isExtra": False,
+        "subject": None,
+        "operator": None,
+        "comparator": None,
+        "filterOptionName": f"filter_{name}",
+    }
 
 
 def f_in(col: str, vals: list[str]) -> dict:
-    return {"expressionType": "SIMPLE", "subject": col, "operator": "IN", "comparator": vals,
-            "clause": "WHERE", "isExtra": False, "sqlExpression": None,
-            "filterOptionName": f"filter_{slug(col)}_in_{len(vals)}"}
+    return {
+        "expressionType": "SIMPLE",
+        "subject": col,
+        "operator": "IN",
+        "comparator": vals,
+        "clause": "WHERE",
+        "isExtra": False,
+        "sqlExpression": None,
+        "filterOptionName": f"filter_{slug(col)}_in_{len(vals)}",
+    }
 
 
 def f_like(col: str, pattern: str) -> dict:
-    return {"expressionType": "SIMPLE", "subject": col, "operator": "LIKE",
-            "comparator": pattern, "clause": "WHERE", "isExtra": False, "sqlExpression": None,
-            "filterOptionName": f"filter_{slug(col)}_like"}
+    return {
+        "expressionType": "SIMPLE",
+        "subject": col,
+        "operator": "LIKE",
+        "comparator": pattern,
+        "clause": "WHERE",
+        "isExtra": False,
+        "sqlExpression": None,
+        "filterOptionName": f"filter_{slug(col)}_like",
+    }
 
 
 def f_not_like(col: str, pattern: str) -> dict:
-    return {"expressionType": "SQL", "sqlExpression": f"{col} NOT LIKE '{pattern}'",
-            "clause": "WHERE", "isExtra": False, "subject": None, "operator": None,
-            "comparator": None, "filterOptionName": f"filter_{slug(col)}_not_like"}
+    return {
+        "expressionType": "SQL",
+        "sqlExpression": f"{col} NOT LIKE '{pattern}'",
+        "clause": "WHERE",
+        "isExtra": False,
+        "subject": None,
+        "operator": None,
+        "comparator": None,
+        "filterOptionName": f"filter_{slug(col)}_not_like",
+    }
 
 
 def query_filters(adhoc: list[dict]) -> tuple[list[dict], str]:
@@ -370,10 +673,23 @@ def query_filters(adhoc: list[dict]) -> tuple[list[dict], str]:
 
 
 class Chart:
-    def __init__(self, key: str, title: str, viz_type: str, dataset: str, params: dict,
-                 columns: list, metrics: list, adhoc: list[dict], orderby=None,
-                 row_limit: int = 1000, description: str | None = None,
-                 width: int = 4, height: int = 50, is_timeseries: bool = False):
+    def __init__(
+        self,
+        key: str,
+        title: str,
+        viz_type: str,
+        dataset: str,
+        params: dict,
+        columns: list,
+        metrics: list,
+        adhoc: list[dict],
+        orderby=None,
+        row_limit: int = 1000,
+        description: str | None = None,
+        width: int = 4,
+        height: int = 50,
+        is_timeseries: bool = False,
+    ):
         self.key, self.title, self.viz_type, self.dataset = key, title, viz_type, dataset
         self.params, self.columns, self.metrics, self.adhoc = params, columns, metrics, adhoc
         self.orderby, self.row_limit, self.description = orderby or [], row_limit, description
@@ -382,55 +698,104 @@ class Chart:
 
     def to_yaml(self, local_id: int) -> dict:
         params = {
-            "datasource": f"{local_id}__table", "viz_type": self.viz_type,
-            "adhoc_filters": self.adhoc, "extra_form_data": {}, "dashboards": [],
-            "row_limit": self.row_limit, **self.params,
+            "datasource": f"{local_id}__table",
+            "viz_type": self.viz_type,
+            "adhoc_filters": self.adhoc,
+            "extra_form_data": {},
+            "dashboards": [],
+            "row_limit": self.row_limit,
+            **self.params,
         }
         filters, where = query_filters(self.adhoc)
         query = {
-            "filters": filters, "extras": {"having": "", "where": where},
-            "applied_time_extras": {}, "columns": self.columns, "metrics": self.metrics,
-            "orderby": self.orderby, "annotation_layers": [], "row_limit": self.row_limit,
-            "series_limit": 0, "order_desc": True, "url_params": {}, "custom_params": {},
-            "custom_form_data": {}, "time_range": "No filter",
+            "filters": filters,
+            "extras": {"having": "", "where": where},
+            "applied_time_extras": {},
+            "columns": self.columns,
+            "metrics": self.metrics,
+            "orderby": self.orderby,
+            "annotation_layers": [],
+            "row_limit": self.row_limit,
+            "series_limit": 0,
+            "order_desc": True,
+            "url_params": {},
+            "custom_params": {},
+            "custom_form_data": {},
+            "time_range": "No filter",
         }
         if self.is_timeseries:
             query["granularity"] = None
         query_context = {
-            "datasource": {"id": local_id, "type": "table"}, "force": False,
-            "queries": [query], "form_data": params, "result_format": "json",
+            "datasource": {"id": local_id, "type": "table"},
+            "force": False,
+            "queries": [query],
+            "form_data": params,
+            "result_format": "json",
             "result_type": "full",
         }
         return {
-            "slice_name": self.title, "description": self.description,
-            "certified_by": None, "certification_details": None, "viz_type": self.viz_type,
-            "params": params, "query_context": json.dumps(query_context, ensure_ascii=False),
-            "cache_timeout": None, "uuid": self.uuid, "version": VERSION,
+            "slice_name": self.title,
+            "description": self.description,
+            "certified_by": None,
+            "certification_details": None,
+            "viz_type": self.viz_type,
+            "params": params,
+            "query_context": json.dumps(query_context, ensure_ascii=False),
+            "cache_timeout": None,
+            "uuid": self.uuid,
+            "version": VERSION,
             "dataset_uuid": uid(f"dataset:{self.dataset}"),
         }
 
 
 def base_axis(col: str) -> dict:
-    return {"columnType": "BASE_AXIS", "sqlExpression": col, "label": col,
-            "expressionType": "SQL"}
+    return {"columnType": "BASE_AXIS", "sqlExpression": col, "label": col, "expressionType": "SQL"}
 
 
-def big_number(prefix: str, sector_filter: list, code: str, title: str, sub: str, fmt: str,
-               width: int) -> Chart:
+def big_number(
+    prefix: str, sector_filter: list, code: str, title: str, sub: str, fmt: str, width: int
+) -> Chart:
     adhoc = sector_filter + [f_eq("indicator_code", code), f_eq("period_type", "school_year")]
-    return Chart(f"{prefix}:big:{code}", title, "big_number_total", "indicator", {
-        "metric": "waarde", "subheader": sub, "header_font_size": 0.4,
-        "subheader_font_size": 0.125, "y_axis_format": fmt, "time_format": "smart_date",
-        "force_timestamp_formatting": False,
-    }, [], ["waarde"], adhoc, width=width, height=24,
-        description=f"{title}: {sub}. Leeg als de waarde onderdrukt is (n<10).")
+    return Chart(
+        f"{prefix}:big:{code}",
+        title,
+        "big_number_total",
+        "indicator",
+        {
+            "metric": "waarde",
+            "subheader": sub,
+            "header_font_size": 0.4,
+            "subheader_font_size": 0.125,
+            "y_axis_format": fmt,
+            "time_format": "smart_date",
+            "force_timestamp_formatting": False,
+        },
+        [],
+        ["waarde"],
+        adhoc,
+        width=width,
+        height=24,
+        description=f"{title}: {sub}. Leeg als de waarde onderdrukt is (n<10).",
+    )
 
 
-def table(prefix: str, key: str, title: str, dataset: str, groupby: list[str],
-          metrics: list[str], adhoc: list[dict], width: int, height: int,
-          description: str | None = None, formats: dict | None = None,
-          row_limit: int = 1000, sort_metric: str | None = None, html: bool = False,
-          labels: dict | None = None) -> Chart:
+def table(
+    prefix: str,
+    key: str,
+    title: str,
+    dataset: str,
+    groupby: list[str],
+    metrics: list[str],
+    adhoc: list[dict],
+    width: int,
+    height: int,
+    description: str | None = None,
+    formats: dict | None = None,
+    row_limit: int = 1000,
+    sort_metric: str | None = None,
+    html: bool = False,
+    labels: dict | None = None,
+) -> Chart:
     """A table; ``sort_metric`` orders the rows by a numeric metric that is not shown (so a
     table never sorts by display text). Cells are text metrics that are never NULL: the table
     plugin prints NULL as the English "N/A"."""
@@ -438,99 +803,276 @@ def table(prefix: str, key: str, title: str, dataset: str, groupby: list[str],
     for m, label in (labels or {}).items():
         column_config.setdefault(m, {})["customColumnName"] = label
     orderby = [[sort_metric, True]] if sort_metric else [[g, True] for g in groupby]
-    return Chart(f"{prefix}:table:{key}", title, "table", dataset, {
-        "query_mode": "aggregate", "groupby": groupby, "metrics": metrics,
-        "all_columns": [], "percent_metrics": [], "order_by_cols": [],
-        "timeseries_limit_metric": sort_metric, "order_desc": False,
-        "server_pagination": False, "server_page_length": 10,
-        "show_totals": False, "include_search": False, "table_timestamp_format": "smart_date",
-        "allow_rearrange_columns": False, "allow_render_html": html,
-        "show_cell_bars": False, "color_pn": False, "column_config": column_config,
-        "conditional_formatting": [], "comparison_type": "values",
-    }, groupby, metrics, adhoc, orderby=orderby, row_limit=row_limit,
-        width=width, height=height, description=description)
+    return Chart(
+        f"{prefix}:table:{key}",
+        title,
+        "table",
+        dataset,
+        {
+            "query_mode": "aggregate",
+            "groupby": groupby,
+            "metrics": metrics,
+            "all_columns": [],
+            "percent_metrics": [],
+            "order_by_cols": [],
+            "timeseries_limit_metric": sort_metric,
+            "order_desc": False,
+            "server_pagination": False,
+            "server_page_length": 10,
+            "show_totals": False,
+            "include_search": False,
+            "table_timestamp_format": "smart_date",
+            "allow_rearrange_columns": False,
+            "allow_render_html": html,
+            "show_cell_bars": False,
+            "color_pn": False,
+            "column_config": column_config,
+            "conditional_formatting": [],
+            "comparison_type": "values",
+        },
+        groupby,
+        metrics,
+        adhoc,
+        orderby=orderby,
+        row_limit=row_limit,
+        width=width,
+        height=height,
+        description=description,
+    )
 
 
-def handlebars(prefix: str, key: str, title: str, dataset: str, groupby: list[str],
-               metrics: list[str], adhoc: list[dict], template: str, width: int, height: int,
-               description: str | None = None, sort_metric: str | None = None) -> Chart:
+def handlebars(
+    prefix: str,
+    key: str,
+    title: str,
+    dataset: str,
+    groupby: list[str],
+    metrics: list[str],
+    adhoc: list[dict],
+    template: str,
+    width: int,
+    height: int,
+    description: str | None = None,
+    sort_metric: str | None = None,
+) -> Chart:
     """Text built from query results (the board's name, the summary sentence)."""
-    return Chart(f"{prefix}:handlebars:{key}", title, "handlebars", dataset, {
-        "query_mode": "aggregate", "groupby": groupby, "metrics": metrics,
-        "all_columns": [], "order_by_cols": [], "timeseries_limit_metric": sort_metric,
-        "order_desc": False, "handlebarsTemplate": template, "styleTemplate": "",
-    }, groupby, metrics, adhoc, orderby=[[sort_metric, True]] if sort_metric else [],
-        width=width, height=height, description=description)
+    return Chart(
+        f"{prefix}:handlebars:{key}",
+        title,
+        "handlebars",
+        dataset,
+        {
+            "query_mode": "aggregate",
+            "groupby": groupby,
+            "metrics": metrics,
+            "all_columns": [],
+            "order_by_cols": [],
+            "timeseries_limit_metric": sort_metric,
+            "order_desc": False,
+            "handlebarsTemplate": template,
+            "styleTemplate": "",
+        },
+        groupby,
+        metrics,
+        adhoc,
+        orderby=[[sort_metric, True]] if sort_metric else [],
+        width=width,
+        height=height,
+        description=description,
+    )
 
 
-def bar(prefix: str, key: str, title: str, dataset: str, x: str, groupby: list[str],
-        metrics: list[str], adhoc: list[dict], fmt: str, width: int, height: int = 50,
-        description: str | None = None, horizontal: bool = False,
-        y_title: str = "", sort_metric: str | None = None) -> Chart:
+def bar(
+    prefix: str,
+    key: str,
+    title: str,
+    dataset: str,
+    x: str,
+    groupby: list[str],
+    metrics: list[str],
+    adhoc: list[dict],
+    fmt: str,
+    width: int,
+    height: int = 50,
+    description: str | None = None,
+    horizontal: bool = False,
+    y_title: str = "",
+    sort_metric: str | None = None,
+) -> Chart:
     """Bars; shares (format %) run on a fixed 0-100 % axis, every category is labelled."""
     share = fmt.endswith("%")
-    return Chart(f"{prefix}:bar:{key}", title, "echarts_timeseries_bar", dataset, {
-        "x_axis": x, "x_axis_sort_asc": True, "x_axis_sort_series": "name",
-        "x_axis_sort_series_ascending": True, "groupby": groupby, "metrics": metrics,
-        "x_axis_sort": sort_metric, "timeseries_limit_metric": sort_metric,
-        "orientation": "horizontal" if horizontal else "vertical", "stack": None,
-        "show_legend": True, "legendType": "scroll", "legendOrientation": "top",
-        "y_axis_format": fmt, "y_axis_title": y_title, "y_axis_title_margin": 30,
-        "y_axis_title_position": "Left", "x_axis_title_margin": 15,
-        "truncateXAxis": True, "truncate_metric": True, "rich_tooltip": True,
-        "show_value": True, "only_total": True, "zoomable": False,
-        "xAxisLabelRotation": 0 if horizontal else 30, "xAxisLabelInterval": 0,
-        "color_scheme": "supersetColors", "sort_series_type": "name",
-        "sort_series_ascending": True,
-        "time_grain_sqla": None, "order_desc": False, "series_limit": 0,
-        "truncateYAxis": share, "y_axis_bounds": [0, 1] if share else [None, None],
-    }, [base_axis(x)] + groupby, metrics, adhoc,
+    return Chart(
+        f"{prefix}:bar:{key}",
+        title,
+        "echarts_timeseries_bar",
+        dataset,
+        {
+            "x_axis": x,
+            "x_axis_sort_asc": True,
+            "x_axis_sort_series": "name",
+            "x_axis_sort_series_ascending": True,
+            "groupby": groupby,
+            "metrics": metrics,
+            "x_axis_sort": sort_metric,
+            "timeseries_limit_metric": sort_metric,
+            "orientation": "horizontal" if horizontal else "vertical",
+            "stack": None,
+            "show_legend": True,
+            "legendType": "scroll",
+            "legendOrientation": "top",
+            "y_axis_format": fmt,
+            "y_axis_title": y_title,
+            "y_axis_title_margin": 30,
+            "y_axis_title_position": "Left",
+            "x_axis_title_margin": 15,
+            "truncateXAxis": True,
+            "truncate_metric": True,
+            "rich_tooltip": True,
+            "show_value": True,
+            "only_total": True,
+            "zoomable": False,
+            "xAxisLabelRotation": 0 if horizontal else 30,
+            "xAxisLabelInterval": 0,
+            "color_scheme": "supersetColors",
+            "sort_series_type": "name",
+            "sort_series_ascending": True,
+            "time_grain_sqla": None,
+            "order_desc": False,
+            "series_limit": 0,
+            "truncateYAxis": share,
+            "y_axis_bounds": [0, 1] if share else [None, None],
+        },
+        [base_axis(x)] + groupby,
+        metrics,
+        adhoc,
         orderby=[[sort_metric, True]] if sort_metric else [[x, True]],
-        width=width, height=height, description=description, is_timeseries=True)
+        width=width,
+        height=height,
+        description=description,
+        is_timeseries=True,
+    )
 
 
-def line(prefix: str, key: str, title: str, codes: list[str], sector_filter: list, fmt: str,
-         width: int, description: str) -> Chart:
+def line(
+    prefix: str,
+    key: str,
+    title: str,
+    codes: list[str],
+    sector_filter: list,
+    fmt: str,
+    width: int,
+    description: str,
+) -> Chart:
     adhoc = sector_filter + [
-        f_eq("period_type", "month"), f_in("indicator_code", codes),
+        f_eq("period_type", "month"),
+        f_in("indicator_code", codes),
         f_sql("has_school_days", "maanden_met_schooldagen"),
-        {"expressionType": "SIMPLE", "subject": "maand", "operator": "TEMPORAL_RANGE",
-         "comparator": "No filter", "clause": "WHERE", "isExtra": False,
-         "sqlExpression": None, "filterOptionName": "filter_maand_range"},
+        {
+            "expressionType": "SIMPLE",
+            "subject": "maand",
+            "operator": "TEMPORAL_RANGE",
+            "comparator": "No filter",
+            "clause": "WHERE",
+            "isExtra": False,
+            "sqlExpression": None,
+            "filterOptionName": "filter_maand_range",
+        },
     ]
     params = {
-        "x_axis": "maand", "time_grain_sqla": "P1M", "x_axis_sort_asc": True,
-        "groupby": ["indicator_label"], "metrics": ["waarde"], "time_range": "No filter",
-        "y_axis_format": fmt, "x_axis_time_format": "%b %Y", "tooltipTimeFormat": "%B %Y",
-        "show_legend": True, "legendType": "plain", "legendOrientation": "top",
-        "rich_tooltip": True, "markerEnabled": True, "markerSize": 6, "zoomable": False,
-        "seriesType": "line", "color_scheme": "supersetColors",
+        "x_axis": "maand",
+        "time_grain_sqla": "P1M",
+        "x_axis_sort_asc": True,
+        "groupby": ["indicator_label"],
+        "metrics": ["waarde"],
+        "time_range": "No filter",
+        "y_axis_format": fmt,
+        "x_axis_time_format": "%b %Y",
+        "tooltipTimeFormat": "%B %Y",
+        "show_legend": True,
+        "legendType": "plain",
+        "legendOrientation": "top",
+        "rich_tooltip": True,
+        "markerEnabled": True,
+        "markerSize": 6,
+        "zoomable": False,
+        "seriesType": "line",
+        "color_scheme": "supersetColors",
         "truncateYAxis": fmt.endswith("%"),
         "y_axis_bounds": [0, 1] if fmt.endswith("%") else [0, None],
-        "order_desc": False, "series_limit": 0,
+        "order_desc": False,
+        "series_limit": 0,
         "x_axis_title": "Maand (schooljaar loopt van augustus tot en met juli)",
         "x_axis_title_margin": 30,
     }
     # The period filter must not include TEMPORAL_RANGE in the saved query: keep the rest.
-    chart = Chart(f"{prefix}:line:{key}", title, "echarts_timeseries_line", "indicator",
-                  params, [{"timeGrain": "P1M", "columnType": "BASE_AXIS",
-                            "sqlExpression": "maand", "label": "maand",
-                            "expressionType": "SQL"}, "indicator_label"],
-                  ["waarde"], adhoc, orderby=[], width=width, height=50,
-                  description=description, is_timeseries=True)
+    chart = Chart(
+        f"{prefix}:line:{key}",
+        title,
+        "echarts_timeseries_line",
+        "indicator",
+        params,
+        [
+            {
+                "timeGrain": "P1M",
+                "columnType": "BASE_AXIS",
+                "sqlExpression": "maand",
+                "label": "maand",
+                "expressionType": "SQL",
+            },
+            "indicator_label",
+        ],
+        ["waarde"],
+        adhoc,
+        orderby=[],
+        width=width,
+        height=50,
+        description=description,
+        is_timeseries=True,
+    )
     return chart
 
 
-def pie(prefix: str, key: str, title: str, dataset: str, groupby: str, metric_: str,
-        adhoc: list[dict], width: int, description: str) -> Chart:
-    return Chart(f"{prefix}:pie:{key}", title, "pie", dataset, {
-        "groupby": [groupby], "metric": metric_, "number_format": ".0%",
-        "label_type": "percent", "show_labels": True, "show_legend": True,
-        "legendType": "scroll", "legendOrientation": "right", "labels_outside": True,
-        "outerRadius": 70, "innerRadius": 30, "donut": True, "sort_by_metric": True,
-        "color_scheme": "supersetColors", "show_labels_threshold": 3,
-    }, [groupby], [metric_], adhoc, orderby=[[metric_, False]], width=width, height=50,
-        description=description)
+def pie(
+    prefix: str,
+    key: str,
+    title: str,
+    dataset: str,
+    groupby: str,
+    metric_: str,
+    adhoc: list[dict],
+    width: int,
+    description: str,
+) -> Chart:
+    return Chart(
+        f"{prefix}:pie:{key}",
+        title,
+        "pie",
+        dataset,
+        {
+            "groupby": [groupby],
+            "metric": metric_,
+            "number_format": ".0%",
+            "label_type": "percent",
+            "show_labels": True,
+            "show_legend": True,
+            "legendType": "scroll",
+            "legendOrientation": "right",
+            "labels_outside": True,
+            "outerRadius": 70,
+            "innerRadius": 30,
+            "donut": True,
+            "sort_by_metric": True,
+            "color_scheme": "supersetColors",
+            "show_labels_threshold": 3,
+        },
+        [groupby],
+        [metric_],
+        adhoc,
+        orderby=[[metric_, False]],
+        width=width,
+        height=50,
+        description=description,
+    )
 
 
 # --------------------------------------------------------------------------- dashboards
@@ -587,36 +1129,70 @@ van het eigen bestuur (bestuurders): rijbeveiliging laat ieder alleen zijn eigen
 def native_filters(prefix: str, sector: str | None, excluded_ses: list[int]) -> list[dict]:
     pre = [f_eq("sector", sector)] if sector else []
 
-    def flt(key: str, name: str, col: str, description: str, multi: bool = True,
-            first: bool = False, excluded: list[int] | None = None,
-            sort_asc: bool = True, sort_metric: str | None = None,
-            extra: list[dict] | None = None) -> dict:
+    def flt(
+        key: str,
+        name: str,
+        col: str,
+        description: str,
+        multi: bool = True,
+        first: bool = False,
+        excluded: list[int] | None = None,
+        sort_asc: bool = True,
+        sort_metric: str | None = None,
+        extra: list[dict] | None = None,
+    ) -> dict:
         return {
             **({"sortMetric": sort_metric} if sort_metric else {}),
-            "id": f"NATIVE_FILTER-{slug(prefix)}-{key}", "name": name,
-            "filterType": "filter_select", "type": "NATIVE_FILTER",
+            "id": f"NATIVE_FILTER-{slug(prefix)}-{key}",
+            "name": name,
+            "filterType": "filter_select",
+            "type": "NATIVE_FILTER",
             "targets": [{"column": {"name": col}, "datasetUuid": uid("dataset:indicator")}],
-            "controlValues": {"enableEmptyFilter": first, "defaultToFirstItem": first,
-                              "multiSelect": multi, "searchAllOptions": False,
-                              "inverseSelection": False, "sortAscending": sort_asc},
+            "controlValues": {
+                "enableEmptyFilter": first,
+                "defaultToFirstItem": first,
+                "multiSelect": multi,
+                "searchAllOptions": False,
+                "inverseSelection": False,
+                "sortAscending": sort_asc,
+            },
             "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
-            "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"],
-                                              "excluded": excluded or []},
-            "adhoc_filters": pre + (extra or []), "time_range": "No filter",
+            "cascadeParentIds": [],
+            "scope": {"rootPath": ["ROOT_ID"], "excluded": excluded or []},
+            "adhoc_filters": pre + (extra or []),
+            "time_range": "No filter",
             "requiredFirst": first,
-            "description": description, "tabsInScope": [],
+            "description": description,
+            "tabsInScope": [],
         }
 
     return [
-        flt("schooljaar", "Schooljaar", "school_year",
-            "Schooljaar (1 augustus – 31 juli); standaard het laatste.", multi=False,
-            first=True, sort_asc=False),
-        flt("bestuur", "Bestuur", "board_name", "Bevoegd gezag; bestuurders zien alleen hun eigen bestuur."),
+        flt(
+            "schooljaar",
+            "Schooljaar",
+            "school_year",
+            "Schooljaar (1 augustus – 31 juli); standaard het laatste.",
+            multi=False,
+            first=True,
+            sort_asc=False,
+        ),
+        flt(
+            "bestuur",
+            "Bestuur",
+            "board_name",
+            "Bevoegd gezag; bestuurders zien alleen hun eigen bestuur.",
+        ),
         flt("school", "School", "school_name", "School (BRIN + vestiging)."),
-        flt("ses", "SES-groep", "ses_group",
+        flt(
+            "ses",
+            "SES-groep",
+            "ses_group",
             "Opleiding ouders: laag, midden, hoog, onbekend (leeg = alle gezinnen). Niet van "
-            "toepassing op de kloofpanelen en de SES-tabel.", excluded=excluded_ses,
-            sort_metric="ses_volgorde", extra=[f_ne("ses_group", "ALL")]),
+            "toepassing op de kloofpanelen en de SES-tabel.",
+            excluded=excluded_ses,
+            sort_metric="ses_volgorde",
+            extra=[f_ne("ses_group", "ALL")],
+        ),
     ]
 
 
@@ -627,8 +1203,7 @@ class Layout:
         self.position: dict = {
             "DASHBOARD_VERSION_KEY": "v2",
             "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
-            "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [],
-                        "parents": ["ROOT_ID"]},
+            "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
             "HEADER_ID": {"id": "HEADER_ID", "type": "HEADER", "meta": {"text": title}},
         }
         self.charts: list[tuple[Chart, int]] = []
@@ -637,9 +1212,13 @@ class Layout:
     def row(self, items: list) -> None:
         self._rows += 1
         row_id = f"ROW-r{self._rows}"
-        self.position[row_id] = {"type": "ROW", "id": row_id, "children": [],
-                                 "parents": ["ROOT_ID", "GRID_ID"],
-                                 "meta": {"background": "BACKGROUND_TRANSPARENT"}}
+        self.position[row_id] = {
+            "type": "ROW",
+            "id": row_id,
+            "children": [],
+            "parents": ["ROOT_ID", "GRID_ID"],
+            "meta": {"background": "BACKGROUND_TRANSPARENT"},
+        }
         self.position["GRID_ID"]["children"].append(row_id)
         for n, item in enumerate(items):
             parents = ["ROOT_ID", "GRID_ID", row_id]
@@ -648,24 +1227,41 @@ class Layout:
                 self.charts.append((item, local_id))
                 cid = f"CHART-{item.uuid[:8]}"
                 self.position[cid] = {
-                    "type": "CHART", "id": cid, "children": [], "parents": parents,
-                    "meta": {"chartId": local_id, "uuid": item.uuid, "sliceName": item.title,
-                             "width": item.width, "height": item.height},
+                    "type": "CHART",
+                    "id": cid,
+                    "children": [],
+                    "parents": parents,
+                    "meta": {
+                        "chartId": local_id,
+                        "uuid": item.uuid,
+                        "sliceName": item.title,
+                        "width": item.width,
+                        "height": item.height,
+                    },
                 }
             else:  # markdown: (code, width, height)
                 code, width, height = item
                 cid = f"MARKDOWN-r{self._rows}c{n}"
-                self.position[cid] = {"type": "MARKDOWN", "id": cid, "children": [],
-                                      "parents": parents,
-                                      "meta": {"code": code, "width": width, "height": height}}
+                self.position[cid] = {
+                    "type": "MARKDOWN",
+                    "id": cid,
+                    "children": [],
+                    "parents": parents,
+                    "meta": {"code": code, "width": width, "height": height},
+                }
             self.position[row_id]["children"].append(cid)
 
     def local_id(self, chart: Chart) -> int:
         return next(i for c, i in self.charts if c is chart)
 
 
-GAP_SHARE_CODES = ["contact_reach", "message_delivery_rate", "message_read_rate",
-                   "message_reach", "tip_usefulness"]
+GAP_SHARE_CODES = [
+    "contact_reach",
+    "message_delivery_rate",
+    "message_read_rate",
+    "message_reach",
+    "tip_usefulness",
+]
 GAP_MEAN_CODES = ["contact_frequency", "comm_grade"]
 
 # Markdown, not HTML: Superset escapes HTML in Markdown (ESCAPE_MARKDOWN_HTML).
@@ -684,73 +1280,137 @@ kloof sluit nul uit) · **↑** de kloof werd significant groter dan vorig schoo
 bovenaan en in rood.
 """
 
-SECTOR_NAME_SQL = ("CASE sector WHEN 'po' THEN 'Primair onderwijs' WHEN 'vo' THEN "
-                   "'Voortgezet onderwijs' WHEN 'mbo' THEN 'Middelbaar beroepsonderwijs' END")
+SECTOR_NAME_SQL = (
+    "CASE sector WHEN 'po' THEN 'Primair onderwijs' WHEN 'vo' THEN "
+    "'Voortgezet onderwijs' WHEN 'mbo' THEN 'Middelbaar beroepsonderwijs' END"
+)
 
 
 def gap_header(prefix: str, adhoc: list[dict], per_sector: bool) -> Chart:
     groupby = []
     metrics = ["bestuur", "school", "schooljaar", "samenvatting"]
     if per_sector:
-        groupby = [{"expressionType": "SQL", "sqlExpression": SECTOR_NAME_SQL,
-                    "label": "sector_naam"}]
-    return handlebars(prefix, "kop", "Bereiken we alle gezinnen?", "equity_gap", groupby,
-                      metrics, adhoc, HEADER_TEMPLATE, width=12, height=44 if per_sector else 36,
-                      description="Het antwoord in één zin: bij welke kerncijfers blijven "
-                                  "gezinnen met laag opgeleide ouders achter?")
+        groupby = [
+            {"expressionType": "SQL", "sqlExpression": SECTOR_NAME_SQL, "label": "sector_naam"}
+        ]
+    return handlebars(
+        prefix,
+        "kop",
+        "Bereiken we alle gezinnen?",
+        "equity_gap",
+        groupby,
+        metrics,
+        adhoc,
+        HEADER_TEMPLATE,
+        width=12,
+        height=44 if per_sector else 36,
+        description="Het antwoord in één zin: bij welke kerncijfers blijven "
+        "gezinnen met laag opgeleide ouders achter?",
+    )
 
 
 def gap_tables(prefix: str, adhoc: list[dict]) -> list[Chart]:
-    labels = {"laag": "Laag opgeleide ouders", "hoog": "Hoog opgeleide ouders",
-              "kloof": "Kloof laag − hoog", "kloof_interval": "95%-interval kloof",
-              "signaal": "Signaal", "trend": "Sinds vorig schooljaar"}
+    labels = {
+        "laag": "Laag opgeleide ouders",
+        "hoog": "Hoog opgeleide ouders",
+        "kloof": "Kloof laag − hoog",
+        "kloof_interval": "95%-interval kloof",
+        "signaal": "Signaal",
+        "trend": "Sinds vorig schooljaar",
+    }
     cols = ["laag", "hoog", "kloof", "kloof_interval", "signaal", "trend"]
     return [
-        table(prefix, "kloof_aandelen",
-              "Laag naast hoog: aandelen (kloof in procentpunt, gesorteerd op kloof)",
-              "equity_gap", ["indicator_label"], cols,
-              adhoc + [f_in("indicator_code", GAP_SHARE_CODES)], width=12, height=46,
-              sort_metric="sortering", html=True, labels=labels,
-              description="Per kerncijfer de waarde bij laag en hoog opgeleide ouders met "
-                          "95%-interval, de kloof in procentpunt en of die significant is. "
-                          "Gesorteerd op de kloof: signalen bovenaan."),
-        table(prefix, "kloof_gemiddelden",
-              "Laag naast hoog: gemiddelden (kloof in de eenheid van het kerncijfer)",
-              "equity_gap", ["indicator_label", "gap_unit_label"], cols,
-              adhoc + [f_in("indicator_code", GAP_MEAN_CODES)], width=12, height=30,
-              sort_metric="sortering", html=True,
-              labels=dict(labels, gap_unit_label="Eenheid kloof"),
-              description="Contacten per gezin (aantal) en rapportcijfer communicatie (1–10)."),
+        table(
+            prefix,
+            "kloof_aandelen",
+            "Laag naast hoog: aandelen (kloof in procentpunt, gesorteerd op kloof)",
+            "equity_gap",
+            ["indicator_label"],
+            cols,
+            adhoc + [f_in("indicator_code", GAP_SHARE_CODES)],
+            width=12,
+            height=46,
+            sort_metric="sortering",
+            html=True,
+            labels=labels,
+            description="Per kerncijfer de waarde bij laag en hoog opgeleide ouders met "
+            "95%-interval, de kloof in procentpunt en of die significant is. "
+            "Gesorteerd op de kloof: signalen bovenaan.",
+        ),
+        table(
+            prefix,
+            "kloof_gemiddelden",
+            "Laag naast hoog: gemiddelden (kloof in de eenheid van het kerncijfer)",
+            "equity_gap",
+            ["indicator_label", "gap_unit_label"],
+            cols,
+            adhoc + [f_in("indicator_code", GAP_MEAN_CODES)],
+            width=12,
+            height=30,
+            sort_metric="sortering",
+            html=True,
+            labels=dict(labels, gap_unit_label="Eenheid kloof"),
+            description="Contacten per gezin (aantal) en rapportcijfer communicatie (1–10).",
+        ),
     ]
 
 
 def school_signals(prefix: str, adhoc: list[dict]) -> Chart:
     return table(
-        prefix, "signalen", "Signalen: scholen gerangschikt op kloof (aandelen, procentpunt)",
-        "equity_gap", ["school_name", "indicator_label"],
+        prefix,
+        "signalen",
+        "Signalen: scholen gerangschikt op kloof (aandelen, procentpunt)",
+        "equity_gap",
+        ["school_name", "indicator_label"],
         ["laag", "hoog", "kloof", "kloof_interval", "signaal", "trend"],
         adhoc + [f_ne("school_id", "ALL"), f_in("indicator_code", GAP_SHARE_CODES)],
-        width=12, height=80, sort_metric="sortering", html=True, row_limit=500,
-        labels={"school_name": "School", "indicator_label": "Kerncijfer",
-                "laag": "Laag", "hoog": "Hoog", "kloof": "Kloof laag − hoog",
-                "kloof_interval": "95%-interval kloof", "signaal": "Signaal",
-                "trend": "Sinds vorig schooljaar"},
+        width=12,
+        height=80,
+        sort_metric="sortering",
+        html=True,
+        row_limit=500,
+        labels={
+            "school_name": "School",
+            "indicator_label": "Kerncijfer",
+            "laag": "Laag",
+            "hoog": "Hoog",
+            "kloof": "Kloof laag − hoog",
+            "kloof_interval": "95%-interval kloof",
+            "signaal": "Signaal",
+            "trend": "Sinds vorig schooljaar",
+        },
         description="Bovenaan de scholen waar laag opgeleide ouders significant achterblijven "
-                    "of waar de kloof significant groter werd; onderaan onderdrukte kloven.")
+        "of waar de kloof significant groter werd; onderaan onderdrukte kloven.",
+    )
 
 
 def ses_table(prefix: str, adhoc: list[dict]) -> Chart:
     return table(
-        prefix, "ses", "Alle SES-groepen per kerncijfer (met 95%-interval)", "indicator",
-        ["indicator_label"], ["ses_laag", "ses_midden", "ses_hoog", "ses_onbekend"],
-        adhoc + [f_in("indicator_code", HEADLINE_CODES + ["message_reach"]),
-                 f_eq("period_type", "school_year"),
-                 f_in("ses_group", ["laag", "midden", "hoog", "onbekend"])],
-        width=12, height=52, sort_metric="volgorde",
-        labels={"indicator_label": "Kerncijfer", "ses_laag": "laag", "ses_midden": "midden",
-                "ses_hoog": "hoog", "ses_onbekend": "onbekend"},
+        prefix,
+        "ses",
+        "Alle SES-groepen per kerncijfer (met 95%-interval)",
+        "indicator",
+        ["indicator_label"],
+        ["ses_laag", "ses_midden", "ses_hoog", "ses_onbekend"],
+        adhoc
+        + [
+            f_in("indicator_code", HEADLINE_CODES + ["message_reach"]),
+            f_eq("period_type", "school_year"),
+            f_in("ses_group", ["laag", "midden", "hoog", "onbekend"]),
+        ],
+        width=12,
+        height=52,
+        sort_metric="volgorde",
+        labels={
+            "indicator_label": "Kerncijfer",
+            "ses_laag": "laag",
+            "ses_midden": "midden",
+            "ses_hoog": "hoog",
+            "ses_onbekend": "onbekend",
+        },
         description="Opleiding ouders: laag, midden, hoog, onbekend. Onderdrukte groepen staan "
-                    "er als 'onderdrukt (n<10)', nooit als nul of leeg.")
+        "er als 'onderdrukt (n<10)', nooit als nul of leeg.",
+    )
 
 
 def sector_dashboard(sector: str) -> tuple[dict, Layout]:
@@ -770,65 +1430,153 @@ def sector_dashboard(sector: str) -> tuple[dict, Layout]:
     lay.row([ses])
 
     headline_table = table(
-        prefix, "kerncijfers", "Kerncijfers met 95%-interval en landelijk 2014", "indicator",
-        ["indicator_label"], ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
+        prefix,
+        "kerncijfers",
+        "Kerncijfers met 95%-interval en landelijk 2014",
+        "indicator",
+        ["indicator_label"],
+        ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
         sf + [f_in("indicator_code", HEADLINE_CODES), f_eq("period_type", "school_year")],
-        width=8, height=50, sort_metric="volgorde",
-        labels={"indicator_label": "Kerncijfer", "weergave": "Waarde",
-                "interval": "95%-interval", "aantal_n": "n",
-                "referentie_2014_tekst": "Landelijk 2014"},
+        width=8,
+        height=50,
+        sort_metric="volgorde",
+        labels={
+            "indicator_label": "Kerncijfer",
+            "weergave": "Waarde",
+            "interval": "95%-interval",
+            "aantal_n": "n",
+            "referentie_2014_tekst": "Landelijk 2014",
+        },
         description="Alle gezinnen samen: waarde (onderdrukt bij n<10), interval, n en de "
-                    "landelijke referentie uit 2014.")
+        "landelijke referentie uit 2014.",
+    )
     lay.row([(markdown_sector(sector), 4, 50), headline_table])
 
-    lay.row([
-        line(prefix, "aandelen", "Verloop door het schooljaar: bereik en berichten",
-             TREND_SHARE_CODES, sf, ".0%", 6,
-             "Per maand met schooldagen: bereik contacten, afgeleverde en gelezen berichten."),
-        line(prefix, "gemiddelden", "Verloop door het schooljaar: contacten en berichten per gezin",
-             TREND_MEAN_CODES, sf, ",.2f", 6,
-             "Per maand met schooldagen: contacten per gezin en berichten per gezin per "
-             "schoolweek."),
-    ])
+    lay.row(
+        [
+            line(
+                prefix,
+                "aandelen",
+                "Verloop door het schooljaar: bereik en berichten",
+                TREND_SHARE_CODES,
+                sf,
+                ".0%",
+                6,
+                "Per maand met schooldagen: bereik contacten, afgeleverde en gelezen berichten.",
+            ),
+            line(
+                prefix,
+                "gemiddelden",
+                "Verloop door het schooljaar: contacten en berichten per gezin",
+                TREND_MEAN_CODES,
+                sf,
+                ",.2f",
+                6,
+                "Per maand met schooldagen: contacten per gezin en berichten per gezin per "
+                "schoolweek.",
+            ),
+        ]
+    )
 
-    lay.row([
-        bar(prefix, "kanalen_contact", "Kanaalmix contacten", "channel_mix", "channel", [],
-            ["aandeel"], sf + [f_eq("stream", "contact"), f_eq("period_type", "school_year")],
-            ".0%", width=6, horizontal=True,
-            description="Aandeel van de gehouden contacten per kanaal."),
-        pie(prefix, "kanalen_bericht", "Kanaalmix berichten", "channel_mix", "channel",
-            "aandeel", sf + [f_eq("stream", "message"), f_eq("period_type", "school_year")],
-            6, "Aandeel van de verstuurde berichten per kanaal."),
-    ])
+    lay.row(
+        [
+            bar(
+                prefix,
+                "kanalen_contact",
+                "Kanaalmix contacten",
+                "channel_mix",
+                "channel",
+                [],
+                ["aandeel"],
+                sf + [f_eq("stream", "contact"), f_eq("period_type", "school_year")],
+                ".0%",
+                width=6,
+                horizontal=True,
+                description="Aandeel van de gehouden contacten per kanaal.",
+            ),
+            pie(
+                prefix,
+                "kanalen_bericht",
+                "Kanaalmix berichten",
+                "channel_mix",
+                "channel",
+                "aandeel",
+                sf + [f_eq("stream", "message"), f_eq("period_type", "school_year")],
+                6,
+                "Aandeel van de verstuurde berichten per kanaal.",
+            ),
+        ]
+    )
 
-    lay.row([
-        bar(prefix, "enquete_referentie", "Enquête: eigen uitkomst naast landelijk 2014",
-            "indicator", "indicator_label", [], ["waarde", "referentie_2014"],
-            sf + [f_in("indicator_code", REFERENCE_CODES), f_eq("period_type", "school_year")],
-            ".0%", width=7, height=66, horizontal=True,
-            description="Aandeel ouders in de eigen enquête en in de Monitor 2014."),
-        table(prefix, "enquete", "Enquête-uitkomsten met 95%-interval", "indicator",
-              ["indicator_label"], ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
-              sf + [f_in("indicator_code", SURVEY_TABLE_CODES),
-                    f_eq("period_type", "school_year")],
-              width=5, height=66, sort_metric="volgorde",
-              labels={"indicator_label": "Vraag", "weergave": "Waarde",
-                      "interval": "95%-interval", "aantal_n": "n",
-                      "referentie_2014_tekst": "Landelijk 2014"}),
-    ])
+    lay.row(
+        [
+            bar(
+                prefix,
+                "enquete_referentie",
+                "Enquête: eigen uitkomst naast landelijk 2014",
+                "indicator",
+                "indicator_label",
+                [],
+                ["waarde", "referentie_2014"],
+                sf + [f_in("indicator_code", REFERENCE_CODES), f_eq("period_type", "school_year")],
+                ".0%",
+                width=7,
+                height=66,
+                horizontal=True,
+                description="Aandeel ouders in de eigen enquête en in de Monitor 2014.",
+            ),
+            table(
+                prefix,
+                "enquete",
+                "Enquête-uitkomsten met 95%-interval",
+                "indicator",
+                ["indicator_label"],
+                ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
+                sf
+                + [f_in("indicator_code", SURVEY_TABLE_CODES), f_eq("period_type", "school_year")],
+                width=5,
+                height=66,
+                sort_metric="volgorde",
+                labels={
+                    "indicator_label": "Vraag",
+                    "weergave": "Waarde",
+                    "interval": "95%-interval",
+                    "aantal_n": "n",
+                    "referentie_2014_tekst": "Landelijk 2014",
+                },
+            ),
+        ]
+    )
 
-    lay.row([
-        table(prefix, "scholen", "Scholen: kerncijfers (onderdrukt bij n<10)", "indicator",
-              ["school_name", "indicator_label"],
-              ["weergave", "interval", "aantal_n"],
-              sf + [f_ne("school_id", "ALL"), f_in("indicator_code", HEADLINE_CODES),
-                    f_eq("period_type", "school_year")],
-              width=12, height=60,
-              labels={"school_name": "School", "indicator_label": "Kerncijfer",
-                      "weergave": "Waarde", "interval": "95%-interval", "aantal_n": "n"},
-              description="Per school; een onderdrukte waarde staat als 'onderdrukt (n<10)', "
-                          "nooit als nul."),
-    ])
+    lay.row(
+        [
+            table(
+                prefix,
+                "scholen",
+                "Scholen: kerncijfers (onderdrukt bij n<10)",
+                "indicator",
+                ["school_name", "indicator_label"],
+                ["weergave", "interval", "aantal_n"],
+                sf
+                + [
+                    f_ne("school_id", "ALL"),
+                    f_in("indicator_code", HEADLINE_CODES),
+                    f_eq("period_type", "school_year"),
+                ],
+                width=12,
+                height=60,
+                labels={
+                    "school_name": "School",
+                    "indicator_label": "Kerncijfer",
+                    "weergave": "Waarde",
+                    "interval": "95%-interval",
+                    "aantal_n": "n",
+                },
+                description="Per school; een onderdrukte waarde staat als 'onderdrukt (n<10)', "
+                "nooit als nul.",
+            ),
+        ]
+    )
     lay.row([(markdown_definitions(), 12, 42)])
 
     # The SES filter does not apply to the gap panels (they compare laag and hoog themselves).
@@ -837,9 +1585,14 @@ def sector_dashboard(sector: str) -> tuple[dict, Layout]:
     return {
         "dashboard_title": f"Ouderpeil — {name}",
         "description": f"Ouderbetrokkenheid in het {name.split(' (')[0].lower()}",
-        "css": "", "slug": f"ouderpeil-{sector}", "certified_by": None,
-        "certification_details": None, "published": True,
-        "uuid": uid(f"dashboard:{sector}"), "position": lay.position, "metadata": meta,
+        "css": "",
+        "slug": f"ouderpeil-{sector}",
+        "certified_by": None,
+        "certification_details": None,
+        "published": True,
+        "uuid": uid(f"dashboard:{sector}"),
+        "position": lay.position,
+        "metadata": meta,
         "version": VERSION,
     }, lay
 
@@ -855,68 +1608,164 @@ def overview_dashboard() -> tuple[dict, Layout]:
     sector_cols = [f"kloof_{s}" for s in SECTORS]
     sector_labels = {f"kloof_{s}": SECTORS[s] for s in SECTORS}
     gaps_shares = table(
-        prefix, "kloof_aandelen", "Kloof laag − hoog per sector: aandelen (procentpunt)",
-        "equity_gap", ["indicator_label"], sector_cols,
-        [f_in("indicator_code", GAP_SHARE_CODES)], width=7, height=50, sort_metric="volgorde",
-        html=True, labels=dict(sector_labels, indicator_label="Kerncijfer"),
+        prefix,
+        "kloof_aandelen",
+        "Kloof laag − hoog per sector: aandelen (procentpunt)",
+        "equity_gap",
+        ["indicator_label"],
+        sector_cols,
+        [f_in("indicator_code", GAP_SHARE_CODES)],
+        width=7,
+        height=50,
+        sort_metric="volgorde",
+        html=True,
+        labels=dict(sector_labels, indicator_label="Kerncijfer"),
         description="Per sector de kloof tussen laag en hoog opgeleide ouders; ▼ rood: laag "
-                    "blijft significant achter.")
+        "blijft significant achter.",
+    )
     gaps_means = table(
-        prefix, "kloof_gemiddelden", "Kloof laag − hoog per sector: gemiddelden",
-        "equity_gap", ["indicator_label"], sector_cols,
-        [f_in("indicator_code", GAP_MEAN_CODES)], width=5, height=50, sort_metric="volgorde",
-        html=True, labels=dict(sector_labels, indicator_label="Kerncijfer"),
-        description="Contacten per gezin en rapportcijfer communicatie, in hun eigen eenheid.")
+        prefix,
+        "kloof_gemiddelden",
+        "Kloof laag − hoog per sector: gemiddelden",
+        "equity_gap",
+        ["indicator_label"],
+        sector_cols,
+        [f_in("indicator_code", GAP_MEAN_CODES)],
+        width=5,
+        height=50,
+        sort_metric="volgorde",
+        html=True,
+        labels=dict(sector_labels, indicator_label="Kerncijfer"),
+        description="Contacten per gezin en rapportcijfer communicatie, in hun eigen eenheid.",
+    )
     lay.row([gaps_shares, gaps_means])
-    lay.row([
-        (markdown_overview(), 4, 50),
-        bar(prefix, "aandelen", "Kerncijfers per sector (aandelen)", "indicator",
-            "indicator_label", ["sector_naam"], ["waarde"],
-            yr + [f_in("indicator_code", share_codes)], ".0%", width=8),
-    ])
-    lay.row([
-        bar(prefix, "gemiddelden", "Kerncijfers per sector (gemiddelden)", "indicator",
-            "indicator_label", ["sector_naam"], ["waarde"],
-            yr + [f_in("indicator_code", mean_codes)], ",.1f", width=6),
-        bar(prefix, "kanalen", "Berichtkanalen per sector", "channel_mix", "channel",
-            ["sector_naam"], ["aandeel"], yr + [f_eq("stream", "message")], ".0%", width=6),
-    ])
-    lay.row([
-        table(prefix, "kerncijfers", "Kerncijfers per sector met 95%-interval", "indicator",
-              ["indicator_label", "sector_naam"],
-              ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
-              yr + [f_in("indicator_code", HEADLINE_CODES)], width=7, height=60,
-              sort_metric="volgorde",
-              labels={"indicator_label": "Kerncijfer", "sector_naam": "Sector",
-                      "weergave": "Waarde", "interval": "95%-interval", "aantal_n": "n",
-                      "referentie_2014_tekst": "Landelijk 2014"}),
-        table(prefix, "referentie", "Landelijke referentie: Monitor Ouderbetrokkenheid 2014",
-              "national_reference", ["indicator_label", "sector_naam", "bron_tabel"],
-              ["referentie"], [], width=5, height=60, formats={"referentie": ".0%"},
-              labels={"indicator_label": "Indicator", "sector_naam": "Sector",
-                      "bron_tabel": "Tabel monitor 2014", "referentie": "Landelijk 2014"}),
-    ])
+    lay.row(
+        [
+            (markdown_overview(), 4, 50),
+            bar(
+                prefix,
+                "aandelen",
+                "Kerncijfers per sector (aandelen)",
+                "indicator",
+                "indicator_label",
+                ["sector_naam"],
+                ["waarde"],
+                yr + [f_in("indicator_code", share_codes)],
+                ".0%",
+                width=8,
+            ),
+        ]
+    )
+    lay.row(
+        [
+            bar(
+                prefix,
+                "gemiddelden",
+                "Kerncijfers per sector (gemiddelden)",
+                "indicator",
+                "indicator_label",
+                ["sector_naam"],
+                ["waarde"],
+                yr + [f_in("indicator_code", mean_codes)],
+                ",.1f",
+                width=6,
+            ),
+            bar(
+                prefix,
+                "kanalen",
+                "Berichtkanalen per sector",
+                "channel_mix",
+                "channel",
+                ["sector_naam"],
+                ["aandeel"],
+                yr + [f_eq("stream", "message")],
+                ".0%",
+                width=6,
+            ),
+        ]
+    )
+    lay.row(
+        [
+            table(
+                prefix,
+                "kerncijfers",
+                "Kerncijfers per sector met 95%-interval",
+                "indicator",
+                ["indicator_label", "sector_naam"],
+                ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
+                yr + [f_in("indicator_code", HEADLINE_CODES)],
+                width=7,
+                height=60,
+                sort_metric="volgorde",
+                labels={
+                    "indicator_label": "Kerncijfer",
+                    "sector_naam": "Sector",
+                    "weergave": "Waarde",
+                    "interval": "95%-interval",
+                    "aantal_n": "n",
+                    "referentie_2014_tekst": "Landelijk 2014",
+                },
+            ),
+            table(
+                prefix,
+                "referentie",
+                "Landelijke referentie: Monitor Ouderbetrokkenheid 2014",
+                "national_reference",
+                ["indicator_label", "sector_naam", "bron_tabel"],
+                ["referentie"],
+                [],
+                width=5,
+                height=60,
+                formats={"referentie": ".0%"},
+                labels={
+                    "indicator_label": "Indicator",
+                    "sector_naam": "Sector",
+                    "bron_tabel": "Tabel monitor 2014",
+                    "referentie": "Landelijk 2014",
+                },
+            ),
+        ]
+    )
     excluded = [lay.local_id(c) for c in (header, gaps_shares, gaps_means)]
     meta = dashboard_metadata(native_filters(prefix, None, excluded))
     return {
         "dashboard_title": "Ouderpeil — overzicht sectoren",
-        "description": "PO, VO en MBO naast elkaar", "css": "", "slug": "ouderpeil-overzicht",
-        "certified_by": None, "certification_details": None, "published": True,
-        "uuid": uid("dashboard:overzicht"), "position": lay.position, "metadata": meta,
+        "description": "PO, VO en MBO naast elkaar",
+        "css": "",
+        "slug": "ouderpeil-overzicht",
+        "certified_by": None,
+        "certification_details": None,
+        "published": True,
+        "uuid": uid("dashboard:overzicht"),
+        "position": lay.position,
+        "metadata": meta,
         "version": VERSION,
     }, lay
 
 
 def dashboard_metadata(filters: list[dict]) -> dict:
     return {
-        "native_filter_configuration": filters, "chart_configuration": {},
-        "global_chart_configuration": {"scope": {"rootPath": ["ROOT_ID"], "excluded": []},
-                                       "chartsInScope": []},
-        "color_scheme": "supersetColors", "label_colors": {
-            **SES_COLOURS, **SECTOR_COLOURS, "Uitkomst": "#30638E", "Landelijk 2014": "#9E9E9E"},
-        "shared_label_colors": [], "map_label_colors": {}, "color_scheme_domain": [],
-        "cross_filters_enabled": False, "refresh_frequency": 0, "expanded_slices": {},
-        "timed_refresh_immune_slices": [], "default_filters": "{}",
+        "native_filter_configuration": filters,
+        "chart_configuration": {},
+        "global_chart_configuration": {
+            "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+            "chartsInScope": [],
+        },
+        "color_scheme": "supersetColors",
+        "label_colors": {
+            **SES_COLOURS,
+            **SECTOR_COLOURS,
+            "Uitkomst": "#30638E",
+            "Landelijk 2014": "#9E9E9E",
+        },
+        "shared_label_colors": [],
+        "map_label_colors": {},
+        "color_scheme_domain": [],
+        "cross_filters_enabled": False,
+        "refresh_frequency": 0,
+        "expanded_slices": {},
+        "timed_refresh_immune_slices": [],
+        "default_filters": "{}",
         "positions": None,
     }
 
@@ -925,8 +1774,10 @@ def dashboard_metadata(filters: list[dict]) -> dict:
 def dump(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=True, width=100)
-    path.write_text("# Generated by dashboards/build_dashboards.py - edit that, not this.\n"
-                    + text, encoding="utf-8")
+    path.write_text(
+        "# Generated by dashboards/build_dashboards.py - edit that, not this.\n" + text,
+        encoding="utf-8",
+    )
 
 
 def build(out: Path = HERE) -> list[Path]:
@@ -934,18 +1785,31 @@ def build(out: Path = HERE) -> list[Path]:
         if (out / sub).exists():
             shutil.rmtree(out / sub)
     written = []
-    dump(out / "metadata.yaml", {"version": VERSION, "type": "assets",
-                                 "timestamp": "2026-01-01T00:00:00+00:00"})
+    dump(
+        out / "metadata.yaml",
+        {"version": VERSION, "type": "assets", "timestamp": "2026-01-01T00:00:00+00:00"},
+    )
     written.append(out / "metadata.yaml")
     db = {
-        "database_name": DATABASE_NAME, "sqlalchemy_uri": SERVING_URI_PLACEHOLDER,
-        "cache_timeout": None, "expose_in_sqllab": True, "allow_run_async": False,
-        "allow_ctas": False, "allow_cvas": False, "allow_dml": False,
-        "allow_csv_upload": False, "impersonate_user": False,
-        "extra": {"allows_virtual_table_explore": False, "disable_data_preview": True,
-                  "metadata_params": {}, "engine_params": engine_params(),
-                  "schemas_allowed_for_csv_upload": []},
-        "uuid": uid("database:serving"), "version": VERSION,
+        "database_name": DATABASE_NAME,
+        "sqlalchemy_uri": SERVING_URI_PLACEHOLDER,
+        "cache_timeout": None,
+        "expose_in_sqllab": True,
+        "allow_run_async": False,
+        "allow_ctas": False,
+        "allow_cvas": False,
+        "allow_dml": False,
+        "allow_csv_upload": False,
+        "impersonate_user": False,
+        "extra": {
+            "allows_virtual_table_explore": False,
+            "disable_data_preview": True,
+            "metadata_params": {},
+            "engine_params": engine_params(),
+            "schemas_allowed_for_csv_upload": [],
+        },
+        "uuid": uid("database:serving"),
+        "version": VERSION,
     }
     dump(out / "databases" / "ouderpeil_serving.yaml", db)
     for table_name, spec in DATASETS.items():

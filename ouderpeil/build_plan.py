@@ -25,6 +25,7 @@ rebuilt in full from their raw table, so they would come out the same).
 A year rebuilt needlessly costs time; a year missed would be wrong, so every doubt means more
 years.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,14 +42,20 @@ WATERMARK = "intermediate.int_build_watermark"
 EVERY_YEAR_SOURCES = frozenset({"schools", "families"})
 # Staging tables rebuilt in full from their raw table: unchanged while no new file of their
 # source came in (and the project is the same), so a planned build leaves them out.
-STATIC_STAGING = {"schools": "stg_schools", "families": "stg_families",
-                  "contact_logs": "stg_contact_logs", "survey_responses": "stg_survey_responses"}
+STATIC_STAGING = {
+    "schools": "stg_schools",
+    "families": "stg_families",
+    "contact_logs": "stg_contact_logs",
+    "survey_responses": "stg_survey_responses",
+}
 # The dbt project files whose change can change any year's results.
 PROJECT_PARTS = ("models", "macros", "seeds", "tests", "dbt_project.yml")
 
 # The dbt macro school_year_of, for the dates of raw rows.
-_SCHOOL_YEAR = ("CASE WHEN month({d}) >= 8 THEN year({d})::VARCHAR || '-' || (year({d}) + 1) "
-                "ELSE (year({d}) - 1)::VARCHAR || '-' || year({d}) END")
+_SCHOOL_YEAR = (
+    "CASE WHEN month({d}) >= 8 THEN year({d})::VARCHAR || '-' || (year({d}) + 1) "
+    "ELSE (year({d}) - 1)::VARCHAR || '-' || year({d}) END"
+)
 
 
 # What a build passes to dbt, as environment variables, not dbt vars: a var that changes (the
@@ -76,8 +83,11 @@ class BuildPlan:
         return "" if self.school_years is None else ",".join(self.school_years)
 
     def describe(self) -> str:
-        years = "every school year" if self.school_years is None else \
-            "school year " + ", ".join(self.school_years)
+        years = (
+            "every school year"
+            if self.school_years is None
+            else "school year " + ", ".join(self.school_years)
+        )
         kept = f"; unchanged, not rebuilt: {', '.join(self.unchanged)}" if self.unchanged else ""
         return f"{years} ({self.reason}){kept}"
 
@@ -113,17 +123,23 @@ def plan_build(settings: Settings) -> BuildPlan:
             return every_year("no earlier build", upto)
         last = con.execute(
             f"SELECT loaded_upto, project_fingerprint, data_first_date, data_last_date "
-            f"FROM {WATERMARK} ORDER BY built_at DESC, loaded_upto DESC LIMIT 1").fetchall()
+            f"FROM {WATERMARK} ORDER BY built_at DESC, loaded_upto DESC LIMIT 1"
+        ).fetchall()
         if not last or last[0][0] is None:
             return every_year("no earlier build", upto)
         last_upto, last_fingerprint, first_date, last_date = last[0]
         if last_fingerprint != fingerprint:
             return every_year("the dbt project changed since the last build", upto)
-        new = dict(con.execute(
-            "SELECT load_id, min(source) FROM raw.raw_load_files "
-            "WHERE loaded_at > ? AND rows_loaded > 0 GROUP BY 1", [last_upto]).fetchall())
-        unchanged = ["resource_type:seed"] + [model for source, model in STATIC_STAGING.items()
-                                              if source not in new.values()]
+        new = dict(
+            con.execute(
+                "SELECT load_id, min(source) FROM raw.raw_load_files "
+                "WHERE loaded_at > ? AND rows_loaded > 0 GROUP BY 1",
+                [last_upto],
+            ).fetchall()
+        )
+        unchanged = ["resource_type:seed"] + [
+            model for source, model in STATIC_STAGING.items() if source not in new.values()
+        ]
         if not new:
             return every_year("no new load since the last build", upto, unchanged)
         if EVERY_YEAR_SOURCES & set(new.values()):
@@ -131,8 +147,9 @@ def plan_build(settings: Settings) -> BuildPlan:
         years = _touched_years(con, list(new), first_date, last_date)
         if not years:
             return every_year("the new loads hold no dated activity", upto, unchanged)
-        return BuildPlan(tuple(sorted(years)), f"{len(new)} new loads", upto, fingerprint,
-                         tuple(unchanged))
+        return BuildPlan(
+            tuple(sorted(years)), f"{len(new)} new loads", upto, fingerprint, tuple(unchanged)
+        )
     finally:
         con.close()
 
@@ -140,24 +157,31 @@ def plan_build(settings: Settings) -> BuildPlan:
 def _touched_years(con, load_ids: list[str], first_date, last_date) -> set[str]:
     """School years of the activity in these loads, and of the old first/last activity date
     when that activity lies outside them."""
-    con.execute("CREATE TEMP TABLE new_loads AS SELECT unnest(?::VARCHAR[]) AS load_id",
-                [load_ids])
-    dates = " UNION ALL ".join(part for part in (
-        "SELECT CAST(sent_at AS DATE) AS d FROM raw.messages "
-        "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-        if table_exists(con, "raw.messages") else None,
-        # An event changes its message's status: the message's year (once it is loaded).
-        "SELECT CAST(m.sent_at AS DATE) FROM raw.message_events e "
-        "JOIN raw.messages m ON m.message_id = e.message_id "
-        "WHERE e._load_id IN (SELECT load_id FROM new_loads)"
-        if table_exists(con, "raw.message_events") and table_exists(con, "raw.messages") else None,
-        "SELECT CAST(contact_at AS DATE) FROM raw.contact_logs "
-        "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-        if table_exists(con, "raw.contact_logs") else None,
-        "SELECT CAST(submitted_at AS DATE) FROM raw.survey_responses "
-        "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-        if table_exists(con, "raw.survey_responses") else None,
-    ) if part)
+    con.execute("CREATE TEMP TABLE new_loads AS SELECT unnest(?::VARCHAR[]) AS load_id", [load_ids])
+    dates = " UNION ALL ".join(
+        part
+        for part in (
+            "SELECT CAST(sent_at AS DATE) AS d FROM raw.messages "
+            "WHERE _load_id IN (SELECT load_id FROM new_loads)"
+            if table_exists(con, "raw.messages")
+            else None,
+            # An event changes its message's status: the message's year (once it is loaded).
+            "SELECT CAST(m.sent_at AS DATE) FROM raw.message_events e "
+            "JOIN raw.messages m ON m.message_id = e.message_id "
+            "WHERE e._load_id IN (SELECT load_id FROM new_loads)"
+            if table_exists(con, "raw.message_events") and table_exists(con, "raw.messages")
+            else None,
+            "SELECT CAST(contact_at AS DATE) FROM raw.contact_logs "
+            "WHERE _load_id IN (SELECT load_id FROM new_loads)"
+            if table_exists(con, "raw.contact_logs")
+            else None,
+            "SELECT CAST(submitted_at AS DATE) FROM raw.survey_responses "
+            "WHERE _load_id IN (SELECT load_id FROM new_loads)"
+            if table_exists(con, "raw.survey_responses")
+            else None,
+        )
+        if part
+    )
     if not dates:
         return set()
     sy = _SCHOOL_YEAR.format(d="d")
@@ -193,8 +217,11 @@ class BuildArgs:
     exclude: str = ""
 
     def dbt_env(self) -> dict[str, str]:
-        return {ENV_SCHOOL_YEARS: self.school_year, ENV_LOADED_UPTO: self.loaded_upto,
-                ENV_FINGERPRINT: self.fingerprint}
+        return {
+            ENV_SCHOOL_YEARS: self.school_year,
+            ENV_LOADED_UPTO: self.loaded_upto,
+            ENV_FINGERPRINT: self.fingerprint,
+        }
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -206,5 +233,10 @@ def build_args(settings: Settings, period: str | None = None) -> BuildArgs:
     if period:
         return BuildArgs(period, "", "", f"school year {period} (backfill)")
     plan = plan_build(settings)
-    return BuildArgs(plan.school_year_var, plan.loaded_upto or "", plan.fingerprint,
-                     plan.describe(), " ".join(plan.unchanged))
+    return BuildArgs(
+        plan.school_year_var,
+        plan.loaded_upto or "",
+        plan.fingerprint,
+        plan.describe(),
+        " ".join(plan.unchanged),
+    )

@@ -3,6 +3,7 @@
 Generated, never written by hand, so the reference cannot drift from `ouderpeil/cli.py`
 (tests/test_cli_reference.py fails when docs/CLI.md is out of date).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,7 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[str]:
         elif action.nargs == 0:
             values = "vlag"
         else:
-            values = (action.type.__name__ if isinstance(action.type, type) else "tekst")
+            values = action.type.__name__ if isinstance(action.type, type) else "tekst"
         extra = []
         if action.required:
             extra.append("verplicht")
@@ -68,9 +69,12 @@ def _option_rows(parser: argparse.ArgumentParser) -> list[str]:
 def render(parser: argparse.ArgumentParser | None = None) -> str:
     parser = parser or build_parser()
     subs = _subcommands(parser)
-    out = [HEADER.format(description=parser.description or "",
-                         summary="\n".join(f"| [`{n}`](#ouderpeil-{n}) | {_cell(h)} |"
-                                           for n, h, _ in subs))]
+    out = [
+        HEADER.format(
+            description=parser.description or "",
+            summary="\n".join(f"| [`{n}`](#ouderpeil-{n}) | {_cell(h)} |" for n, h, _ in subs),
+        )
+    ]
     for name, _help, sub in subs:
         out.append(f"## ouderpeil {name}\n")
         if sub.description:

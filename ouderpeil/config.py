@@ -3,6 +3,7 @@
 The defaults put everything under ``data/`` in the repository checkout, so ``make demo`` needs
 no configuration; production (docker-compose) points the same variables at mounted volumes.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,7 @@ class Settings:
     hmac_key: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "Settings":
+    def from_env(cls, env: dict | None = None) -> Settings:
         env = os.environ if env is None else env
         data = Path(env.get("OUDERPEIL_DATA_DIR", REPO_ROOT / "data")).resolve()
 
@@ -62,6 +63,13 @@ class Settings:
         )
 
     def ensure_dirs(self) -> None:
-        for d in (self.inbox_dir, self.quarantine_dir, self.warehouse_path.parent,
-                  self.serving_path.parent, self.exports_dir, self.gx_dir, self.logs_dir):
+        for d in (
+            self.inbox_dir,
+            self.quarantine_dir,
+            self.warehouse_path.parent,
+            self.serving_path.parent,
+            self.exports_dir,
+            self.gx_dir,
+            self.logs_dir,
+        ):
             d.mkdir(parents=True, exist_ok=True)

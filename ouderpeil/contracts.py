@@ -3,6 +3,7 @@
 Every loader, the sample-data generator, the dbt sources and the quality gate read the
 canonical column names, types and code lists from here, so the contract lives in one place.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -60,23 +61,46 @@ class Source:
 
 
 CONTACT_CHANNELS = (
-    "tienminutengesprek", "rapportgesprek", "schooladviesgesprek", "intake", "ouderavond",
-    "informatieavond", "huisbezoek", "telefoon", "email", "portaal", "informeel",
+    "tienminutengesprek",
+    "rapportgesprek",
+    "schooladviesgesprek",
+    "intake",
+    "ouderavond",
+    "informatieavond",
+    "huisbezoek",
+    "telefoon",
+    "email",
+    "portaal",
+    "informeel",
 )
 # Collective channels: every other channel is an individual contact about the family's own child.
 COLLECTIVE_CONTACT_CHANNELS = ("ouderavond", "informatieavond")
 # Channels without an appointment, left out of the no-show rate.
 UNSCHEDULED_CONTACT_CHANNELS = ("email", "portaal", "informeel")
 CONTACT_TOPICS = (
-    "leervorderingen", "gedrag", "welbevinden", "loopbaan", "thuisondersteuning",
-    "organisatorisch", "overig",
+    "leervorderingen",
+    "gedrag",
+    "welbevinden",
+    "loopbaan",
+    "thuisondersteuning",
+    "organisatorisch",
+    "overig",
 )
 MESSAGE_CHANNELS = ("sms", "whatsapp", "app", "email")
 READ_REPORTING_CHANNELS = ("app", "whatsapp", "email")
 MESSAGE_PURPOSES = ("voortgang", "tip", "aanmoediging", "organisatorisch", "herinnering")
 EFFECTIVE_PURPOSES = ("voortgang", "tip", "aanmoediging")
-EVENT_TYPES = ("queued", "sent", "delivered", "read", "clicked", "replied", "failed", "bounced",
-               "feedback")
+EVENT_TYPES = (
+    "queued",
+    "sent",
+    "delivered",
+    "read",
+    "clicked",
+    "replied",
+    "failed",
+    "bounced",
+    "feedback",
+)
 # Rank of an event for the final status of a message (docs/spec/SOURCES.md): higher wins.
 STATUS_RANK = {"failed": 0, "bounced": 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4}
 
@@ -110,10 +134,16 @@ FAMILIES = Source(
     columns=(
         Column("family_ref", required=True, person_id=True),
         Column("school_id", required=True),
-        Column("enrolled_from", "date", required=True,
-           not_before=EARLIEST_DATE, days_ahead=ENROLMENT_START_DAYS_AHEAD),
-        Column("enrolled_to", "date",
-           not_before=EARLIEST_DATE, days_ahead=ENROLMENT_END_DAYS_AHEAD),
+        Column(
+            "enrolled_from",
+            "date",
+            required=True,
+            not_before=EARLIEST_DATE,
+            days_ahead=ENROLMENT_START_DAYS_AHEAD,
+        ),
+        Column(
+            "enrolled_to", "date", not_before=EARLIEST_DATE, days_ahead=ENROLMENT_END_DAYS_AHEAD
+        ),
         Column("parent_education", required=True, codes=SES_GROUPS),
         Column("home_language"),
         Column("n_children", "int", min=1, max=20),
@@ -131,8 +161,13 @@ CONTACT_LOGS = Source(
         Column("family_ref", required=True, person_id=True),
         Column("student_ref", person_id=True),
         Column("staff_ref", person_id=True),
-        Column("contact_at", "timestamp", required=True,
-           not_before=EARLIEST_DATE, days_ahead=EVENT_DAYS_AHEAD),
+        Column(
+            "contact_at",
+            "timestamp",
+            required=True,
+            not_before=EARLIEST_DATE,
+            days_ahead=EVENT_DAYS_AHEAD,
+        ),
         Column("channel", required=True, codes=CONTACT_CHANNELS),
         Column("initiated_by", required=True, codes=("school", "ouder")),
         Column("topic", codes=CONTACT_TOPICS),
@@ -150,8 +185,13 @@ MESSAGES = Source(
         Column("message_id", required=True),
         Column("school_id", required=True),
         Column("family_ref", required=True, person_id=True),
-        Column("sent_at", "timestamp", required=True,
-           not_before=EARLIEST_DATE, days_ahead=EVENT_DAYS_AHEAD),
+        Column(
+            "sent_at",
+            "timestamp",
+            required=True,
+            not_before=EARLIEST_DATE,
+            days_ahead=EVENT_DAYS_AHEAD,
+        ),
         Column("channel", required=True, codes=MESSAGE_CHANNELS),
         Column("purpose", required=True, codes=MESSAGE_PURPOSES),
         Column("language"),
@@ -168,8 +208,13 @@ MESSAGE_EVENTS = Source(
         Column("event_id", required=True),
         Column("message_id", required=True),
         Column("event_type", required=True, codes=EVENT_TYPES),
-        Column("occurred_at", "timestamptz", required=True,
-           not_before=EARLIEST_DATE, days_ahead=EVENT_DAYS_AHEAD),
+        Column(
+            "occurred_at",
+            "timestamptz",
+            required=True,
+            not_before=EARLIEST_DATE,
+            days_ahead=EVENT_DAYS_AHEAD,
+        ),
         Column("error_code"),
         Column("feedback", codes=("nuttig", "niet_nuttig")),
     ),
@@ -187,8 +232,13 @@ SURVEY_RESPONSES = Source(
         Column("school_id", required=True),
         Column("sector", required=True, codes=SECTORS),
         Column("wave", required=True),
-        Column("submitted_at", "timestamp", required=True,
-           not_before=EARLIEST_DATE, days_ahead=EVENT_DAYS_AHEAD),
+        Column(
+            "submitted_at",
+            "timestamp",
+            required=True,
+            not_before=EARLIEST_DATE,
+            days_ahead=EVENT_DAYS_AHEAD,
+        ),
         Column("parent_education", required=True, codes=SES_GROUPS),
         Column("work_hours", codes=("0", "1-19", "20-31", "32+")),
         Column("q_comm_grade", "int", min=1, max=10),
@@ -199,8 +249,9 @@ SURVEY_RESPONSES = Source(
         Column("q_support_ask", "int", codes=(0, 1)),
         Column("q_support_tips", "int", codes=(0, 1)),
         Column("q_support_none", "int", codes=(0, 1)),
-        Column("q_tips_useful", codes=("heel_veel", "tamelijk_veel", "niet_zo_veel",
-                                        "weinig_niets")),
+        Column(
+            "q_tips_useful", codes=("heel_veel", "tamelijk_veel", "niet_zo_veel", "weinig_niets")
+        ),
         Column("q_helps_school", "int", codes=(0, 1)),
         Column("q_can_contribute", "int", codes=LIKERT),
         Column("q_expectations_clear", "int", codes=LIKERT),
@@ -209,8 +260,7 @@ SURVEY_RESPONSES = Source(
 )
 
 SOURCES: dict[str, Source] = {
-    s.name: s
-    for s in (SCHOOLS, FAMILIES, CONTACT_LOGS, MESSAGES, MESSAGE_EVENTS, SURVEY_RESPONSES)
+    s.name: s for s in (SCHOOLS, FAMILIES, CONTACT_LOGS, MESSAGES, MESSAGE_EVENTS, SURVEY_RESPONSES)
 }
 
 # Columns every raw table carries besides the canonical ones (load metadata).

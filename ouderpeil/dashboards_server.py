@@ -9,6 +9,7 @@ Everything Superset writes goes to its home directory (default ``<data_dir>/supe
 the SQLite metadata DB, the generated ``secret_key``, ``credentials.json`` (mode 0600, the
 generated passwords), ``superset.pid`` and ``superset.log``.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,13 @@ from pathlib import Path
 
 from ouderpeil.config import REPO_ROOT, Settings
 from ouderpeil.errors import OuderpeilError
-from ouderpeil.superset_user import (SystemUser, can_read_as, give_home, grant_traverse,
-                                     superset_user)
+from ouderpeil.superset_user import (
+    SystemUser,
+    can_read_as,
+    give_home,
+    grant_traverse,
+    superset_user,
+)
 
 PID_FILE = "superset.pid"
 LOG_FILE = "superset.log"
@@ -37,8 +43,9 @@ class SupersetError(OuderpeilError):
 
 
 def superset_python() -> Path:
-    return Path(os.environ.get("OUDERPEIL_SUPERSET_PYTHON",
-                               REPO_ROOT / ".venv-superset" / "bin" / "python"))
+    return Path(
+        os.environ.get("OUDERPEIL_SUPERSET_PYTHON", REPO_ROOT / ".venv-superset" / "bin" / "python")
+    )
 
 
 @dataclass
@@ -70,8 +77,10 @@ class SupersetHandle:
         if self.inspector:
             lines.append(f"{self.inspector['username']} (Inspecteur, alle besturen)")
         lines += [f"{u['username']} (Bestuur {u['board_name']})" for u in self.board_users]
-        return ("\n                  ".join(lines)
-                + f"\n                  passwords: {self.home / CREDENTIALS_FILE}")
+        return (
+            "\n                  ".join(lines)
+            + f"\n                  passwords: {self.home / CREDENTIALS_FILE}"
+        )
 
     def is_running(self) -> bool:
         return self.pid is not None and _alive(self.pid)
@@ -154,24 +163,30 @@ _ENV_KEPT_PREFIXES = ("LC_", "SUPERSET_", "OUDERPEIL_SUPERSET_")
 
 def _env(settings: Settings, home: Path, base: dict | None = None) -> dict:
     base = os.environ if base is None else base
-    env = {k: v for k, v in base.items()
-           if (k in _ENV_KEPT or k.startswith(_ENV_KEPT_PREFIXES))
-           and k not in ("OUDERPEIL_SUPERSET_PYTHON", "OUDERPEIL_SUPERSET_USER")}
-    env.update({
-        "PYTHONPATH": str(REPO_ROOT),
-        "HOME": str(home),               # nothing lands in the starting user's home
-        "TMPDIR": str(home / "tmp"),
-        "PYTHONDONTWRITEBYTECODE": "1",  # the code is not Superset's to write
-        "OUDERPEIL_SUPERSET_HOME": str(home),
-        "OUDERPEIL_SERVING": str(settings.serving_path),
-        "OUDERPEIL_DASHBOARDS_DIR": str(settings.dashboards_dir),
-        "SUPERSET_CONFIG_PATH": str(REPO_ROOT / "ouderpeil" / "superset_bootstrap"
-                                    / "superset_config.py"),
-        "FLASK_APP": "superset",
-        "PYTHONUNBUFFERED": "1",
-        "SCARF_ANALYTICS": "false",
-        "DO_NOT_TRACK": "1",
-    })
+    env = {
+        k: v
+        for k, v in base.items()
+        if (k in _ENV_KEPT or k.startswith(_ENV_KEPT_PREFIXES))
+        and k not in ("OUDERPEIL_SUPERSET_PYTHON", "OUDERPEIL_SUPERSET_USER")
+    }
+    env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT),
+            "HOME": str(home),  # nothing lands in the starting user's home
+            "TMPDIR": str(home / "tmp"),
+            "PYTHONDONTWRITEBYTECODE": "1",  # the code is not Superset's to write
+            "OUDERPEIL_SUPERSET_HOME": str(home),
+            "OUDERPEIL_SERVING": str(settings.serving_path),
+            "OUDERPEIL_DASHBOARDS_DIR": str(settings.dashboards_dir),
+            "SUPERSET_CONFIG_PATH": str(
+                REPO_ROOT / "ouderpeil" / "superset_bootstrap" / "superset_config.py"
+            ),
+            "FLASK_APP": "superset",
+            "PYTHONUNBUFFERED": "1",
+            "SCARF_ANALYTICS": "false",
+            "DO_NOT_TRACK": "1",
+        }
+    )
     return env
 
 
@@ -189,27 +204,50 @@ def _prepare_access(settings: Settings, home: Path, user: SystemUser | None) -> 
         os.chmod(home, 0o700)
         return
     python = superset_python()
-    grant_traverse([python.resolve(), python, REPO_ROOT / "ouderpeil",
-                    settings.dashboards_dir, settings.serving_path, home], user)
+    grant_traverse(
+        [
+            python.resolve(),
+            python,
+            REPO_ROOT / "ouderpeil",
+            settings.dashboards_dir,
+            settings.serving_path,
+            home,
+        ],
+        user,
+    )
     give_home(home, user)
     if not can_read_as(user, settings.serving_path):
-        raise SupersetError(f"Superset's user {user.name} cannot read the serving file "
-                            f"{settings.serving_path}: make it readable (mode 0644)")
+        raise SupersetError(
+            f"Superset's user {user.name} cannot read the serving file "
+            f"{settings.serving_path}: make it readable (mode 0644)"
+        )
 
 
-def _run_step(name: str, args: list[str], env: dict, log_path: Path, timeout: float,
-              user: SystemUser | None = None) -> float:
+def _run_step(
+    name: str,
+    args: list[str],
+    env: dict,
+    log_path: Path,
+    timeout: float,
+    user: SystemUser | None = None,
+) -> float:
     started = time.monotonic()
     with log_path.open("a") as log:
         log.write(f"\n==> superset_bootstrap {' '.join(args)}\n")
         log.flush()
         proc = subprocess.run(
             [str(superset_python()), "-m", "ouderpeil.superset_bootstrap", *args],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
-            **_as_user(user))
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            **_as_user(user),
+        )
     if proc.returncode != 0:
-        raise SupersetError(f"Superset {name} failed (exit {proc.returncode}); "
-                            f"see {log_path}:\n{_tail(log_path)}")
+        raise SupersetError(
+            f"Superset {name} failed (exit {proc.returncode}); see {log_path}:\n{_tail(log_path)}"
+        )
     return time.monotonic() - started
 
 
@@ -228,21 +266,29 @@ def _health(url: str) -> bool:
         return False
 
 
-def start_superset(settings: Settings, port: int = 8088, home: Path | None = None,
-                   background: bool = True, demo_users: bool = True,
-                   host: str = "127.0.0.1", timeout: float = 600,
-                   workers: int | None = None) -> SupersetHandle:
+def start_superset(
+    settings: Settings,
+    port: int = 8088,
+    home: Path | None = None,
+    background: bool = True,
+    demo_users: bool = True,
+    host: str = "127.0.0.1",
+    timeout: float = 600,
+    workers: int | None = None,
+) -> SupersetHandle:
     """init + import + serve Superset against ``settings.serving_path``; wait for /health.
 
     ``background=False`` blocks until Superset exits (Ctrl-C stops it).
     """
     python = superset_python()
     if not python.exists():
-        raise SupersetError(f"no Superset virtualenv at {python.parent.parent}: "
-                            "run `make superset-env`")
+        raise SupersetError(
+            f"no Superset virtualenv at {python.parent.parent}: run `make superset-env`"
+        )
     if not settings.serving_path.exists():
-        raise SupersetError(f"no serving file at {settings.serving_path}: "
-                            "run the pipeline (publish) first")
+        raise SupersetError(
+            f"no serving file at {settings.serving_path}: run the pipeline (publish) first"
+        )
     home = Path(home or settings.data_dir / "superset").resolve()
     home.mkdir(parents=True, exist_ok=True)
     log_path = home / LOG_FILE
@@ -258,8 +304,13 @@ def start_superset(settings: Settings, port: int = 8088, home: Path | None = Non
     os.chmod(log_path, 0o600)  # the log quotes SQL and paths: not for other users
     _prepare_access(settings, home, user)
     timings = {"init": _run_step("init", ["init"], env, log_path, timeout, user)}
-    import_args = ["import", "--serving", str(settings.serving_path),
-                   "--dashboards", str(settings.dashboards_dir)]
+    import_args = [
+        "import",
+        "--serving",
+        str(settings.serving_path),
+        "--dashboards",
+        str(settings.dashboards_dir),
+    ]
     if demo_users:
         import_args.append("--demo-users")
     timings["import"] = _run_step("import", import_args, env, log_path, timeout, user)
@@ -269,27 +320,50 @@ def start_superset(settings: Settings, port: int = 8088, home: Path | None = Non
     log.write(f"\n==> superset_bootstrap serve --port {port}\n")
     log.flush()
     proc = subprocess.Popen(
-        [str(python), "-m", "ouderpeil.superset_bootstrap", "serve", "--port", str(port),
-         "--host", host],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(python),
+            "-m",
+            "ouderpeil.superset_bootstrap",
+            "serve",
+            "--port",
+            str(port),
+            "--host",
+            host,
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,  # own process group: stop() ends gunicorn and its workers
-        **_as_user(user))
+        **_as_user(user),
+    )
     log.close()
     (home / PID_FILE).write_text(str(proc.pid))
     url = f"http://{host}:{port}"
     credentials = json.loads((home / CREDENTIALS_FILE).read_text())
-    handle = SupersetHandle(url=url, port=port, home=home, pid=proc.pid, log_path=log_path,
-                            credentials=credentials, timings=timings, process=proc)
+    handle = SupersetHandle(
+        url=url,
+        port=port,
+        home=home,
+        pid=proc.pid,
+        log_path=log_path,
+        credentials=credentials,
+        timings=timings,
+        process=proc,
+    )
     deadline = time.monotonic() + timeout
     while not _health(url):
         if proc.poll() is not None:
             handle.stop()
-            raise SupersetError(f"Superset exited with {proc.returncode} while starting; "
-                                f"see {log_path}:\n{_tail(log_path)}")
+            raise SupersetError(
+                f"Superset exited with {proc.returncode} while starting; "
+                f"see {log_path}:\n{_tail(log_path)}"
+            )
         if time.monotonic() > deadline:
             handle.stop()
-            raise SupersetError(f"Superset did not answer {url}/health within {timeout:.0f} s;"
-                                f" see {log_path}")
+            raise SupersetError(
+                f"Superset did not answer {url}/health within {timeout:.0f} s; see {log_path}"
+            )
         time.sleep(1)
     timings["start"] = time.monotonic() - started
     if not background:

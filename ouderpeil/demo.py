@@ -12,6 +12,7 @@ Sample data are generated only when the inbox is empty, and the loaders skip fil
 loaded before, so a second `make demo` reuses what is there and duplicates nothing.
 `make stop` stops Airflow and Superset.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,48 +62,56 @@ def run_demo(settings: Settings) -> None:
     if _inbox_is_empty(settings):
         from ouderpeil.generate import generate
 
-        t = _step(f"Generating sample data (scale {DEMO_SCALE}, seed {DEMO_SEED}) into {settings.inbox_dir}")
+        t = _step(
+            f"Generating sample data (scale {DEMO_SCALE}, seed {DEMO_SEED}) into {settings.inbox_dir}"
+        )
         summary = generate(settings.inbox_dir, scale=DEMO_SCALE, seed=DEMO_SEED)
         print(f"    {summary.get('rows', summary)}  ({time.monotonic() - t:.0f} s)")
     else:
         _step(f"Inbox {settings.inbox_dir} already has files: reusing them")
 
-    t = _step(f"Starting Airflow on http://localhost:{ports.api} (api-server, scheduler, "
-              f"dag-processor, triggerer; LocalExecutor, SQLite metadata in {home}); "
-              "then ingest -> build (dbt, gates, publish) -> export as scheduler runs")
-    live = run_on_airflow(settings, home, ports,
-                          extra_env={"OUDERPEIL_INGEST_SCHEDULE": schedule})
+    t = _step(
+        f"Starting Airflow on http://localhost:{ports.api} (api-server, scheduler, "
+        f"dag-processor, triggerer; LocalExecutor, SQLite metadata in {home}); "
+        "then ingest -> build (dbt, gates, publish) -> export as scheduler runs"
+    )
+    live = run_on_airflow(settings, home, ports, extra_env={"OUDERPEIL_INGEST_SCHEDULE": schedule})
     for dag_id, run in live.runs.items():
         print(f"    {dag_id}: {run['state']}  (run {run['dag_run_id']})")
     print(f"    ({time.monotonic() - t:.0f} s)")
 
     t = _step(f"Starting Superset on port {DEMO_PORT}")
-    handle = start_superset(settings, port=DEMO_PORT, home=settings.data_dir / "superset",
-                            background=True)
+    handle = start_superset(
+        settings, port=DEMO_PORT, home=settings.data_dir / "superset", background=True
+    )
     print(f"    ({time.monotonic() - t:.0f} s)")
 
     build = live.runs.get("ouderpeil_build")
-    report = (report_path(settings.gx_dir, "marts", pipeline_run_id("ouderpeil_build",
-                                                                    build["dag_run_id"]))
-              if build else settings.gx_dir / "reports" / "index.html")
+    report = (
+        report_path(
+            settings.gx_dir, "marts", pipeline_run_id("ouderpeil_build", build["dag_run_id"])
+        )
+        if build
+        else settings.gx_dir / "reports" / "index.html"
+    )
     services = live.services
     print(f"""
 Ouderpeil demo is running ({time.monotonic() - started:.0f} s in all).
 
   Dashboards      {handle.url}
-  Superset login  {handle.admin['username']} / {handle.admin['password']}
+  Superset login  {handle.admin["username"]} / {handle.admin["password"]}
   All users       {handle.credentials_text()}
   Airflow         {services.url}   (DAG runs, task logs, trigger with config)
   Airflow login   admin / {services.password()}
   Ingest          every 5 minutes ({schedule}): drop a file into {settings.inbox_dir}/<source>/
                   and it is loaded, built, checked and published without a command
   Quality report  {report}
-                  (all gate runs: {settings.gx_dir / 'reports' / 'index.html'}; works offline)
+                  (all gate runs: {settings.gx_dir / "reports" / "index.html"}; works offline)
   Warehouse       {settings.warehouse_path}
   Serving data    {settings.serving_path}
   Exports         {settings.exports_dir}
   Logs            {settings.logs_dir}  (failures.log: one summary per failed run)
-                  Airflow: {home / 'logs'}, services: {home / 'ouderpeil-logs'}
+                  Airflow: {home / "logs"}, services: {home / "ouderpeil-logs"}
                   Superset: {handle.log_path}
 
 Commands (docs/DATA_ENGINEERS.md): .venv/bin/ouderpeil backfill --period 2024-2025

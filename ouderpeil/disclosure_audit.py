@@ -20,6 +20,7 @@ differencing, interval and all-or-nothing steps (iterated propagation is a weake
 the same). A cell is *recovered* when its range pins the value (width below ``PIN_WIDTH`` of
 the value, or a single whole number). Denominators the table withholds become unknowns too.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,16 +37,24 @@ PIN_WIDTH = 1e-4
 # Published figures are rounded to 9 decimals: equalities hold to within this.
 BAND = 1e-6
 KEY = ("indicator_code", "period_type", "period", "sector", "board_id", "school_id", "ses_group")
-COLUMNS = KEY + ("school_year", "numerator", "denominator", "value", "ci_low", "ci_high", "n",
-                 "suppressed")
+COLUMNS = KEY + (
+    "school_year",
+    "numerator",
+    "denominator",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "suppressed",
+)
 
 
 @dataclass(frozen=True)
 class Recovery:
     key: tuple
-    low: float   # range of the value the attacker can prove
+    low: float  # range of the value the attacker can prove
     high: float
-    route: str   # which constraints pinned it ("direct" = the table shows it)
+    route: str  # which constraints pinned it ("direct" = the table shows it)
 
 
 @dataclass
@@ -64,22 +73,35 @@ class AuditResult:
         return {r.key for r in self.recovered}
 
     def summary(self) -> str:
-        return (f"{len(self.recovered)} of {self.suppressed} suppressed cells recovered "
-                f"({self.cells} cells, {self.unknowns} unknowns in {self.blocks} blocks, "
-                f"{self.lps} LPs, {self.seconds:.1f} s, relations {', '.join(self.relations)})")
+        return (
+            f"{len(self.recovered)} of {self.suppressed} suppressed cells recovered "
+            f"({self.cells} cells, {self.unknowns} unknowns in {self.blocks} blocks, "
+            f"{self.lps} LPs, {self.seconds:.1f} s, relations {', '.join(self.relations)})"
+        )
 
 
 # --------------------------------------------------------------------------- reading
-def read_published(con, table: str = "indicator", catalogue: str = "indicator_catalogue",
-                   where: str = "") -> tuple[list[dict], dict]:
+def read_published(
+    con, table: str = "indicator", catalogue: str = "indicator_catalogue", where: str = ""
+) -> tuple[list[dict], dict]:
     """Rows of a published table and the catalogue, as dicts (only published columns)."""
     rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM {table} {where}").fetchall()
-    cat = con.execute(f"SELECT indicator_code, base_code, variant, value_min, value_max, kind "
-                      f"FROM {catalogue}").fetchall()
-    return ([dict(zip(COLUMNS, r)) for r in rows],
-            {c[0]: {"base_code": c[1], "variant": c[2], "value_min": c[3], "value_max": c[4],
-                    "scale": 100.0 if c[5] == "per_100" else 1.0}
-             for c in cat})
+    cat = con.execute(
+        f"SELECT indicator_code, base_code, variant, value_min, value_max, kind FROM {catalogue}"
+    ).fetchall()
+    return (
+        [dict(zip(COLUMNS, r)) for r in rows],
+        {
+            c[0]: {
+                "base_code": c[1],
+                "variant": c[2],
+                "value_min": c[3],
+                "value_max": c[4],
+                "scale": 100.0 if c[5] == "per_100" else 1.0,
+            }
+            for c in cat
+        },
+    )
 
 
 def audit_file(path: Path, table: str = "indicator", relations=RELATIONS) -> AuditResult:
@@ -151,8 +173,10 @@ def audit(rows: list[dict], catalogue: dict, relations=RELATIONS) -> AuditResult
     for key, r in cells.items():
         info = catalogue[key[0]]
         # value = scale x numerator / denominator (per_100: the numerator is the plain count)
-        vmin, vmax = ((b / info["scale"] if b is not None else None)
-                      for b in (info["value_min"], info["value_max"]))
+        vmin, vmax = (
+            (b / info["scale"] if b is not None else None)
+            for b in (info["value_min"], info["value_max"])
+        )
         den = r["denominator"]
         if r["suppressed"] or r["numerator"] is None:
             if den is not None:
@@ -212,9 +236,15 @@ def audit(rows: list[dict], catalogue: dict, relations=RELATIONS) -> AuditResult
         if "board" in relations and school == "ALL":
             families["board"][(code, ptype, period, sector, ses)].append(key)
         if "month" in relations:
-            families["month"][(code, cells[key]["school_year"], sector, board, school, ses)].append(key)
-    is_parent = {"ses": lambda k: k[6] == "ALL", "school": lambda k: k[5] == "ALL",
-                 "board": lambda k: k[4] == "ALL", "month": lambda k: k[1] == "school_year"}
+            families["month"][(code, cells[key]["school_year"], sector, board, school, ses)].append(
+                key
+            )
+    is_parent = {
+        "ses": lambda k: k[6] == "ALL",
+        "school": lambda k: k[5] == "ALL",
+        "board": lambda k: k[4] == "ALL",
+        "month": lambda k: k[1] == "school_year",
+    }
     additive, monotone = _month_relations(cells, families.get("month", {}))
     for route, groups in families.items():
         for gkey, members in groups.items():
@@ -227,7 +257,8 @@ def audit(rows: list[dict], catalogue: dict, relations=RELATIONS) -> AuditResult
                 # of units), none does; a school year at zero holds months at zero in any case
                 year = cells[parents[0]]
                 if monotone.get(gkey[0], False) or (
-                        year["numerator"] == 0 and catalogue[gkey[0]]["value_min"] == 0):
+                    year["numerator"] == 0 and catalogue[gkey[0]]["value_min"] == 0
+                ):
                     add_sum(parents[0], parts, "month", inequality=True)
             else:
                 add_sum(parents[0], parts, route)
@@ -235,7 +266,9 @@ def audit(rows: list[dict], catalogue: dict, relations=RELATIONS) -> AuditResult
     if "gap" in relations:
         for g in gaps:
             base = catalogue[g["indicator_code"]]["base_code"]
-            sides = [cells.get((base,) + tuple(g[k] for k in KEY[1:6]) + (s,)) for s in ("laag", "hoog")]
+            sides = [
+                cells.get((base,) + tuple(g[k] for k in KEY[1:6]) + (s,)) for s in ("laag", "hoog")
+            ]
             if None in sides or any(s["denominator"] in (None, 0) for s in sides):
                 continue
             terms, const = defaultdict(float), 0.0
@@ -280,7 +313,11 @@ def audit(rows: list[dict], catalogue: dict, relations=RELATIONS) -> AuditResult
             lo_w, hi_w = math.ceil(lo - 1e-6), math.floor(hi + 1e-6)
             pinned_num = lo_w == hi_w
         else:
-            pinned_num = math.isfinite(lo) and math.isfinite(hi) and hi - lo <= PIN_WIDTH * max(den or 1.0, 1.0)
+            pinned_num = (
+                math.isfinite(lo)
+                and math.isfinite(hi)
+                and hi - lo <= PIN_WIDTH * max(den or 1.0, 1.0)
+            )
         if key in den_of:  # denominator withheld: pinned at 0, or numerator and denominator
             dlo, dhi = ranges[den_of[key]]
             vmin = catalogue[key[0]]["value_min"]
@@ -289,8 +326,9 @@ def audit(rows: list[dict], catalogue: dict, relations=RELATIONS) -> AuditResult
             continue
         if pinned_num and den:
             scale = catalogue[key[0]]["scale"]
-            result.recovered.append(Recovery(key, scale * lo / den, scale * hi / den,
-                                             _route_of(m, i)))
+            result.recovered.append(
+                Recovery(key, scale * lo / den, scale * hi / den, _route_of(m, i))
+            )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -363,8 +401,12 @@ def _free(lo: float, hi: float, wide: float) -> bool:
     two different whole numbers (LP vertices of sums usually are)."""
     if hi - lo >= wide:
         return True
-    return (wide <= 2.0 and hi - lo >= 1 - 1e-6
-            and abs(lo - round(lo)) < 1e-6 and abs(hi - round(hi)) < 1e-6)
+    return (
+        wide <= 2.0
+        and hi - lo >= 1 - 1e-6
+        and abs(lo - round(lo)) < 1e-6
+        and abs(hi - round(hi)) < 1e-6
+    )
 
 
 def _matrix(m: _Model, cis: list[int], local: dict):
@@ -391,8 +433,13 @@ class _LP:
     def __init__(self, m: _Model, vs: list[int], cis: list[int]):
         self.local = {v: j for j, v in enumerate(vs)}
         self.a, self.b = _matrix(m, cis, self.local)
-        self.bounds = [(m.lower[v] if math.isfinite(m.lower[v]) else None,
-                        m.upper[v] if math.isfinite(m.upper[v]) else None) for v in vs]
+        self.bounds = [
+            (
+                m.lower[v] if math.isfinite(m.lower[v]) else None,
+                m.upper[v] if math.isfinite(m.upper[v]) else None,
+            )
+            for v in vs
+        ]
         self.routes = sorted({m.constraints[ci][3] for ci in cis})
         self.count = 0
 
@@ -401,14 +448,20 @@ class _LP:
         from scipy.optimize import linprog
 
         self.count += 1
-        res = linprog(c, A_ub=self.a if self.a.shape[0] else None,
-                      b_ub=self.b if self.a.shape[0] else None, bounds=self.bounds,
-                      method="highs")
+        res = linprog(
+            c,
+            A_ub=self.a if self.a.shape[0] else None,
+            b_ub=self.b if self.a.shape[0] else None,
+            bounds=self.bounds,
+            method="highs",
+        )
         if res.status == 3:
             return None, True
         if res.status != 0:
-            raise RuntimeError(f"audit LP failed ({res.message}); constraints of the routes "
-                               f"{', '.join(self.routes)} contradict each other")
+            raise RuntimeError(
+                f"audit LP failed ({res.message}); constraints of the routes "
+                f"{', '.join(self.routes)} contradict each other"
+            )
         return res.x, False
 
 

@@ -6,6 +6,7 @@ joins and aggregations to a temp directory instead, so a process stays within a 
 scale (a little slower where it spills). One place for the defaults: the dbt profile reads the
 same environment variables (run_dbt sets them), the loader and the gates call ``apply``.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@
 runs the same steps as separate Airflow tasks, each its own process (and so each importing its
 libraries: Great Expectations takes ~2.4 s per gate process).
 """
+
 from __future__ import annotations
 
 import time

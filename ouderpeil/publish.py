@@ -6,6 +6,7 @@ the old file keeps reading the old inode, a new connection sees the new file, an
 sees half a file. Nothing is written unless the marts gate passed for this run and the marts
 are still exactly what the gate saw.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,25 +28,36 @@ log = logging.getLogger(__name__)
 
 # serving table <- warehouse table, and the order that makes the file reproducible.
 SERVED_MARTS = {
-    "indicator": ("marts.mart_indicator_dashboard",
-                  "indicator_code, period_type, period, sector, board_id, school_id, ses_group"),
-    "channel_mix": ("marts.mart_channel_mix",
-                    "period_type, period, sector, board_id, school_id, ses_group, stream, "
-                    "channel"),
+    "indicator": (
+        "marts.mart_indicator_dashboard",
+        "indicator_code, period_type, period, sector, board_id, school_id, ses_group",
+    ),
+    "channel_mix": (
+        "marts.mart_channel_mix",
+        "period_type, period, sector, board_id, school_id, ses_group, stream, channel",
+    ),
     "national_reference": ("marts.mart_national_reference", "sector, indicator_code"),
-    "equity_gap": ("marts.mart_equity_gap",
-                   "period, sector, board_id, school_id, indicator_code"),
+    "equity_gap": ("marts.mart_equity_gap", "period, sector, board_id, school_id, indicator_code"),
 }
 # Columns that identify a person: a served table with one of these is family-level data.
 PERSON_COLUMNS = {c.name for s in SOURCES.values() for c in s.columns if c.person_id} | {
-    "contact_id", "message_id", "event_id", "response_id"}
+    "contact_id",
+    "message_id",
+    "event_id",
+    "response_id",
+}
 
 
 def code_version() -> str:
     """`git describe` of the checkout when there is one, else the installed package version."""
     try:
-        out = subprocess.run(["git", "describe", "--always", "--tags", "--dirty"],
-                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "describe", "--always", "--tags", "--dirty"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if out.returncode == 0 and out.stdout.strip():
             return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -58,12 +70,15 @@ def _require_passed_gate(settings: Settings, run_id: str) -> dict:
     if record is None:
         raise QualityGateFailed(
             f"publish refused: no marts quality gate result for run {run_id!r} "
-            f"(run `ouderpeil validate --layer marts --run-id {run_id}` first)")
+            f"(run `ouderpeil validate --layer marts --run-id {run_id}` first)"
+        )
     if not record["success"]:
-        failed = "; ".join(f"{f['table']} {f['column']}: {f['expectation']}"
-                           for f in record["failures"])
+        failed = "; ".join(
+            f"{f['table']} {f['column']}: {f['expectation']}" for f in record["failures"]
+        )
         raise QualityGateFailed(
-            f"publish refused: the marts quality gate failed for run {run_id!r}: {failed}")
+            f"publish refused: the marts quality gate failed for run {run_id!r}: {failed}"
+        )
     return record
 
 
@@ -71,7 +86,8 @@ def _require_unchanged_marts(record: dict, con) -> None:
     if record.get("fingerprint") != records.marts_fingerprint(con, catalog="wh"):
         raise QualityGateFailed(
             f"publish refused: the marts changed after the quality gate passed for run "
-            f"{record['run_id']!r}; run the gate again")
+            f"{record['run_id']!r}; run the gate again"
+        )
 
 
 def _find_catalogue(con) -> str:
@@ -79,43 +95,51 @@ def _find_catalogue(con) -> str:
     rows = con.execute(
         "SELECT table_schema FROM information_schema.tables "
         "WHERE table_catalog = 'wh' AND table_name = 'indicator_catalogue' "
-        "ORDER BY table_schema IN ('main', 'seeds') DESC, table_schema").fetchall()
+        "ORDER BY table_schema IN ('main', 'seeds') DESC, table_schema"
+    ).fetchall()
     if not rows:
-        raise QualityGateFailed("publish refused: the indicator_catalogue seed is not in the "
-                                "warehouse (run `ouderpeil build`)")
+        raise QualityGateFailed(
+            "publish refused: the indicator_catalogue seed is not in the "
+            "warehouse (run `ouderpeil build`)"
+        )
     return f"wh.{rows[0][0]}.indicator_catalogue"
 
 
 def _copy_marts(con) -> dict[str, int]:
     counts = {}
     catalogue = _find_catalogue(con)
-    tables = dict(SERVED_MARTS, indicator_catalogue=(catalogue.removeprefix("wh."),
-                                                     "indicator_code"))
+    tables = dict(
+        SERVED_MARTS, indicator_catalogue=(catalogue.removeprefix("wh."), "indicator_code")
+    )
     for target, (source, order) in tables.items():
         con.execute(f"CREATE TABLE main.{target} AS SELECT * FROM wh.{source} ORDER BY {order}")
         cols = {r[0] for r in con.execute(f"DESCRIBE main.{target}").fetchall()}
         if cols & PERSON_COLUMNS:
-            raise QualityGateFailed(f"publish refused: {source} has person-level columns "
-                                    f"{sorted(cols & PERSON_COLUMNS)}")
+            raise QualityGateFailed(
+                f"publish refused: {source} has person-level columns "
+                f"{sorted(cols & PERSON_COLUMNS)}"
+            )
         counts[target] = con.execute(f"SELECT count(*) FROM main.{target}").fetchone()[0]
     return counts
 
 
 def _input_files(con) -> list[dict]:
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog "
-                         "= 'wh' AND table_schema = 'raw' AND table_name = 'raw_load_files'"
-                         ).fetchone()[0]
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog "
+        "= 'wh' AND table_schema = 'raw' AND table_name = 'raw_load_files'"
+    ).fetchone()[0]
     if not exists:
         return []
     rows = con.execute(
         "SELECT source, file_name, file_hash, rows_loaded FROM wh.raw.raw_load_files "
-        "WHERE status = 'loaded' ORDER BY source, file_name, file_hash").fetchall()
-    return [{"source": s, "file_name": f, "file_hash": h, "rows_loaded": n}
-            for s, f, h, n in rows]
+        "WHERE status = 'loaded' ORDER BY source, file_name, file_hash"
+    ).fetchall()
+    return [{"source": s, "file_name": f, "file_hash": h, "rows_loaded": n} for s, f, h, n in rows]
 
 
-def _write_publish_run(con, settings: Settings, run_id: str, record: dict,
-                       counts: dict[str, int]) -> None:
+def _write_publish_run(
+    con, settings: Settings, run_id: str, record: dict, counts: dict[str, int]
+) -> None:
     con.execute("""CREATE TABLE main.publish_run (run_id VARCHAR, published_at TIMESTAMPTZ,
         code_version VARCHAR, validation_success BOOLEAN, validated_at VARCHAR,
         rows_indicator BIGINT, rows_channel_mix BIGINT, rows_national_reference BIGINT,
@@ -130,10 +154,19 @@ def _write_publish_run(con, settings: Settings, run_id: str, record: dict,
             log.warning("publish: earlier publish_run not carried over: %s", exc)
     con.execute(
         "INSERT INTO main.publish_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, dt.datetime.now(dt.timezone.utc).replace(microsecond=0), code_version(),
-         record["success"], record.get("checked_at"), counts["indicator"],
-         counts["channel_mix"], counts["national_reference"], counts["indicator_catalogue"],
-         json.dumps(_input_files(con), sort_keys=True)])
+        [
+            run_id,
+            dt.datetime.now(dt.UTC).replace(microsecond=0),
+            code_version(),
+            record["success"],
+            record.get("checked_at"),
+            counts["indicator"],
+            counts["channel_mix"],
+            counts["national_reference"],
+            counts["indicator_catalogue"],
+            json.dumps(_input_files(con), sort_keys=True),
+        ],
+    )
 
 
 def _fsync_dir(path: Path) -> None:
@@ -159,7 +192,7 @@ def remove_stale_temp_files(target: Path) -> list[Path]:
     removed unless their process still runs (a publish at this very moment)."""
     removed = []
     for stale in target.parent.glob(f".{target.name}.*.tmp*"):
-        pid = stale.name[len(target.name) + 2:].split(".", 1)[0]
+        pid = stale.name[len(target.name) + 2 :].split(".", 1)[0]
         if not stale.name.endswith((".tmp", ".tmp.wal")) or not pid.isdigit():
             continue
         if int(pid) == os.getpid() or not _alive(int(pid)):

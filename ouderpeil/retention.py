@@ -5,6 +5,7 @@ A school year runs from 1 August to 31 July. With N = 2 on 26 November 2026 the 
 2025-2026 and 2026-2027, so everything dated before 1 August 2025 goes. Published aggregates
 (marts, serving file, exports) stay: they hold no person-level rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,9 +31,9 @@ PURGE_RULES = {
     "raw.survey_responses": "submitted_at < CAST(? AS TIMESTAMP)",
     # Events go with their message; events whose message never arrived go by their own date.
     "raw.message_events": "message_id IN (SELECT message_id FROM raw.messages "
-                          "WHERE sent_at < CAST(? AS TIMESTAMP)) "
-                          f"OR (occurred_at < {LOCAL_CUTOFF} AND message_id NOT IN "
-                          "(SELECT message_id FROM raw.messages WHERE message_id IS NOT NULL))",
+    "WHERE sent_at < CAST(? AS TIMESTAMP)) "
+    f"OR (occurred_at < {LOCAL_CUTOFF} AND message_id NOT IN "
+    "(SELECT message_id FROM raw.messages WHERE message_id IS NOT NULL))",
     "raw.messages": "sent_at < CAST(? AS TIMESTAMP)",
     # Rejected rows carry pseudonyms too; their own date is unknown, so the load date counts.
     "raw.raw_rejects": f"rejected_at < {LOCAL_CUTOFF}",
@@ -56,8 +57,9 @@ def _loaded_file_hashes(con, existing: set[str]) -> dict[str, set[str]]:
     if "raw.raw_load_files" not in existing:
         return {}
     out: dict[str, set[str]] = {}
-    for source, file_hash in con.execute("SELECT source, file_hash FROM raw.raw_load_files "
-                                         "WHERE status = 'loaded'").fetchall():
+    for source, file_hash in con.execute(
+        "SELECT source, file_hash FROM raw.raw_load_files WHERE status = 'loaded'"
+    ).fetchall():
         out.setdefault(source, set()).add(file_hash)
     return out
 
@@ -84,8 +86,12 @@ def _compact(path: Path) -> None:
     os.replace(fresh, path)
 
 
-def purge(settings: Settings, keep_school_years: int | None = None,
-          today: dt.date | None = None, compact: bool = True) -> dict:
+def purge(
+    settings: Settings,
+    keep_school_years: int | None = None,
+    today: dt.date | None = None,
+    compact: bool = True,
+) -> dict:
     """Delete raw person-level rows dated before the kept school years; returns what went.
 
     compact: rewrite the warehouse file afterwards so deleted rows are gone from disk too
@@ -97,16 +103,21 @@ def purge(settings: Settings, keep_school_years: int | None = None,
     deleted: dict[str, int] = {}
     con = duckdb.connect(str(settings.warehouse_path))
     try:
-        existing = {f"{s}.{t}" for s, t in con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+        existing = {
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables"
+            ).fetchall()
+        }
         con.execute("BEGIN TRANSACTION")
         try:
             # Order matters: message events are found through messages before those go.
             for table, condition in PURGE_RULES.items():
                 if table not in existing:
                     continue
-                n = con.execute(f"DELETE FROM {table} WHERE {condition}",
-                                [cutoff] * condition.count("?")).fetchone()[0]
+                n = con.execute(
+                    f"DELETE FROM {table} WHERE {condition}", [cutoff] * condition.count("?")
+                ).fetchone()[0]
                 deleted[table] = n
             con.execute("COMMIT")  # all tables or none
         except BaseException:
@@ -120,15 +131,21 @@ def purge(settings: Settings, keep_school_years: int | None = None,
     # The raw files go by the same cutoff as the raw rows (loading/archive.py).
     raw_files = archive.purge_raw_files(settings, cutoff)
     raw_files["retired_from_inbox"] = archive.sweep_inbox(settings, loaded)
-    summary = {"today": today.isoformat(), "keep_school_years": keep,
-               "kept_school_years": kept, "cutoff": cutoff.isoformat(), "deleted": deleted,
-               "raw_files": raw_files}
+    summary = {
+        "today": today.isoformat(),
+        "keep_school_years": keep,
+        "kept_school_years": kept,
+        "cutoff": cutoff.isoformat(),
+        "deleted": deleted,
+        "raw_files": raw_files,
+    }
     log.info("retention: %s", summary)
     return summary
 
 
-def purge_and_rebuild(settings: Settings, keep_school_years: int | None = None,
-                      today: dt.date | None = None) -> dict:
+def purge_and_rebuild(
+    settings: Settings, keep_school_years: int | None = None, today: dt.date | None = None
+) -> dict:
     """purge(), then rebuild the dbt models that hold person-level copies of raw rows.
 
     Staging and intermediate tables copy raw rows, and the incremental ones only ever add

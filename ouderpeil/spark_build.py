@@ -7,6 +7,7 @@ OUDERPEIL_SPARK_MASTER says otherwise) with its tables and Hive metastore (embed
 under <data_dir>/spark/warehouse, and reads the raw layer that ouderpeil.spark_raw exported
 to <data_dir>/spark/raw. Target and logs go to <data_dir>/dbt-spark/, apart from DuckDB's.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,23 +37,30 @@ def spark_warehouse(settings: Settings) -> Path:
 
 def spark_dbt_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {**os.environ, **(extra or {})}
-    env.update({
-        "OUDERPEIL_SPARK_RAW": str(default_root(settings)),
-        "OUDERPEIL_SPARK_WAREHOUSE": str(spark_warehouse(settings)),
-        "OUDERPEIL_DBT_THREADS": env.get("OUDERPEIL_DBT_THREADS", "2"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_NO_VERSION_CHECK": "true",
-        "DBT_USE_COLORS": "false",
-        "DO_NOT_TRACK": "1",
-        # pyspark starts the JVM from this venv's pyspark, with the driver on loopback
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "PYSPARK_PYTHON": str(spark_venv() / "bin" / "python"),
-    })
+    env.update(
+        {
+            "OUDERPEIL_SPARK_RAW": str(default_root(settings)),
+            "OUDERPEIL_SPARK_WAREHOUSE": str(spark_warehouse(settings)),
+            "OUDERPEIL_DBT_THREADS": env.get("OUDERPEIL_DBT_THREADS", "2"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_NO_VERSION_CHECK": "true",
+            "DBT_USE_COLORS": "false",
+            "DO_NOT_TRACK": "1",
+            # pyspark starts the JVM from this venv's pyspark, with the driver on loopback
+            "SPARK_LOCAL_IP": "127.0.0.1",
+            "PYSPARK_PYTHON": str(spark_venv() / "bin" / "python"),
+        }
+    )
     return env
 
 
-def run_dbt_spark(settings: Settings, command: str = "build", env: dict[str, str] | None = None,
-                  exclude: str | None = None, select: str | None = None) -> DbtResult:
+def run_dbt_spark(
+    settings: Settings,
+    command: str = "build",
+    env: dict[str, str] | None = None,
+    exclude: str | None = None,
+    select: str | None = None,
+) -> DbtResult:
     """`dbt <command>` on Spark; raises DbtBuildFailed naming every failing model or test."""
     dbt = spark_venv() / "bin" / "dbt"
     if not dbt.exists():
@@ -63,9 +71,20 @@ def run_dbt_spark(settings: Settings, command: str = "build", env: dict[str, str
     target_path.mkdir(parents=True, exist_ok=True)
     log_path.mkdir(parents=True, exist_ok=True)
     spark_warehouse(settings).mkdir(parents=True, exist_ok=True)
-    args = [str(dbt), *command.split(), "--target", "spark",
-            "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            "--target-path", str(target_path), "--log-path", str(log_path)]
+    args = [
+        str(dbt),
+        *command.split(),
+        "--target",
+        "spark",
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
+    ]
     if select:
         args += ["--select", *select.split()]
     if exclude:
@@ -73,12 +92,22 @@ def run_dbt_spark(settings: Settings, command: str = "build", env: dict[str, str
     started = time.time()
     # cwd: Spark and Derby write stray files (derby.log, spark-warehouse) into the working
     # directory; keep them in the data directory, never in the repository.
-    proc = subprocess.run(args, cwd=spark_warehouse(settings), env=spark_dbt_env(settings, env),
-                          capture_output=True, text=True)
-    result = DbtResult(command=command, success=proc.returncode == 0,
-                       elapsed=time.time() - started, nodes=_read_run_results(target_path, started),
-                       target_path=target_path, log_path=log_path,
-                       stdout=proc.stdout + proc.stderr)
+    proc = subprocess.run(
+        args,
+        cwd=spark_warehouse(settings),
+        env=spark_dbt_env(settings, env),
+        capture_output=True,
+        text=True,
+    )
+    result = DbtResult(
+        command=command,
+        success=proc.returncode == 0,
+        elapsed=time.time() - started,
+        nodes=_read_run_results(target_path, started),
+        target_path=target_path,
+        log_path=log_path,
+        stdout=proc.stdout + proc.stderr,
+    )
     if not result.success:
         raise DbtBuildFailed("on Spark: " + _failure_message(result))
     return result

@@ -13,6 +13,7 @@ no load yet (no rejects, say) still has its columns on Spark.
 Not here (docs/SCALE_OUT.md): object storage instead of a local directory, and retention,
 which deletes old raw rows in DuckDB and must delete or rewrite the same loads' files.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,11 @@ from ouderpeil.contracts import SOURCES
 from ouderpeil.errors import OuderpeilError
 
 # Raw table -> column holding the load id (the loader's uuid4 hex).
-RAW_TABLES: dict[str, str] = {**{name: "_load_id" for name in SOURCES},
-                              "raw_rejects": "load_id", "raw_load_files": "load_id"}
+RAW_TABLES: dict[str, str] = {
+    **{name: "_load_id" for name in SOURCES},
+    "raw_rejects": "load_id",
+    "raw_load_files": "load_id",
+}
 _LOAD_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 # Rows without a load id (raw tables made by hand, e.g. in tests) go to one file that is
 # written again on every export.
@@ -66,8 +70,9 @@ def export_raw(settings: Settings, root: Path | None = None) -> SparkRawExport:
         for table, key in RAW_TABLES.items():
             if not table_exists(con, f"raw.{table}"):
                 continue
-            report.files_written[table], report.rows_written[table] = \
-                _export_table(con, table, key, root / table)
+            report.files_written[table], report.rows_written[table] = _export_table(
+                con, table, key, root / table
+            )
     finally:
         con.close()
     return report
@@ -78,7 +83,8 @@ def _export_table(con, table: str, key: str, directory: Path) -> tuple[int, int]
     _copy(con, f"SELECT * FROM raw.{table} LIMIT 0", directory / SCHEMA_FILE)
     done = {p.name for p in directory.glob("load-*.parquet")}
     counts = con.execute(
-        f"SELECT {key}, count(*) FROM raw.{table} GROUP BY 1 ORDER BY 1").fetchall()
+        f"SELECT {key}, count(*) FROM raw.{table} GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     files = rows = 0
     for load_id, n in counts:
         if load_id is None:
@@ -88,7 +94,8 @@ def _export_table(con, table: str, key: str, directory: Path) -> tuple[int, int]
         if not _LOAD_ID.match(str(load_id)):
             raise SparkRawExportError(
                 f"raw.{table}: column {key} holds {str(load_id)[:80]!r}, which is not a load id "
-                f"of the loader; nothing of this table was exported after it")
+                f"of the loader; nothing of this table was exported after it"
+            )
         name = f"load-{load_id}.parquet"
         if name in done:
             continue

@@ -12,6 +12,7 @@ spaces before any of them.
 - XLSX: such a text is stored as a string cell (never a formula) with the quote prefix set,
   so editing it in Excel does not turn it into a formula either.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ FORMULA_STARTS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
 _FORMULA_LIKE = re.compile(r"^[ \u00a0]*[" + re.escape(FORMULA_STARTS) + "]")
 CSV_PREFIX = "'"
 # The same test in DuckDB's (RE2) syntax, for the loader's check of reference names.
-FORMULA_LIKE_SQL_REGEX = "^[ \u00a0]*[" + "".join(
-    "\\" + c if c in "\\-]^[" else c for c in FORMULA_STARTS) + "]"
+FORMULA_LIKE_SQL_REGEX = (
+    "^[ \u00a0]*[" + "".join("\\" + c if c in "\\-]^[" else c for c in FORMULA_STARTS) + "]"
+)
 
 
 def is_formula_like(text: Any) -> bool:
@@ -46,8 +48,8 @@ def xlsx_safe_row(worksheet: Any, values: Any) -> list:
     for value in values:
         if is_formula_like(value):
             cell = Cell(worksheet, value=value)
-            cell.data_type = "s"       # openpyxl made it a formula ('f') because of the '='
-            cell.quotePrefix = True    # Excel keeps it text when the cell is edited
+            cell.data_type = "s"  # openpyxl made it a formula ('f') because of the '='
+            cell.quotePrefix = True  # Excel keeps it text when the cell is edited
             row.append(cell)
         else:
             row.append(value)

@@ -13,6 +13,7 @@ use, no login shell, no home of its own); it gets:
 Started by an ordinary user, Superset runs as that user (nothing to switch to); the key is
 then kept from it by DuckDB's locked configuration and its environment only (docs/DASHBOARDS.md).
 """
+
 from __future__ import annotations
 
 import errno
@@ -51,9 +52,21 @@ def superset_user() -> SystemUser | None:
         entry = pwd.getpwnam(name)
     except KeyError:
         useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-        subprocess.run([useradd, "--system", "--user-group", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", name],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                useradd,
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                name,
+            ],
+            check=True,
+            capture_output=True,
+        )
         entry = pwd.getpwnam(name)
     if entry.pw_uid == 0:
         raise RuntimeError(f"OUDERPEIL_SUPERSET_USER={name} is root; choose an unprivileged user")
@@ -83,15 +96,18 @@ def _grant_traverse_acl(path: Path, uid: int) -> None:
     mode = os.stat(path).st_mode
     entries = {(tag, eid): perm for tag, perm, eid in _read_acl(path)}
     if not entries:  # the ACL the mode bits stand for
-        entries = {(_USER_OBJ, _UNDEFINED_ID): (mode >> 6) & 7,
-                   (_GROUP_OBJ, _UNDEFINED_ID): (mode >> 3) & 7,
-                   (_OTHER, _UNDEFINED_ID): mode & 7}
+        entries = {
+            (_USER_OBJ, _UNDEFINED_ID): (mode >> 6) & 7,
+            (_GROUP_OBJ, _UNDEFINED_ID): (mode >> 3) & 7,
+            (_OTHER, _UNDEFINED_ID): mode & 7,
+        }
     entries[(_USER, uid)] = entries.get((_USER, uid), 0) | _EXECUTE
     named = [perm for (tag, _), perm in entries.items() if tag in (_USER, _GROUP)]
     group_obj = entries[(_GROUP_OBJ, _UNDEFINED_ID)]
     entries[(_MASK, _UNDEFINED_ID)] = group_obj | _EXECUTE | _or(named)
     blob = struct.pack("<I", _ACL_VERSION) + b"".join(
-        struct.pack("<HHI", tag, perm, eid) for (tag, eid), perm in sorted(entries.items()))
+        struct.pack("<HHI", tag, perm, eid) for (tag, eid), perm in sorted(entries.items())
+    )
     os.setxattr(path, _ACL_XATTR, blob)
 
 
@@ -121,8 +137,7 @@ def grant_traverse(paths: list[Path], user: SystemUser) -> list[Path]:
                 os.chmod(folder, st.st_mode | 0o001)
             granted.append(folder)
     if granted:
-        log.info("Superset user %s may now traverse %s", user.name,
-                 ", ".join(map(str, granted)))
+        log.info("Superset user %s may now traverse %s", user.name, ", ".join(map(str, granted)))
     return granted
 
 
@@ -137,7 +152,11 @@ def give_home(home: Path, user: SystemUser) -> None:
 
 def can_read_as(user: SystemUser, path: Path) -> bool:
     """Whether ``user`` can open ``path`` for reading: tried for real, as that user."""
-    probe = subprocess.run(["/bin/sh", "-c", 'exec 3< "$1"', "probe", str(path)],
-                           user=user.uid, group=user.gid, extra_groups=[],
-                           capture_output=True)
+    probe = subprocess.run(
+        ["/bin/sh", "-c", 'exec 3< "$1"', "probe", str(path)],
+        user=user.uid,
+        group=user.gid,
+        extra_groups=[],
+        capture_output=True,
+    )
     return probe.returncode == 0

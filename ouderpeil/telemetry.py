@@ -10,6 +10,7 @@ tests/test_no_egress.py checks those files and runs the chain with loopback only
     Superset            SCARF_ANALYTICS (superset_config.py sets it too)
     Airflow 3.3         has no usage-data collection any more; DO_NOT_TRACK covers its libraries
 """
+
 TELEMETRY_OFF = {
     "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
     "DO_NOT_TRACK": "1",

@@ -5,6 +5,7 @@ through the environment of that subprocess only (no global os.environ changes, s
 tasks and parallel tests do not interfere), and every data directory gets its own dbt target
 and log paths under ``<data_dir>/dbt/``. The per-node outcome comes from run_results.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,10 @@ class DbtResult:
         for n in self.nodes:
             counts[n.status] = counts.get(n.status, 0) + 1
         summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "no nodes"
-        lines = [f"dbt {self.command}: {'OK' if self.success else 'FAILED'} in "
-                 f"{self.elapsed:.1f}s ({summary})"]
+        lines = [
+            f"dbt {self.command}: {'OK' if self.success else 'FAILED'} in "
+            f"{self.elapsed:.1f}s ({summary})"
+        ]
         slowest = sorted(self.nodes, key=lambda n: n.execution_time, reverse=True)[:5]
         lines += [f"  {n.execution_time:6.2f}s {n.status:8} {n.unique_id}" for n in slowest]
         return "\n".join(lines)
@@ -101,11 +104,13 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
 
 def _dbt_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {**os.environ, **(extra or {})}
-    env.update({
-        "OUDERPEIL_WAREHOUSE": str(settings.warehouse_path),
-        "OUDERPEIL_DBT_THREADS": env.get("OUDERPEIL_DBT_THREADS", "2"),
-        **DBT_ENV,
-    })
+    env.update(
+        {
+            "OUDERPEIL_WAREHOUSE": str(settings.warehouse_path),
+            "OUDERPEIL_DBT_THREADS": env.get("OUDERPEIL_DBT_THREADS", "2"),
+            **DBT_ENV,
+        }
+    )
     # DuckDB memory limit and spill directory (profiles.yml), unless the caller chose them.
     for key, value in duckdb_settings.dbt_env(settings.warehouse_path).items():
         env.setdefault(key, value)
@@ -122,15 +127,17 @@ def _read_run_results(target_path: Path, started: float) -> list[NodeResult]:
     for r in data.get("results", []):
         uid = r.get("unique_id", "")
         parts = uid.split(".")
-        nodes.append(NodeResult(
-            unique_id=uid,
-            name=parts[2] if len(parts) > 2 else uid,
-            resource_type=uid.split(".")[0],
-            status=str(r.get("status")),
-            execution_time=float(r.get("execution_time") or 0.0),
-            message=r.get("message"),
-            failures=r.get("failures"),
-        ))
+        nodes.append(
+            NodeResult(
+                unique_id=uid,
+                name=parts[2] if len(parts) > 2 else uid,
+                resource_type=uid.split(".")[0],
+                status=str(r.get("status")),
+                execution_time=float(r.get("execution_time") or 0.0),
+                message=r.get("message"),
+                failures=r.get("failures"),
+            )
+        )
     return nodes
 
 
@@ -140,9 +147,15 @@ def _read_run_results(target_path: Path, started: float) -> list[NodeResult]:
 AGGREGATE_HISTORY_MODELS = "int_indicator_values mart_channel_mix"
 
 
-def run_dbt(settings: Settings, command: str = "build", select: str | None = None,
-            vars: dict | None = None, full_refresh: bool = False,
-            exclude: str | None = None, env: dict[str, str] | None = None) -> DbtResult:
+def run_dbt(
+    settings: Settings,
+    command: str = "build",
+    select: str | None = None,
+    vars: dict | None = None,
+    full_refresh: bool = False,
+    exclude: str | None = None,
+    env: dict[str, str] | None = None,
+) -> DbtResult:
     """Run a dbt command (``build``, ``run``, ``test``, ``seed``, ``docs generate`` ...).
 
     Raises DbtBuildFailed naming every failing model or test with dbt's message.
@@ -154,12 +167,20 @@ def run_dbt(settings: Settings, command: str = "build", select: str | None = Non
     project_dir = settings.dbt_project_dir
 
     words = shlex.split(command)
-    args = _dbt_command() + words + [
-        "--project-dir", str(project_dir),
-        "--profiles-dir", str(project_dir),
-        "--target-path", str(target_path),
-        "--log-path", str(log_path),
-    ]
+    args = (
+        _dbt_command()
+        + words
+        + [
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target-path",
+            str(target_path),
+            "--log-path",
+            str(log_path),
+        ]
+    )
     if words and words[0] in _NODE_COMMANDS:
         if select:
             args += ["--select", select]
@@ -171,13 +192,20 @@ def run_dbt(settings: Settings, command: str = "build", select: str | None = Non
         args.append("--full-refresh")
 
     started = time.time()
-    proc = subprocess.run(args, cwd=project_dir, env=_dbt_env(settings, env),
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        args, cwd=project_dir, env=_dbt_env(settings, env), capture_output=True, text=True
+    )
     elapsed = time.time() - started
     nodes = _read_run_results(target_path, started)
-    result = DbtResult(command=command, success=proc.returncode == 0, elapsed=elapsed,
-                       nodes=nodes, target_path=target_path, log_path=log_path,
-                       stdout=proc.stdout + proc.stderr)
+    result = DbtResult(
+        command=command,
+        success=proc.returncode == 0,
+        elapsed=elapsed,
+        nodes=nodes,
+        target_path=target_path,
+        log_path=log_path,
+        stdout=proc.stdout + proc.stderr,
+    )
     if not result.success:
         raise DbtBuildFailed(_failure_message(result))
     return result

@@ -3,6 +3,7 @@
 Session fixtures build the small sample data set once and hand every test a Settings object
 that points into a temporary data directory, so tests never touch the demo's data/.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ import pytest
 os.environ.setdefault("OUDERPEIL_INBOX_SETTLE_SECONDS", "0")
 
 from helpers import TEST_HMAC_KEY, make_settings  # noqa: F401  (re-exported for older imports)
+
 from ouderpeil.config import Settings
 
 
@@ -98,11 +100,12 @@ def demo_published_settings(tmp_path_factory) -> Settings:
     settings = make_settings(tmp_path_factory.mktemp("demo") / "data")
     timings, t = {}, time.monotonic()
     for stage, run in (
-            ("generate", lambda: generate(settings.inbox_dir, scale=DEMO_SCALE, seed=DEMO_SEED)),
-            ("load", lambda: load_inbox(settings)),
-            ("dbt_build", lambda: run_dbt(settings, command="build")),
-            ("gate_marts", lambda: gate(settings, layer="marts", run_id="demo-test")),
-            ("publish", lambda: publish(settings, run_id="demo-test"))):
+        ("generate", lambda: generate(settings.inbox_dir, scale=DEMO_SCALE, seed=DEMO_SEED)),
+        ("load", lambda: load_inbox(settings)),
+        ("dbt_build", lambda: run_dbt(settings, command="build")),
+        ("gate_marts", lambda: gate(settings, layer="marts", run_id="demo-test")),
+        ("publish", lambda: publish(settings, run_id="demo-test")),
+    ):
         run()
         timings[stage], t = round(time.monotonic() - t, 1), time.monotonic()
     artifacts = REPO_ROOT / "test-artifacts"
@@ -118,5 +121,20 @@ SLOW_FIXTURES = {"built_settings", "published_settings", "demo_published_setting
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("slow"):
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker(
+            "slow"
+        ):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def schools_loaded(settings):
+    """An empty warehouse with the three schools of loading_helpers.SCHOOLS_CSV loaded."""
+    from loading_helpers import SCHOOLS_CSV, write
+
+    from ouderpeil.loading import load_file
+
+    write(settings, "schools", "schools.csv", SCHOOLS_CSV)
+    result = load_file(settings, "schools", settings.inbox_dir / "schools" / "schools.csv")
+    assert result.rows_loaded == 3
+    return settings

@@ -7,6 +7,7 @@ the real sample data and real dbt build (conftest `built_settings` / `published_
 tests/test_quality_handmade.py checks that the hand-made warehouse itself passes both gates,
 so a failure elsewhere is the corruption a test made, not a broken fixture.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,13 +51,19 @@ def _insert(con, table: str, rows: list[dict]) -> None:
     cols = list(rows[0])
     con.executemany(
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-        [[r[c] for c in cols] for r in rows])
+        [[r[c] for c in cols] for r in rows],
+    )
 
 
 def _meta(source: str, i: int) -> dict:
-    return {"_file_name": f"{source}.csv", "_file_hash": hashlib.sha256(source.encode()).hexdigest(),
-            "_row_number": i + 1, "_loaded_at": dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc),
-            "_source_profile": "canonical", "_load_id": "load-1"}
+    return {
+        "_file_name": f"{source}.csv",
+        "_file_hash": hashlib.sha256(source.encode()).hexdigest(),
+        "_row_number": i + 1,
+        "_loaded_at": dt.datetime(2026, 9, 1, tzinfo=dt.UTC),
+        "_source_profile": "canonical",
+        "_load_id": "load-1",
+    }
 
 
 def build_raw(con, seed: int = 1) -> None:
@@ -64,10 +71,23 @@ def build_raw(con, seed: int = 1) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for source in SOURCES.values():
         con.execute(raw_table_ddl(source))
-    _insert(con, "raw.schools", [
-        {"school_id": s, "school_name": n, "sector": sec, "board_id": b, "board_name": BOARDS[b],
-         "municipality": "Utrecht", "schoolweging": 30.0 if sec != "mbo" else None,
-         **_meta("schools", i)} for i, (s, n, sec, b) in enumerate(SCHOOLS)])
+    _insert(
+        con,
+        "raw.schools",
+        [
+            {
+                "school_id": s,
+                "school_name": n,
+                "sector": sec,
+                "board_id": b,
+                "board_name": BOARDS[b],
+                "municipality": "Utrecht",
+                "schoolweging": 30.0 if sec != "mbo" else None,
+                **_meta("schools", i),
+            }
+            for i, (s, n, sec, b) in enumerate(SCHOOLS)
+        ],
+    )
     families, contacts, messages, events, survey = [], [], [], [], []
     fam_i = 0
     for school_id, _, sector, _ in SCHOOLS:
@@ -75,63 +95,121 @@ def build_raw(con, seed: int = 1) -> None:
             year = SCHOOL_YEARS[k % 3]
             start = _year_start(year)
             # a third of the families left at the end of their first year
-            ended = start.replace(year=start.year + 1) - dt.timedelta(days=1) if k % 3 == 0 else None
+            ended = (
+                start.replace(year=start.year + 1) - dt.timedelta(days=1) if k % 3 == 0 else None
+            )
             ref = pseudonym("family", fam_i)
-            families.append({"family_ref": ref, "school_id": school_id, "enrolled_from": start,
-                             "enrolled_to": ended, "parent_education": SES[k % 4],
-                             "home_language": "nl", "n_children": 1 + k % 3,
-                             **_meta("families", fam_i)})
+            families.append(
+                {
+                    "family_ref": ref,
+                    "school_id": school_id,
+                    "enrolled_from": start,
+                    "enrolled_to": ended,
+                    "parent_education": SES[k % 4],
+                    "home_language": "nl",
+                    "n_children": 1 + k % 3,
+                    **_meta("families", fam_i),
+                }
+            )
             when = dt.datetime.combine(start, dt.time(10)) + dt.timedelta(days=40 + k)
-            contacts.append({"contact_id": f"C{fam_i}", "school_id": school_id, "family_ref": ref,
-                             "student_ref": pseudonym("student", fam_i), "staff_ref": None,
-                             "contact_at": when, "channel": "tienminutengesprek",
-                             "initiated_by": "school", "topic": "leervorderingen",
-                             "status": "gehouden", "duration_min": 10, "interpreter": False,
-                             **_meta("contact_logs", fam_i)})
-            messages.append({"message_id": f"M{fam_i}", "school_id": school_id, "family_ref": ref,
-                             "sent_at": when, "channel": "app", "purpose": "tip",
-                             "language": "nl", "tip_id": "T1", **_meta("messages", fam_i)})
+            contacts.append(
+                {
+                    "contact_id": f"C{fam_i}",
+                    "school_id": school_id,
+                    "family_ref": ref,
+                    "student_ref": pseudonym("student", fam_i),
+                    "staff_ref": None,
+                    "contact_at": when,
+                    "channel": "tienminutengesprek",
+                    "initiated_by": "school",
+                    "topic": "leervorderingen",
+                    "status": "gehouden",
+                    "duration_min": 10,
+                    "interpreter": False,
+                    **_meta("contact_logs", fam_i),
+                }
+            )
+            messages.append(
+                {
+                    "message_id": f"M{fam_i}",
+                    "school_id": school_id,
+                    "family_ref": ref,
+                    "sent_at": when,
+                    "channel": "app",
+                    "purpose": "tip",
+                    "language": "nl",
+                    "tip_id": "T1",
+                    **_meta("messages", fam_i),
+                }
+            )
             for j, ev in enumerate(("sent", "delivered", "read")):
-                events.append({"event_id": f"E{fam_i}-{j}", "message_id": f"M{fam_i}",
-                               "event_type": ev, "occurred_at": (when + dt.timedelta(minutes=j))
-                               .replace(tzinfo=dt.timezone.utc),
-                               "error_code": None, "feedback": None,
-                               **_meta("message_events", fam_i * 3 + j)})
-            survey.append({"response_id": f"R{fam_i}", "respondent_ref": None, "family_ref": ref,
-                           "school_id": school_id, "sector": sector,
-                           "wave": f"{int(year[:4]) + 1}-voorjaar",
-                           "submitted_at": when + dt.timedelta(days=100),
-                           "parent_education": SES[k % 4], "work_hours": "32+",
-                           "q_comm_grade": rnd.randint(5, 9), "q_contact_enough": "voldoende",
-                           "q_talk_school": "dagelijks",
-                           "q_read_aloud": "wekelijks" if sector == "po" else None,
-                           "q_homework_help": "nvt" if sector != "po" else None,
-                           "q_support_ask": 1, "q_support_tips": 1, "q_support_none": 0,
-                           "q_tips_useful": "heel_veel", "q_helps_school": 0,
-                           "q_can_contribute": 4, "q_expectations_clear": 4, "q_teacher_open": 5,
-                           **_meta("survey_responses", fam_i)})
+                events.append(
+                    {
+                        "event_id": f"E{fam_i}-{j}",
+                        "message_id": f"M{fam_i}",
+                        "event_type": ev,
+                        "occurred_at": (when + dt.timedelta(minutes=j)).replace(tzinfo=dt.UTC),
+                        "error_code": None,
+                        "feedback": None,
+                        **_meta("message_events", fam_i * 3 + j),
+                    }
+                )
+            survey.append(
+                {
+                    "response_id": f"R{fam_i}",
+                    "respondent_ref": None,
+                    "family_ref": ref,
+                    "school_id": school_id,
+                    "sector": sector,
+                    "wave": f"{int(year[:4]) + 1}-voorjaar",
+                    "submitted_at": when + dt.timedelta(days=100),
+                    "parent_education": SES[k % 4],
+                    "work_hours": "32+",
+                    "q_comm_grade": rnd.randint(5, 9),
+                    "q_contact_enough": "voldoende",
+                    "q_talk_school": "dagelijks",
+                    "q_read_aloud": "wekelijks" if sector == "po" else None,
+                    "q_homework_help": "nvt" if sector != "po" else None,
+                    "q_support_ask": 1,
+                    "q_support_tips": 1,
+                    "q_support_none": 0,
+                    "q_tips_useful": "heel_veel",
+                    "q_helps_school": 0,
+                    "q_can_contribute": 4,
+                    "q_expectations_clear": 4,
+                    "q_teacher_open": 5,
+                    **_meta("survey_responses", fam_i),
+                }
+            )
             fam_i += 1
-    for table, rows in (("families", families), ("contact_logs", contacts),
-                        ("messages", messages), ("message_events", events),
-                        ("survey_responses", survey)):
+    for table, rows in (
+        ("families", families),
+        ("contact_logs", contacts),
+        ("messages", messages),
+        ("message_events", events),
+        ("survey_responses", survey),
+    ):
         _insert(con, f"raw.{table}", rows)
     con.execute("""CREATE TABLE raw.raw_load_files (load_id VARCHAR, source VARCHAR,
         file_name VARCHAR, file_hash VARCHAR, profile VARCHAR, rows_in INTEGER,
         rows_loaded INTEGER, rows_rejected INTEGER, ignored_columns VARCHAR, status VARCHAR,
         loaded_at TIMESTAMPTZ)""")
-    for i, source in enumerate(sorted(SOURCES)):
-        con.execute("INSERT INTO raw.raw_load_files VALUES (?, ?, ?, ?, 'canonical', 10, 10, 0, "
-                    "'', 'loaded', TIMESTAMPTZ '2026-09-01 00:00:00+00')",
-                    ["load-1", source, f"{source}.csv",
-                     hashlib.sha256(source.encode()).hexdigest()])
+    for source in sorted(SOURCES):
+        con.execute(
+            "INSERT INTO raw.raw_load_files VALUES (?, ?, ?, ?, 'canonical', 10, 10, 0, "
+            "'', 'loaded', TIMESTAMPTZ '2026-09-01 00:00:00+00')",
+            ["load-1", source, f"{source}.csv", hashlib.sha256(source.encode()).hexdigest()],
+        )
     con.execute("""CREATE TABLE raw.raw_rejects (load_id VARCHAR, source VARCHAR,
         file_name VARCHAR, file_hash VARCHAR, row_number INTEGER, column_name VARCHAR,
         value VARCHAR, reason VARCHAR, rejected_at TIMESTAMPTZ)""")
-    con.execute("INSERT INTO raw.raw_rejects VALUES "
-                "('load-0', 'contact_logs', 'old.csv', 'h0', 3, 'channel', 'fax', 'unknown code',"
-                " TIMESTAMPTZ '2023-10-01 00:00:00+00'),"
-                "('load-1', 'contact_logs', 'new.csv', 'h1', 4, 'channel', 'fax', 'unknown code',"
-                " TIMESTAMPTZ '2026-09-01 00:00:00+00')")
+    con.execute(
+        "INSERT INTO raw.raw_rejects VALUES "
+        "('load-0', 'contact_logs', 'old.csv', 'h0', 3, 'channel', 'fax', 'unknown code',"
+        " TIMESTAMPTZ '2023-10-01 00:00:00+00'),"
+        "('load-1', 'contact_logs', 'new.csv', 'h1', 4, 'channel', 'fax', 'unknown code',"
+        " TIMESTAMPTZ '2026-09-01 00:00:00+00')"
+    )
 
 
 def _wilson(k: float, n: float) -> tuple[float, float]:
@@ -154,8 +232,11 @@ def _fct_rows(seed: int) -> list[tuple]:
             for ptype, period in periods:
                 for board_id, school_id, sector in units:
                     for ses in SES + ("ALL",):
-                        n = rnd.randint(12, 80) if school_id == "ALL" or ses != "onbekend" \
+                        n = (
+                            rnd.randint(12, 80)
+                            if school_id == "ALL" or ses != "onbekend"
                             else rnd.randint(2, 9)
+                        )
                         if unit == "aandeel":
                             num = float(rnd.randint(0, n))
                             value, (lo, hi) = num / n, _wilson(num, n)
@@ -168,14 +249,51 @@ def _fct_rows(seed: int) -> list[tuple]:
                             lo, hi = max(0.0, value - 5), value + 5
                             num, den = value * n / 100, float(n)
                         sup = n < 10
-                        rows.append((code, 1, ptype, period, year, sector, board_id, school_id,
-                                     ses, None if sup else num, den, None if sup else value,
-                                     None if sup else lo, None if sup else hi, n, sup,
-                                     "n_below_10" if sup else None, None))
+                        rows.append(
+                            (
+                                code,
+                                1,
+                                ptype,
+                                period,
+                                year,
+                                sector,
+                                board_id,
+                                school_id,
+                                ses,
+                                None if sup else num,
+                                den,
+                                None if sup else value,
+                                None if sup else lo,
+                                None if sup else hi,
+                                n,
+                                sup,
+                                "n_below_10" if sup else None,
+                                None,
+                            )
+                        )
                     gap = round(rnd.uniform(-0.2, 0.2), 4)
-                    rows.append((f"{code}_gap", 1, ptype, period, year, sector, board_id,
-                                 school_id, "ALL", None, None, gap, gap - 0.1, gap + 0.1,
-                                 rnd.randint(20, 60), False, None, abs(gap) > 0.1))
+                    rows.append(
+                        (
+                            f"{code}_gap",
+                            1,
+                            ptype,
+                            period,
+                            year,
+                            sector,
+                            board_id,
+                            school_id,
+                            "ALL",
+                            None,
+                            None,
+                            gap,
+                            gap - 0.1,
+                            gap + 0.1,
+                            rnd.randint(20, 60),
+                            False,
+                            None,
+                            abs(gap) > 0.1,
+                        )
+                    )
     return rows
 
 
@@ -185,15 +303,18 @@ def build_marts(con, seed: int = 1) -> None:
         indicator_version INTEGER, indicator_label VARCHAR, indicator_group VARCHAR,
         unit VARCHAR, definition VARCHAR)""")
     for code, (label, group, unit) in CATALOGUE.items():
-        con.execute("INSERT INTO main.indicator_catalogue VALUES (?, 1, ?, ?, ?, ?)",
-                    [code, label, group, unit, f"definition of {code} (docs/spec/INDICATORS.md)"])
+        con.execute(
+            "INSERT INTO main.indicator_catalogue VALUES (?, 1, ?, ?, ?, ?)",
+            [code, label, group, unit, f"definition of {code} (docs/spec/INDICATORS.md)"],
+        )
     con.execute("""CREATE TABLE marts.fct_indicator (indicator_code VARCHAR,
         indicator_version INTEGER, period_type VARCHAR, period VARCHAR, school_year VARCHAR,
         sector VARCHAR, board_id VARCHAR, school_id VARCHAR, ses_group VARCHAR,
         numerator DOUBLE, denominator DOUBLE, value DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
         n INTEGER, suppressed BOOLEAN, suppression_reason VARCHAR, gap_significant BOOLEAN)""")
-    con.executemany(f"INSERT INTO marts.fct_indicator VALUES ({', '.join('?' * 18)})",
-                    _fct_rows(seed))
+    con.executemany(
+        f"INSERT INTO marts.fct_indicator VALUES ({', '.join('?' * 18)})", _fct_rows(seed)
+    )
     # the Dutch reason text, as fct_indicator carries it (seed suppression_reasons)
     con.execute("ALTER TABLE marts.fct_indicator ADD COLUMN suppression_reason_nl VARCHAR")
     con.execute("""UPDATE marts.fct_indicator SET suppression_reason_nl = CASE suppression_reason

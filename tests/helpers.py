@@ -2,6 +2,7 @@
 
 Import them as ``from helpers import make_settings`` (pytest puts tests/ on sys.path).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

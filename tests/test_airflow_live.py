@@ -9,6 +9,7 @@ run again, and every command printed in README.md and docs/ runs from the repo r
 printed against this Airflow. Everything is bounded in time; the services are stopped at the
 end (and on failure).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,16 +24,19 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import make_settings
+
 from ouderpeil.config import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
 INGEST, BUILD, EXPORT = "ouderpeil_ingest", "ouderpeil_build", "ouderpeil_export"
 RUN_TIMEOUT = 1200  # seconds for one scheduled chain on 2 shared cores
-DOCS = [REPO_ROOT / "README.md", REPO_ROOT / "DEVELOPERS.md",
-        *sorted((REPO_ROOT / "docs").glob("*.md"))]
+DOCS = [
+    REPO_ROOT / "README.md",
+    REPO_ROOT / "DEVELOPERS.md",
+    *sorted((REPO_ROOT / "docs").glob("*.md")),
+]
 
 
 @dataclass
@@ -58,8 +62,7 @@ def _published_hashes(settings) -> tuple[int, set[str]]:
 
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     try:
-        rows = con.execute("SELECT input_files FROM publish_run "
-                           "ORDER BY published_at").fetchall()
+        rows = con.execute("SELECT input_files FROM publish_run ORDER BY published_at").fetchall()
     finally:
         con.close()
     if not rows:
@@ -87,22 +90,32 @@ def live(tmp_path_factory):
     root = tmp_path_factory.mktemp("live")
     # A copy of the dbt project: one test takes its school calendar away for a while.
     dbt_copy = root / "dbt_project"
-    shutil.copytree(REPO_ROOT / "dbt_project", dbt_copy,
-                    ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(
+        REPO_ROOT / "dbt_project", dbt_copy, ignore=shutil.ignore_patterns("target", "logs")
+    )
     env = {"OUDERPEIL_DBT_PROJECT_DIR": str(dbt_copy)}
     settings = make_settings(root / "data", **env)
     generate(settings.inbox_dir, scale="small", seed=1)  # the demo's data (board 41037)
     inbox_hashes = {_sha256(p) for p in settings.inbox_dir.rglob("*") if p.is_file()}
     run_dbt(settings, command="parse")
     home = settings.data_dir / "airflow"
-    services = start_airflow(settings, home, AirflowPorts.free(), extra_env={
-        "OUDERPEIL_INGEST_SCHEDULE": "* * * * *",
-        "OUDERPEIL_DBT_TASKS": "single",  # one dbt task: the chain in minutes, not tens
-    })
-    shell_env = {**os.environ, "OUDERPEIL_DATA_DIR": str(settings.data_dir),
-                 "OUDERPEIL_HMAC_KEY": settings.hmac_key,
-                 "OUDERPEIL_HMAC_KEY_FILE": str(settings.hmac_key_file),
-                 "OUDERPEIL_DBT_TASKS": "single", **env}  # --local runs: one dbt task too
+    services = start_airflow(
+        settings,
+        home,
+        AirflowPorts.free(),
+        extra_env={
+            "OUDERPEIL_INGEST_SCHEDULE": "* * * * *",
+            "OUDERPEIL_DBT_TASKS": "single",  # one dbt task: the chain in minutes, not tens
+        },
+    )
+    shell_env = {
+        **os.environ,
+        "OUDERPEIL_DATA_DIR": str(settings.data_dir),
+        "OUDERPEIL_HMAC_KEY": settings.hmac_key,
+        "OUDERPEIL_HMAC_KEY_FILE": str(settings.hmac_key_file),
+        "OUDERPEIL_DBT_TASKS": "single",
+        **env,
+    }  # --local runs: one dbt task too
     try:
         yield Live(settings, services, shell_env, inbox_hashes)
     finally:
@@ -124,12 +137,14 @@ def _first_publish(live: Live) -> dict:
 def test_scheduled_ingest_builds_and_publishes_without_a_command(live):
     build = _first_publish(live)
     api = live.api
-    assert {d: api.dags()[d]["is_paused"] for d in (INGEST, BUILD, EXPORT)} == \
-        {INGEST: False, BUILD: False, EXPORT: False}
+    assert {d: api.dags()[d]["is_paused"] for d in (INGEST, BUILD, EXPORT)} == {
+        INGEST: False,
+        BUILD: False,
+        EXPORT: False,
+    }
     # Nobody triggered anything: a scheduled ingest, an asset-triggered build.
     assert build["run_type"] == "asset_triggered"
-    assert any(r["run_type"] == "scheduled" and r["state"] == "success"
-               for r in api.runs(INGEST))
+    assert any(r["run_type"] == "scheduled" and r["state"] == "success" for r in api.runs(INGEST))
     n, hashes = _published_hashes(live.settings)
     assert n >= 1 and live.inbox_hashes <= hashes, "every inbox file reached the serving file"
     # The build ran only after every load of its ingest run: one build for the whole inbox.
@@ -175,21 +190,34 @@ def test_a_missing_pool_is_a_setup_error_with_a_fix_that_works(live):
     api._request("DELETE", "/api/v2/pools/duckdb_writer")
     fix = None
     try:
-        proc = subprocess.run(".venv/bin/ouderpeil trigger ouderpeil_ingest", shell=True,
-                              cwd=REPO_ROOT, env=live.env, text=True, capture_output=True,
-                              timeout=300)
+        proc = subprocess.run(
+            ".venv/bin/ouderpeil trigger ouderpeil_ingest",
+            shell=True,
+            cwd=REPO_ROOT,
+            env=live.env,
+            text=True,
+            capture_output=True,
+            timeout=300,
+        )
         assert proc.returncode == 2, proc.stdout + proc.stderr
         message = proc.stderr.strip()
-        assert message.startswith("ouderpeil: setup error: the Airflow pool duckdb_writer is "
-                                  "missing"), message
+        assert message.startswith(
+            "ouderpeil: setup error: the Airflow pool duckdb_writer is missing"
+        ), message
         fix = re.search(r"Fix: `(.+)`$", message)
         assert fix, message
         assert len(api.runs(INGEST, limit=100)) == before, "nothing was triggered"
     finally:
         # The fix, exactly as the message prints it.
-        done = subprocess.run(fix.group(1) if fix else ".venv/bin/ouderpeil airflow pools set "
-                              "duckdb_writer 1 x", shell=True, cwd=REPO_ROOT, env=live.env,
-                              text=True, capture_output=True, timeout=300)
+        done = subprocess.run(
+            fix.group(1) if fix else ".venv/bin/ouderpeil airflow pools set duckdb_writer 1 x",
+            shell=True,
+            cwd=REPO_ROOT,
+            env=live.env,
+            text=True,
+            capture_output=True,
+            timeout=300,
+        )
     assert done.returncode == 0, done.stdout + done.stderr
     assert api._request("GET", "/api/v2/pools/duckdb_writer")["slots"] == 1
 
@@ -198,16 +226,25 @@ def test_a_missing_pool_is_a_setup_error_with_a_fix_that_works(live):
 
 # Documented commands this test does not run, each with the reason it prints as a skip.
 NOT_RUN_HERE = [
-    (r"^make (demo|test|test-fast|bench|lock|env|superset-env|browser)\b",
-     "builds environments or runs the suite/benchmarks/demo itself (minutes to an hour); "
-     "`make demo` runs the same ouderpeil.orchestration.live code as this module's fixture"),
-    (r"^docker compose", "no Docker engine on these machines; docker-compose.yml is checked "
-                         "by tests/test_compose.py"),
+    (
+        r"^make (demo|test|test-fast|bench|lock|env|superset-env|browser)\b",
+        "builds environments or runs the suite/benchmarks/demo itself (minutes to an hour); "
+        "`make demo` runs the same ouderpeil.orchestration.live code as this module's fixture",
+    ),
+    (
+        r"^docker compose",
+        "no Docker engine on these machines; docker-compose.yml is checked "
+        "by tests/test_compose.py",
+    ),
     (r"^cp \.env\.example", "production set-up (edits secrets by hand)"),
-    (r"^(export OUDERPEIL_SUPERSET_HOME|PYTHONPATH=\$PWD \.venv-superset)",
-     "Superset's own set-up, run by tests/test_superset.py through dashboards_server"),
-    (r"^(sha256sum|python -c \"import frictionless)",
-     "run inside a received export folder, not from the repo root (EXPORTS.md)"),
+    (
+        r"^(export OUDERPEIL_SUPERSET_HOME|PYTHONPATH=\$PWD \.venv-superset)",
+        "Superset's own set-up, run by tests/test_superset.py through dashboards_server",
+    ),
+    (
+        r"^(sha256sum|python -c \"import frictionless)",
+        "run inside a received export folder, not from the repo root (EXPORTS.md)",
+    ),
     (r"^\.venv/bin/python -m pytest", "runs tests: this is a test"),
 ]
 
@@ -248,8 +285,9 @@ def _failures_log_blocks(live: Live, run_id: str) -> list[str]:
     return [b for b in _blocks(text) if f"run {run_id}:" in b.splitlines()[0]]
 
 
-@pytest.mark.parametrize("doc, command", documented_commands(),
-                         ids=[f"{d}:{c[:60]}" for d, c in documented_commands()])
+@pytest.mark.parametrize(
+    "doc, command", documented_commands(), ids=[f"{d}:{c[:60]}" for d, c in documented_commands()]
+)
 def test_documented_command_runs_as_printed(live, doc, command):
     for pattern, reason in NOT_RUN_HERE:
         if re.search(pattern, command):
@@ -266,11 +304,21 @@ def test_documented_command_runs_as_printed(live, doc, command):
         from ouderpeil.orchestration.services import stop_airflow
 
         stop_airflow(Path(live.services.airflow_home))
-    proc = subprocess.run(command, shell=True, cwd=REPO_ROOT, env=live.env, text=True,
-                          capture_output=True, timeout=RUN_TIMEOUT, executable="/bin/bash")
+    proc = subprocess.run(
+        command,
+        shell=True,
+        cwd=REPO_ROOT,
+        env=live.env,
+        text=True,
+        capture_output=True,
+        timeout=RUN_TIMEOUT,
+        executable="/bin/bash",
+    )
     print(f"$ {command}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    assert proc.returncode == 0, f"{doc}: `{command}` exited {proc.returncode}:\n" \
-                                 f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"{doc}: `{command}` exited {proc.returncode}:\n"
+        f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     if failed_run:
         assert live.api.run(BUILD, failed_run)["state"] == "success", "the failed run re-ran"
     if " clear-task " in f" {command} ":
@@ -293,18 +341,24 @@ def test_airflow_ui_shows_the_runs_and_a_task_log(live):
     browser = Chromium(chromium)
     try:
         # The simple auth manager's UI reads its JWT from the `_token` cookie.
-        browser.call("Network.setCookie", page=True, name="_token", value=token,
-                     url=live.services.url + "/")
+        browser.call(
+            "Network.setCookie", page=True, name="_token", value=token, url=live.services.url + "/"
+        )
         pages = {
             "airflow_dags": (f"{live.services.url}/dags", "ouderpeil_build"),
-            "airflow_task_log": (f"{live.services.url}/dags/{BUILD}/runs/"
-                                 f"{build['dag_run_id']}/tasks/gate_marts",
-                                 "quality gate marts passed"),
+            "airflow_task_log": (
+                f"{live.services.url}/dags/{BUILD}/runs/{build['dag_run_id']}/tasks/gate_marts",
+                "quality gate marts passed",
+            ),
         }
         for name, (url, needle) in pages.items():
             browser.call("Page.navigate", page=True, url=url)
-            _wait_for(lambda: needle in (browser.eval("document.body.innerText") or ""),
-                      120, f"{needle!r} on {url}", poll=2)
+            _wait_for(
+                lambda needle=needle: needle in (browser.eval("document.body.innerText") or ""),
+                120,
+                f"{needle!r} on {url}",
+                poll=2,
+            )
             (shots / f"{name}.png").write_bytes(browser.screenshot(900))
     finally:
         browser.close()

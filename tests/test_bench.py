@@ -3,6 +3,7 @@
 Only the shape of the result is checked (every stage ran, with a positive duration and peak
 memory); timings are never asserted (DEVELOPERS.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,20 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def bench_result(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
-    argv = ["--scales", "small", "--query-runs", "3", "--baseline-runs", "1",
-            "--skip-superset", "--skip-airflow",
-            "--work-dir", str(tmp / "work"), "--results-dir", str(tmp / "results")]
+    argv = [
+        "--scales",
+        "small",
+        "--query-runs",
+        "3",
+        "--baseline-runs",
+        "1",
+        "--skip-superset",
+        "--skip-airflow",
+        "--work-dir",
+        str(tmp / "work"),
+        "--results-dir",
+        str(tmp / "results"),
+    ]
     exit_code = run.main(argv)
     files = sorted((tmp / "results").glob("small-*.json"))
     assert len(files) == 1, f"expected one small-scale result file, got {files}"
@@ -83,6 +95,10 @@ def test_markdown_table_and_readme_section(bench_result, tmp_path):
 
 def test_baseline_sql_computes_the_core_indicators(small_inbox):
     info = run_baseline_sql(small_inbox)
-    assert set(info["indicators"]) == {"contact_frequency", "contact_reach",
-                                       "message_delivery_rate", "tip_usefulness"}
+    assert set(info["indicators"]) == {
+        "contact_frequency",
+        "contact_reach",
+        "message_delivery_rate",
+        "tip_usefulness",
+    }
     assert info["rows"] > 0

@@ -3,6 +3,7 @@
 The rules run on small hand-made warehouses; the slow test proves on the real sample data that
 a planned build of one new day gives the same marts as rebuilding everything.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,11 +11,11 @@ import shutil
 
 import duckdb
 import pytest
-
 from helpers import make_settings
+
 from ouderpeil.build_plan import plan_build, project_fingerprint
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 LAST_BUILD = dt.datetime(2026, 3, 1, 6, tzinfo=UTC)
 
 
@@ -23,28 +24,31 @@ def _warehouse(settings, fingerprint: str, last_date=dt.date(2026, 2, 27)) -> No
     con = duckdb.connect(str(settings.warehouse_path))
     try:
         con.execute("CREATE SCHEMA raw; CREATE SCHEMA intermediate")
-        con.execute("CREATE TABLE raw.raw_load_files (load_id VARCHAR, source VARCHAR, "
-                    "loaded_at TIMESTAMPTZ, rows_loaded BIGINT)")
-        con.execute("CREATE TABLE raw.messages (message_id VARCHAR, sent_at TIMESTAMP, "
-                    "_load_id VARCHAR)")
+        con.execute(
+            "CREATE TABLE raw.raw_load_files (load_id VARCHAR, source VARCHAR, "
+            "loaded_at TIMESTAMPTZ, rows_loaded BIGINT)"
+        )
+        con.execute(
+            "CREATE TABLE raw.messages (message_id VARCHAR, sent_at TIMESTAMP, _load_id VARCHAR)"
+        )
         con.execute("CREATE TABLE raw.message_events (message_id VARCHAR, _load_id VARCHAR)")
         con.execute("CREATE TABLE raw.contact_logs (contact_at TIMESTAMP, _load_id VARCHAR)")
-        con.execute("CREATE TABLE raw.survey_responses (submitted_at TIMESTAMP, "
-                    "_load_id VARCHAR)")
+        con.execute("CREATE TABLE raw.survey_responses (submitted_at TIMESTAMP, _load_id VARCHAR)")
         _load(con, "old", "messages", LAST_BUILD - dt.timedelta(hours=1))
         con.execute("INSERT INTO raw.messages VALUES ('m-2023', '2023-10-02 09:00', 'old')")
-        con.execute("CREATE TABLE intermediate.int_build_watermark AS SELECT "
-                    "?::TIMESTAMPTZ AS built_at, ?::TIMESTAMPTZ AS loaded_upto, "
-                    "?::VARCHAR AS project_fingerprint, '' AS school_years, "
-                    "DATE '2023-08-28' AS data_first_date, ?::DATE AS data_last_date",
-                    [LAST_BUILD, LAST_BUILD - dt.timedelta(hours=1), fingerprint, last_date])
+        con.execute(
+            "CREATE TABLE intermediate.int_build_watermark AS SELECT "
+            "?::TIMESTAMPTZ AS built_at, ?::TIMESTAMPTZ AS loaded_upto, "
+            "?::VARCHAR AS project_fingerprint, '' AS school_years, "
+            "DATE '2023-08-28' AS data_first_date, ?::DATE AS data_last_date",
+            [LAST_BUILD, LAST_BUILD - dt.timedelta(hours=1), fingerprint, last_date],
+        )
     finally:
         con.close()
 
 
 def _load(con, load_id: str, source: str, at: dt.datetime = LAST_BUILD, rows: int = 1):
-    con.execute("INSERT INTO raw.raw_load_files VALUES (?, ?, ?, ?)",
-                [load_id, source, at, rows])
+    con.execute("INSERT INTO raw.raw_load_files VALUES (?, ?, ?, ?)", [load_id, source, at, rows])
 
 
 def _add(settings, sql: str, params=None) -> None:
@@ -74,25 +78,39 @@ def test_first_build_and_no_warehouse_rebuild_every_year(settings):
 def test_a_day_of_messages_rebuilds_its_school_year_only(planned):
     s = planned
     assert plan_build(s).reason == "no new load since the last build"
-    _add(s, "INSERT INTO raw.raw_load_files VALUES ('day', 'messages', "
-            "TIMESTAMPTZ '2026-03-02 06:00+00', 2)")
-    _add(s, "INSERT INTO raw.messages VALUES ('m1', '2026-02-26 09:00', 'day'), "
-            "('m2', '2026-02-27 09:00', 'day')")
+    _add(
+        s,
+        "INSERT INTO raw.raw_load_files VALUES ('day', 'messages', "
+        "TIMESTAMPTZ '2026-03-02 06:00+00', 2)",
+    )
+    _add(
+        s,
+        "INSERT INTO raw.messages VALUES ('m1', '2026-02-26 09:00', 'day'), "
+        "('m2', '2026-02-27 09:00', 'day')",
+    )
     plan = plan_build(s)
     assert plan.school_years == ("2025-2026",), plan
     assert plan.school_year_var == "2025-2026"
     # Nothing new for the seeds and the other sources' staging tables: not rebuilt.
-    assert plan.unchanged == ("resource_type:seed", "stg_schools", "stg_families",
-                              "stg_contact_logs", "stg_survey_responses")
+    assert plan.unchanged == (
+        "resource_type:seed",
+        "stg_schools",
+        "stg_families",
+        "stg_contact_logs",
+        "stg_survey_responses",
+    )
     assert plan.loaded_upto.startswith("2026-03-02T06:00")
 
 
 def test_events_contacts_and_surveys_touch_their_own_years(planned):
     s = planned
-    _add(s, "INSERT INTO raw.raw_load_files VALUES ('ev', 'message_events', "
-            "TIMESTAMPTZ '2026-03-02 06:00+00', 1), ('c', 'contact_logs', "
-            "TIMESTAMPTZ '2026-03-02 06:01+00', 1), ('s', 'survey_responses', "
-            "TIMESTAMPTZ '2026-03-02 06:02+00', 1)")
+    _add(
+        s,
+        "INSERT INTO raw.raw_load_files VALUES ('ev', 'message_events', "
+        "TIMESTAMPTZ '2026-03-02 06:00+00', 1), ('c', 'contact_logs', "
+        "TIMESTAMPTZ '2026-03-02 06:01+00', 1), ('s', 'survey_responses', "
+        "TIMESTAMPTZ '2026-03-02 06:02+00', 1)",
+    )
     # a late event of a 2023 message, a contact of last year, a survey of this year
     _add(s, "INSERT INTO raw.message_events VALUES ('m-2023', 'ev'), ('not-loaded-yet', 'ev')")
     _add(s, "INSERT INTO raw.contact_logs VALUES ('2025-06-30 10:00', 'c')")
@@ -104,16 +122,22 @@ def test_the_first_day_of_a_new_school_year_also_rebuilds_the_last_one(planned):
     """The school-week calendar ends at the last activity date: the weeks of 2025-2026 after
     27 February count only once later data exists, so that year changes too."""
     s = planned
-    _add(s, "INSERT INTO raw.raw_load_files VALUES ('sep', 'messages', "
-            "TIMESTAMPTZ '2026-09-02 06:00+00', 1)")
+    _add(
+        s,
+        "INSERT INTO raw.raw_load_files VALUES ('sep', 'messages', "
+        "TIMESTAMPTZ '2026-09-02 06:00+00', 1)",
+    )
     _add(s, "INSERT INTO raw.messages VALUES ('m-sep', '2026-09-01 09:00', 'sep')")
     assert plan_build(s).school_years == ("2025-2026", "2026-2027")
 
 
 @pytest.mark.parametrize("source", ["families", "schools"])
 def test_new_families_or_schools_rebuild_every_year(planned, source):
-    _add(planned, "INSERT INTO raw.raw_load_files VALUES ('f', ?, "
-                  "TIMESTAMPTZ '2026-03-02 06:00+00', 10)", [source])
+    _add(
+        planned,
+        "INSERT INTO raw.raw_load_files VALUES ('f', ?, TIMESTAMPTZ '2026-03-02 06:00+00', 10)",
+        [source],
+    )
     plan = plan_build(planned)
     assert plan.school_years is None and "families" in plan.reason
     assert f"stg_{source}" not in plan.unchanged and "stg_contact_logs" in plan.unchanged
@@ -121,19 +145,26 @@ def test_new_families_or_schools_rebuild_every_year(planned, source):
 
 def test_a_changed_project_rebuilds_every_year(settings, tmp_path):
     project = tmp_path / "dbt_project"
-    shutil.copytree(settings.dbt_project_dir, project,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    shutil.copytree(
+        settings.dbt_project_dir,
+        project,
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"),
+    )
     from dataclasses import replace
 
     s = replace(settings, dbt_project_dir=project)
     _warehouse(s, project_fingerprint(project))
-    _add(s, "INSERT INTO raw.raw_load_files VALUES ('day', 'messages', "
-            "TIMESTAMPTZ '2026-03-02 06:00+00', 1)")
+    _add(
+        s,
+        "INSERT INTO raw.raw_load_files VALUES ('day', 'messages', "
+        "TIMESTAMPTZ '2026-03-02 06:00+00', 1)",
+    )
     _add(s, "INSERT INTO raw.messages VALUES ('m1', '2026-02-26 09:00', 'day')")
     assert plan_build(s).school_years == ("2025-2026",)
     holidays = project / "seeds" / "school_holidays.csv"
-    holidays.write_text(holidays.read_text() + "2026-2027,noord,herfstvakantie,2026-10-17,"
-                                                "2026-10-25\n")
+    holidays.write_text(
+        holidays.read_text() + "2026-2027,noord,herfstvakantie,2026-10-17,2026-10-25\n"
+    )
     plan = plan_build(s)
     assert plan.school_years is None and "project changed" in plan.reason
     assert plan.unchanged == ()  # a new seed or model: everything is built
@@ -171,16 +202,26 @@ def test_planned_build_of_a_new_day_equals_a_full_rebuild(tmp_path, small_inbox)
     try:
         con.execute(f"ATTACH '{daily.warehouse_path}' AS daily (READ_ONLY)")
         con.execute(f"ATTACH '{full.warehouse_path}' AS full_ (READ_ONLY)")
-        for table in ("marts.fct_indicator", "marts.mart_channel_mix",
-                      "marts.mart_indicator_dashboard"):
-            cols = [c for (c,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = 'daily' "
-                "AND schema_name = ? AND table_name = ? AND NOT starts_with(column_name, '_') "
-                "ORDER BY column_index", table.split(".")).fetchall()]
+        for table in (
+            "marts.fct_indicator",
+            "marts.mart_channel_mix",
+            "marts.mart_indicator_dashboard",
+        ):
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE database_name = 'daily' "
+                    "AND schema_name = ? AND table_name = ? AND NOT starts_with(column_name, '_') "
+                    "ORDER BY column_index",
+                    table.split("."),
+                ).fetchall()
+            ]
             # Floats to 9 decimals: sums in another order differ in the last bits.
             select = ", ".join(
                 f"CASE WHEN typeof({c}) = 'DOUBLE' THEN round({c}::DOUBLE, 9)::VARCHAR "
-                f"ELSE {c}::VARCHAR END" for c in cols)
+                f"ELSE {c}::VARCHAR END"
+                for c in cols
+            )
             rows = con.execute(f"SELECT count(*) FROM daily.{table}").fetchall()[0][0]
             diff = con.execute(
                 f"SELECT (SELECT count(*) FROM (SELECT {select} FROM daily.{table} EXCEPT ALL "

@@ -4,6 +4,7 @@ There is no Docker engine here, so the compose file is checked as data: services
 healthchecks, that every secret is an ${VARIABLE} from .env, and that every file it and the
 Dockerfiles reference exists.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,10 +24,18 @@ ENV_EXAMPLE = REPO_ROOT / ".env.example"
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|HMAC_KEY|TOKEN|_KEY$", re.I)
 ONLY_VARIABLE = re.compile(r"^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(:?[-?][^}]*)?\}")
-SHARED_VOLUMES = {"inbox": "/data/inbox", "warehouse": "/data/warehouse",
-                  "serving": "/data/serving", "exports": "/data/exports"}
-AIRFLOW_SERVICES = {"airflow-apiserver": "api-server", "airflow-scheduler": "scheduler",
-                    "airflow-dag-processor": "dag-processor", "airflow-triggerer": "triggerer"}
+SHARED_VOLUMES = {
+    "inbox": "/data/inbox",
+    "warehouse": "/data/warehouse",
+    "serving": "/data/serving",
+    "exports": "/data/exports",
+}
+AIRFLOW_SERVICES = {
+    "airflow-apiserver": "api-server",
+    "airflow-scheduler": "scheduler",
+    "airflow-dag-processor": "dag-processor",
+    "airflow-triggerer": "triggerer",
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +59,24 @@ def _command(service: dict) -> str:
 
 def test_services_and_airflow_components(compose):
     services = compose["services"]
-    assert set(services) >= {"postgres", "redis", "airflow-init", *AIRFLOW_SERVICES,
-                             "superset-init", "superset-import", "superset"}
+    assert set(services) >= {
+        "postgres",
+        "redis",
+        "airflow-init",
+        *AIRFLOW_SERVICES,
+        "superset-init",
+        "superset-import",
+        "superset",
+    }
     for name, component in AIRFLOW_SERVICES.items():
         svc = services[name]
         assert _command(svc).startswith(f"airflow {component}"), name
         env = svc["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
-        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(
-            "postgresql+psycopg2://") and "@postgres:5432/" in env[
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert (
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+            and "@postgres:5432/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        )
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/ouderpeil/dags"
         assert svc["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
     init = _command(services["airflow-init"])
@@ -132,8 +149,12 @@ def test_every_secret_comes_from_the_environment(compose):
             assert ONLY_VARIABLE.match(m.group(1)), f"literal password in {where}: {text}"
         assert "change-me" not in text, where
     # No required variable is missing from .env.example.
-    required = {m.group(1) for _, t in _strings(compose) for m in VARIABLE.finditer(t)
-                if (m.group(2) or "").startswith(":?")}
+    required = {
+        m.group(1)
+        for _, t in _strings(compose)
+        for m in VARIABLE.finditer(t)
+        if (m.group(2) or "").startswith(":?")
+    }
     example = _env_example()
     assert required <= set(example), f"missing in .env.example: {required - set(example)}"
 
@@ -154,8 +175,13 @@ def test_env_file_is_ignored_and_example_holds_placeholders_only():
     assert not_ignored.returncode == 1, ".env.example must be committed"
     example = _env_example()
     secrets_ = {k: v for k, v in example.items() if SECRET_NAME.search(k)}
-    assert {"OUDERPEIL_HMAC_KEY", "AIRFLOW_DB_PASSWORD", "SUPERSET_SECRET_KEY",
-            "AIRFLOW_FERNET_KEY", "REDIS_PASSWORD"} <= set(secrets_)
+    assert {
+        "OUDERPEIL_HMAC_KEY",
+        "AIRFLOW_DB_PASSWORD",
+        "SUPERSET_SECRET_KEY",
+        "AIRFLOW_FERNET_KEY",
+        "REDIS_PASSWORD",
+    } <= set(secrets_)
     for key, value in secrets_.items():
         assert value == "change-me", f"{key} in .env.example must be the placeholder"
 
@@ -186,26 +212,37 @@ def test_referenced_dockerfiles_and_paths_exist(compose):
                 assert (REPO_ROOT / source).exists(), f"{name} mounts missing {source}"
     assert {p.name for p in seen} == {"airflow.Dockerfile", "superset.Dockerfile"}
     airflow_df = (REPO_ROOT / "docker" / "airflow.Dockerfile").read_text()
-    assert "requirements/airflow.lock.txt" in airflow_df and "pip install --no-deps -e ." in airflow_df
-    assert "requirements/superset.lock.txt" in (REPO_ROOT / "docker" / "superset.Dockerfile").read_text()
+    assert (
+        "requirements/airflow.lock.txt" in airflow_df and "pip install --no-deps -e ." in airflow_df
+    )
+    assert (
+        "requirements/superset.lock.txt"
+        in (REPO_ROOT / "docker" / "superset.Dockerfile").read_text()
+    )
 
 
 def test_superset_production_overrides_apply_to_the_project_config(tmp_path):
     """With SUPERSET_DATABASE_URI and SUPERSET_REDIS_URL set (compose sets both), the project's
     superset_config.py must load and point at PostgreSQL and Redis."""
     combined = REPO_ROOT / "ouderpeil" / "superset_bootstrap" / "superset_config.py"
-    env = {**os.environ, "OUDERPEIL_SUPERSET_HOME": str(tmp_path / "home"),
-           "SUPERSET_SECRET_KEY": "test-only",
-           "SUPERSET_DATABASE_URI": "postgresql+psycopg2://u:p@postgres:5432/superset",
-           "SUPERSET_REDIS_URL": "redis://:p@redis:6379/0"}
-    code = ("import runpy, json; c = runpy.run_path(%r); print(json.dumps(["
-            "c['SQLALCHEMY_DATABASE_URI'], c['CACHE_CONFIG']['CACHE_TYPE'], "
-            "c['DATA_CACHE_CONFIG']['CACHE_REDIS_URL']]))" % str(combined))
+    env = {
+        **os.environ,
+        "OUDERPEIL_SUPERSET_HOME": str(tmp_path / "home"),
+        "SUPERSET_SECRET_KEY": "test-only",
+        "SUPERSET_DATABASE_URI": "postgresql+psycopg2://u:p@postgres:5432/superset",
+        "SUPERSET_REDIS_URL": "redis://:p@redis:6379/0",
+    }
+    code = (
+        "import runpy, json; c = runpy.run_path(%r); print(json.dumps(["
+        "c['SQLALCHEMY_DATABASE_URI'], c['CACHE_CONFIG']['CACHE_TYPE'], "
+        "c['DATA_CACHE_CONFIG']['CACHE_REDIS_URL']]))" % str(combined)
+    )
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == (
         '["postgresql+psycopg2://u:p@postgres:5432/superset", "RedisCache", '
-        '"redis://:p@redis:6379/0"]')
+        '"redis://:p@redis:6379/0"]'
+    )
 
 
 def _compose_cli() -> bool:
@@ -214,11 +251,15 @@ def _compose_cli() -> bool:
     return subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
 
 
-@pytest.mark.skipif(not _compose_cli(),
-                    reason="no `docker compose` plugin here to run `docker compose config`")
+@pytest.mark.skipif(
+    not _compose_cli(), reason="no `docker compose` plugin here to run `docker compose config`"
+)
 def test_docker_compose_config_accepts_the_file(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text(ENV_EXAMPLE.read_text())
-    proc = subprocess.run(["docker", "compose", "--env-file", str(env_file), "-f", str(COMPOSE),
-                           "config", "--quiet"], capture_output=True, text=True)
+    proc = subprocess.run(
+        ["docker", "compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr

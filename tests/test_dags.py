@@ -4,11 +4,11 @@ through `airflow dags test` on the small sample data (ouderpeil.orchestration.lo
 No Airflow mocks. Every Airflow process gets its own AIRFLOW_HOME (SQLite) under tmp, so the
 tests never touch ~/airflow or the demo's data/airflow.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -16,16 +16,19 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from helpers import make_settings
+
 from ouderpeil.config import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
-INGEST, BUILD, EXPORT, RETENTION = ("ouderpeil_ingest", "ouderpeil_build", "ouderpeil_export",
-                                    "ouderpeil_retention")
-SOURCES = ["schools", "families", "contact_logs", "messages", "message_events",
-           "survey_responses"]
+INGEST, BUILD, EXPORT, RETENTION = (
+    "ouderpeil_ingest",
+    "ouderpeil_build",
+    "ouderpeil_export",
+    "ouderpeil_retention",
+)
+SOURCES = ["schools", "families", "contact_logs", "messages", "message_events", "survey_responses"]
 POOL = "duckdb_writer"
 
 
@@ -45,7 +48,12 @@ def _describe_dags(settings, airflow_home: Path, tmp_path: Path, **extra_env) ->
     out = tmp_path / "dags.json"
     proc = subprocess.run(
         [sys.executable, "-m", "ouderpeil.orchestration.inspect_dags", "--json", str(out)],
-        env=env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=600,
+    )
     assert out.exists(), f"DagBag parse crashed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return json.loads(out.read_text())
 
@@ -65,8 +73,11 @@ def _dbt_nodes(settings) -> set[str]:
     from ouderpeil.orchestration.dbt import manifest_path
 
     manifest = json.loads(manifest_path(settings).read_text())
-    return {n["name"] for n in manifest["nodes"].values()
-            if n["resource_type"] in ("model", "seed") and n["package_name"] == "ouderpeil"}
+    return {
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in ("model", "seed") and n["package_name"] == "ouderpeil"
+    }
 
 
 def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_settings, tmp_path):
@@ -108,8 +119,12 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
         # the plan (the backfill param, or the school years the new loads touch)
         assert t["env"] == {
             f"OUDERPEIL_{name}": f"{{{{ ti.xcom_pull(task_ids='plan_build')['{key}'] }}}}"
-            for name, key in (("SCHOOL_YEARS", "school_year"), ("PLAN_LOADED_UPTO", "loaded_upto"),
-                              ("PLAN_FINGERPRINT", "fingerprint"))}
+            for name, key in (
+                ("SCHOOL_YEARS", "school_year"),
+                ("PLAN_LOADED_UPTO", "loaded_upto"),
+                ("PLAN_FINGERPRINT", "fingerprint"),
+            )
+        }
     # gate_raw before the first dbt nodes, gate_marts after the last ones.
     roots = {t for t, v in dbt_tasks.items() if not any(u in dbt_tasks for u in v["upstream"])}
     used = {u for v in dbt_tasks.values() for u in v["upstream"]}
@@ -193,8 +208,9 @@ def test_chain_runs_through_airflow_and_publishes(pipeline):
 
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        recorded = con.execute(f"SELECT project_fingerprint, school_years FROM {WATERMARK}"
-                               ).fetchall()
+        recorded = con.execute(
+            f"SELECT project_fingerprint, school_years FROM {WATERMARK}"
+        ).fetchall()
     finally:
         con.close()
     assert recorded == [(project_fingerprint(settings.dbt_project_dir), "")]
@@ -202,8 +218,9 @@ def test_chain_runs_through_airflow_and_publishes(pipeline):
     # The serving file carries the Airflow run's id (ouderpeil.orchestration.runs).
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     try:
-        run_id, ok = con.execute("SELECT run_id, validation_success FROM publish_run "
-                                 "ORDER BY published_at DESC LIMIT 1").fetchone()
+        run_id, ok = con.execute(
+            "SELECT run_id, validation_success FROM publish_run ORDER BY published_at DESC LIMIT 1"
+        ).fetchone()
         assert con.execute("SELECT count(*) FROM indicator").fetchone()[0] > 0
     finally:
         con.close()
@@ -229,9 +246,12 @@ def test_ingest_without_new_files_skips_every_load(pipeline):
 def _negative_standard_errors(settings) -> dict[str, int]:
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        return dict(con.execute(
-            "SELECT school_year, count(*) FILTER (WHERE standard_error < 0) "
-            "FROM intermediate.int_indicator_values GROUP BY 1").fetchall())
+        return dict(
+            con.execute(
+                "SELECT school_year, count(*) FILTER (WHERE standard_error < 0) "
+                "FROM intermediate.int_indicator_values GROUP BY 1"
+            ).fetchall()
+        )
     finally:
         con.close()
 
@@ -249,8 +269,10 @@ def test_backfill_rebuilds_only_the_given_school_year(pipeline):
     settings, airflow_home, _, _ = pipeline
     con = duckdb.connect(str(settings.warehouse_path))
     try:
-        con.execute("UPDATE intermediate.int_indicator_values "
-                    "SET standard_error = -standard_error WHERE standard_error > 0")
+        con.execute(
+            "UPDATE intermediate.int_indicator_values "
+            "SET standard_error = -standard_error WHERE standard_error > 0"
+        )
     finally:
         con.close()
     marked = _negative_standard_errors(settings)
@@ -294,8 +316,9 @@ def _future_contact_logs(settings) -> Path:
     """
     src = sorted((settings.data_dir / "archive" / "contact_logs").rglob("*.csv"))  # loaded
     # The file in canonical form (others use a school system's Dutch headers and cp1252).
-    canonical = next(p for p in src if p.read_bytes().removeprefix(b"\xef\xbb\xbf")
-                     .startswith(b"contact_id,"))
+    canonical = next(
+        p for p in src if p.read_bytes().removeprefix(b"\xef\xbb\xbf").startswith(b"contact_id,")
+    )
     lines = canonical.read_text(encoding="utf-8-sig").splitlines()
     header, rows = lines[0], lines[1:201]
     cols = header.split(",")
@@ -315,17 +338,19 @@ def _latest_build_run(airflow_home: Path) -> str:
     import sqlite3
 
     with sqlite3.connect(airflow_home / "airflow.db") as con:
-        return con.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC "
-                           "LIMIT 1", [BUILD]).fetchall()[0][0]
+        return con.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", [BUILD]
+        ).fetchall()[0][0]
 
 
 def _try_number(airflow_home: Path, run_id: str, task_id: str) -> int:
     import sqlite3
 
     with sqlite3.connect(airflow_home / "airflow.db") as con:
-        return con.execute("SELECT try_number FROM task_instance WHERE dag_id = ? AND "
-                           "run_id = ? AND task_id = ?", [BUILD, run_id, task_id]
-                           ).fetchall()[0][0]
+        return con.execute(
+            "SELECT try_number FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+            [BUILD, run_id, task_id],
+        ).fetchall()[0][0]
 
 
 def test_corrupted_input_fails_the_gate_and_keeps_the_published_file(pipeline):
@@ -343,9 +368,13 @@ def test_corrupted_input_fails_the_gate_and_keeps_the_published_file(pipeline):
     # must still stop the same corruption when it reaches raw another way (by hand, a bug).
     con = duckdb.connect(str(settings.warehouse_path))
     try:
-        assert con.execute("SELECT count(*) FROM raw.raw_rejects WHERE file_name = "
-                           "'contact_logs_broken_clock.csv' AND reason = 'implausible_date'"
-                           ).fetchall()[0][0] == 200
+        assert (
+            con.execute(
+                "SELECT count(*) FROM raw.raw_rejects WHERE file_name = "
+                "'contact_logs_broken_clock.csv' AND reason = 'implausible_date'"
+            ).fetchall()[0][0]
+            == 200
+        )
         con.execute("""INSERT INTO raw.contact_logs BY NAME
             SELECT * REPLACE ('X' || contact_id AS contact_id, 'broken-clock' AS _load_id,
                               TIMESTAMP '2099-10-03 10:00:00' AS contact_at)
@@ -367,8 +396,13 @@ def test_corrupted_input_fails_the_gate_and_keeps_the_published_file(pipeline):
 
     # The message names the task, the table, the column and the expectation.
     message = str(failed.value)
-    for needle in ("gate_raw", "raw.contact_logs", "contact_at", "2099-",
-                   "expect_column_max_to_be_between"):
+    for needle in (
+        "gate_raw",
+        "raw.contact_logs",
+        "contact_at",
+        "2099-",
+        "expect_column_max_to_be_between",
+    ):
         assert needle in message, message
     # failures.log: one block for this run, its first line the summary.
     from ouderpeil.orchestration.callbacks import _blocks

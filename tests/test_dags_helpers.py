@@ -1,5 +1,6 @@
 """Fast checks of the orchestration helpers that need no Airflow process: school years and run
 ids for params and schedules, and the failure callback's message, log file and webhook."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,24 +14,34 @@ import pytest
 
 from ouderpeil.errors import OuderpeilError, QualityGateFailed
 from ouderpeil.orchestration import callbacks
-from ouderpeil.orchestration.runs import (check_school_year, export_period_for,
-                                          pipeline_run_id, school_year_of)
+from ouderpeil.orchestration.runs import (
+    check_school_year,
+    export_period_for,
+    pipeline_run_id,
+    school_year_of,
+)
 
 
-@pytest.mark.parametrize("day, year", [
-    (dt.date(2025, 7, 31), "2024-2025"),
-    (dt.date(2025, 8, 1), "2025-2026"),
-    (dt.date(2026, 1, 1), "2025-2026"),
-])
+@pytest.mark.parametrize(
+    "day, year",
+    [
+        (dt.date(2025, 7, 31), "2024-2025"),
+        (dt.date(2025, 8, 1), "2025-2026"),
+        (dt.date(2026, 1, 1), "2025-2026"),
+    ],
+)
 def test_school_year_starts_on_1_august(day, year):
     assert school_year_of(day) == year
 
 
-@pytest.mark.parametrize("run_date, period", [
-    (dt.datetime(2026, 1, 1, 6), "2025-2026"),   # autumn term of 2025-2026
-    (dt.datetime(2026, 4, 1, 6), "2025-2026"),
-    (dt.datetime(2026, 8, 1, 6), "2025-2026"),   # the school year that ended on 31 July
-])
+@pytest.mark.parametrize(
+    "run_date, period",
+    [
+        (dt.datetime(2026, 1, 1, 6), "2025-2026"),  # autumn term of 2025-2026
+        (dt.datetime(2026, 4, 1, 6), "2025-2026"),
+        (dt.datetime(2026, 8, 1, 6), "2025-2026"),  # the school year that ended on 31 July
+    ],
+)
 def test_termly_export_takes_the_term_that_just_closed(run_date, period):
     assert export_period_for(run_date) == period
 
@@ -48,14 +59,18 @@ def test_pipeline_run_id_is_file_name_safe_and_traceable():
 
 
 def _context(task_id: str, exc: BaseException):
-    ti = SimpleNamespace(dag_id="ouderpeil_build", task_id=task_id, run_id="manual__x",
-                         try_number=1)
+    ti = SimpleNamespace(
+        dag_id="ouderpeil_build", task_id=task_id, run_id="manual__x", try_number=1
+    )
     return {"ti": ti, "exception": exc}
 
 
 def test_failure_message_names_the_dbt_model_and_the_package_error():
-    msg = callbacks.failure_message(_context(
-        "dbt.fct_indicator_model_build", OuderpeilError("dbt build failed: model fct_indicator")))
+    msg = callbacks.failure_message(
+        _context(
+            "dbt.fct_indicator_model_build", OuderpeilError("dbt build failed: model fct_indicator")
+        )
+    )
     assert "dbt model fct_indicator (dbt build, task dbt.fct_indicator_model_build)" in msg
     assert "OuderpeilError: dbt build failed: model fct_indicator" in msg
     msg = callbacks.failure_message(_context("gate_raw", QualityGateFailed("raw.contact_logs ...")))
@@ -72,7 +87,8 @@ def test_on_failure_writes_failures_log_without_notifications(settings, monkeypa
     callbacks.on_failure(_context("load_messages", QualityGateFailed("messages_2025.csv: bad")))
     text = (settings.logs_dir / "failures.log").read_text()
     assert text.splitlines()[0].endswith(
-        "FAILED ouderpeil_build run manual__x: 1 task failed (task load_messages)")
+        "FAILED ouderpeil_build run manual__x: 1 task failed (task load_messages)"
+    )
     assert "cause of task load_messages: QualityGateFailed: messages_2025.csv: bad" in text
 
 
@@ -104,9 +120,14 @@ def test_failures_log_has_one_summary_per_failed_run(settings, monkeypatch):
     assert len(run_a) == 1 and len(run_b) == 1
     assert sum("QUARANTINED" in b for b in blocks) == 1 and len(blocks) == 3
     head = run_a[0].splitlines()[0]
-    assert head.endswith(": 11 tasks failed (" + ", ".join(
-        [f"dbt model {m} (dbt build, task dbt.{m}_model_build)" for m in models]
-        + ["task gate_marts"]) + ")")
+    assert head.endswith(
+        ": 11 tasks failed ("
+        + ", ".join(
+            [f"dbt model {m} (dbt build, task dbt.{m}_model_build)" for m in models]
+            + ["task gate_marts"]
+        )
+        + ")"
+    )
     # The setup cause once, said as what it is, with the fix; the gate's cause once.
     assert run_a[0].count("OUDERPEIL_WAREHOUSE") == 1
     assert "setup error: environment variable OUDERPEIL_WAREHOUSE not set" in run_a[0]
@@ -126,10 +147,12 @@ def test_setup_checks_say_what_is_missing_and_the_fix(settings, tmp_path):
     preflight.require_environment({"OUDERPEIL_DATA_DIR": "/x", "OUDERPEIL_WAREHOUSE": "/x/w"})
 
     project = tmp_path / "dbt_project"
-    shutil.copytree(settings.dbt_project_dir, project,
-                    ignore=shutil.ignore_patterns("target", "logs"))
-    s = Settings.from_env({"OUDERPEIL_DATA_DIR": str(settings.data_dir),
-                           "OUDERPEIL_DBT_PROJECT_DIR": str(project)})
+    shutil.copytree(
+        settings.dbt_project_dir, project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    s = Settings.from_env(
+        {"OUDERPEIL_DATA_DIR": str(settings.data_dir), "OUDERPEIL_DBT_PROJECT_DIR": str(project)}
+    )
     # The calendar lacks a year with activity, then is missing altogether.
     preflight.check_calendar(s, {"2024-2025", "2025-2026"})
     with pytest.raises(SetupError, match="no holidays for school year 2031-2032.*Fix: add"):
@@ -162,8 +185,9 @@ def test_webhook_notification_posts_the_message(monkeypatch):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        monkeypatch.setenv("OUDERPEIL_ALERT_WEBHOOK_URL",
-                           f"http://127.0.0.1:{server.server_port}/hook")
+        monkeypatch.setenv(
+            "OUDERPEIL_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook"
+        )
         monkeypatch.setenv("OUDERPEIL_ALERT_EMAIL", "")
         assert callbacks.notify("Ouderpeil ouderpeil_build: task gate_raw failed") == ["webhook"]
     finally:
@@ -201,12 +225,16 @@ def test_email_notification_goes_through_the_airflow_smtp_connection(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"),
-           "OUDERPEIL_ALERT_WEBHOOK_URL": "",
-           "OUDERPEIL_ALERT_EMAIL": "ops@example.org, data@example.org",
-           "PYTHONWARNINGS": "ignore::DeprecationWarning"}
-    proc = subprocess.run([sys.executable, "-c", EMAIL_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=300)
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "OUDERPEIL_ALERT_WEBHOOK_URL": "",
+        "OUDERPEIL_ALERT_EMAIL": "ops@example.org, data@example.org",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", EMAIL_SCRIPT], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["sent"] == ["email"]
@@ -214,8 +242,11 @@ def test_email_notification_goes_through_the_airflow_smtp_connection(tmp_path):
     assert mail["to"] == ["ops@example.org", "data@example.org"]
     message = email.message_from_string(mail["data"])
     assert message["Subject"] == "Ouderpeil ouderpeil_build: task gate_raw failed"
-    body = "".join(part.get_payload(decode=True).decode() for part in message.walk()
-                   if part.get_content_type() == "text/html")
+    body = "".join(
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/html"
+    )
     assert "&lt;raw.contact_logs&gt;" in body  # the message, escaped into HTML
 
 
@@ -233,12 +264,24 @@ def test_demo_stops_before_anything_when_a_port_is_taken(tmp_path):
         busy.bind(("0.0.0.0", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "OUDERPEIL_DATA_DIR": str(tmp_path / "data"),
-               "OUDERPEIL_HMAC_KEY": "00" * 32, "OUDERPEIL_AIRFLOW_PORT": str(port)}
-        proc = subprocess.run([sys.executable, "-m", "ouderpeil.demo"], env=env, cwd=REPO_ROOT,
-                              capture_output=True, text=True, timeout=120)
+        env = {
+            **os.environ,
+            "OUDERPEIL_DATA_DIR": str(tmp_path / "data"),
+            "OUDERPEIL_HMAC_KEY": "00" * 32,
+            "OUDERPEIL_AIRFLOW_PORT": str(port),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "ouderpeil.demo"],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert f"port {port} (api) is already in use: set OUDERPEIL_AIRFLOW_PORT=<free port>" \
+    assert (
+        f"port {port} (api) is already in use: set OUDERPEIL_AIRFLOW_PORT=<free port>"
         in proc.stderr
+    )
     assert not any((tmp_path / "data" / "inbox").rglob("*.csv")), "nothing was generated"
     assert not (tmp_path / "data" / "airflow" / "run").exists(), "nothing was started"

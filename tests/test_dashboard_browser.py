@@ -9,6 +9,7 @@ The Superset server is the session one from test_superset.py (``make demo``'s sa
 the real pipeline). Board users open every dashboard they are offered; the page must lead with
 the gap panel showing numbers and hold none of Superset's English placeholders.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,19 +26,34 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_superset import (  # noqa: F401
+    GAP_NUMBER,
+    OVERVIEW_SLUG,
+    SECTOR_SLUGS,
+    api_session,
+    committed_charts_per_dashboard,
+    dashboards_by_slug,
+    form_login,
+    superset_handle,
+)
 
 from ouderpeil.config import REPO_ROOT
-from test_superset import (GAP_NUMBER, OVERVIEW_SLUG, SECTOR_SLUGS,  # noqa: F401
-                           committed_charts_per_dashboard, dashboards_by_slug, api_session,
-                           form_login, superset_handle)
 
 pytestmark = [pytest.mark.slow, pytest.mark.superset, pytest.mark.browser]
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
-                  "--lang=nl-NL", "--remote-debugging-port=0"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--lang=nl-NL",
+    "--remote-debugging-port=0",
+]
 WIDTH, HEIGHT = 1600, 1200
 PAGE_HEIGHT = 5600  # taller than the longest dashboard
 RENDER_TIMEOUT = 180
@@ -74,9 +90,16 @@ class Chromium:
 
         self.profile = tempfile.mkdtemp(prefix="ouderpeil-chromium-")
         self.proc = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
-             f"--window-size={WIDTH},{HEIGHT}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={self.profile}",
+                f"--window-size={WIDTH},{HEIGHT}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 60
         while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
@@ -88,8 +111,9 @@ class Chromium:
         self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
         self._ids = itertools.count(1)
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target,
-                                 flatten=True)["sessionId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Network"):
             self.call(f"{domain}.enable", page=True)
         self.resize(HEIGHT)
@@ -112,17 +136,32 @@ class Chromium:
                 return data.get("result", {})
 
     def eval(self, expression: str):
-        result = self.call("Runtime.evaluate", page=True, expression=expression,
-                           returnByValue=True, awaitPromise=True)
+        result = self.call(
+            "Runtime.evaluate",
+            page=True,
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=True,
+        )
         return result.get("result", {}).get("value")
 
     def resize(self, height: int) -> None:
-        self.call("Emulation.setDeviceMetricsOverride", page=True, width=WIDTH, height=height,
-                  deviceScaleFactor=1, mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            page=True,
+            width=WIDTH,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def screenshot(self, height: int) -> bytes:
-        data = self.call("Page.captureScreenshot", page=True, format="png", clip={
-            "x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1})["data"]
+        data = self.call(
+            "Page.captureScreenshot",
+            page=True,
+            format="png",
+            clip={"x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1},
+        )["data"]
         return base64.b64decode(data)
 
     def close(self) -> None:
@@ -143,8 +182,8 @@ def png_pixels(png: bytes) -> np.ndarray:
     assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat = 8, b""
     while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
-        chunk = png[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
+        chunk = png[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
         elif kind == b"IDAT":
@@ -204,8 +243,7 @@ def chromium_binary() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.skip("headless Chromium not installed: run `make browser` "
-                "(apt-get install chromium)")
+    pytest.skip("headless Chromium not installed: run `make browser` (apt-get install chromium)")
 
 
 @pytest.fixture(scope="session")
@@ -226,8 +264,9 @@ def wait_for_charts(browser: Chromium, expected_charts: int) -> list[dict]:
     while time.monotonic() < deadline:
         time.sleep(2)
         states = browser.eval(CHART_STATE_JS) or []
-        settled = [s for s in states if (s["drawn"] or s["error"] or s["empty"])
-                   and not s["loading"]]
+        settled = [
+            s for s in states if (s["drawn"] or s["error"] or s["empty"]) and not s["loading"]
+        ]
         if len(states) >= expected_charts and len(settled) == len(states):
             break
     return states
@@ -240,16 +279,22 @@ CONTENT_BOTTOM_JS = r"""
 """
 
 
-def open_dashboard(browser: Chromium, handle, session, dashboard_id: int,
-                   expected_charts: int) -> tuple[list[dict], int]:
+def open_dashboard(
+    browser: Chromium, handle, session, dashboard_id: int, expected_charts: int
+) -> tuple[list[dict], int]:
     """Open a dashboard in a window tall enough for all of it; return chart states and the
     height of the content. (Resizing or capturing beyond the viewport makes Superset lay the
     grid out again, and a shot taken then is blank, so the window is tall from the start.)"""
     browser.resize(PAGE_HEIGHT)
-    browser.call("Network.setCookie", page=True, name="session", url=handle.url,
-                 value=session.cookies.get("session"), httpOnly=True)
-    browser.call("Page.navigate", page=True,
-                 url=f"{handle.url}/superset/dashboard/{dashboard_id}/")
+    browser.call(
+        "Network.setCookie",
+        page=True,
+        name="session",
+        url=handle.url,
+        value=session.cookies.get("session"),
+        httpOnly=True,
+    )
+    browser.call("Page.navigate", page=True, url=f"{handle.url}/superset/dashboard/{dashboard_id}/")
     wait_for_charts(browser, expected_charts)
     time.sleep(3)  # chart animations (ECharts) finish
     bottom = int(browser.eval(CONTENT_BOTTOM_JS) or PAGE_HEIGHT)
@@ -263,7 +308,9 @@ def check_and_shoot(browser, handle, session, slug: str, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     png = browser.screenshot(min(PAGE_HEIGHT, bottom + 24))
     (SCREENSHOTS / f"{name}.png").write_bytes(png)
-    assert len(states) == expected, f"{slug}: {len(states)} charts on the page, {expected} committed"
+    assert len(states) == expected, (
+        f"{slug}: {len(states)} charts on the page, {expected} committed"
+    )
     assert bottom < PAGE_HEIGHT, f"{slug}: dashboard taller than the {PAGE_HEIGHT} px window"
     errors = [s for s in states if s["error"]]
     assert not errors, f"{slug}: charts with errors: {errors}"
@@ -277,18 +324,23 @@ def check_and_shoot(browser, handle, session, slug: str, name: str) -> None:
 
 # What board staff must never read (issue 14): English placeholders and raw codes.
 ENGLISH_PLACEHOLDERS = [
-    (re.compile(r"\bN/A\b"), "N/A"), (re.compile(r"\b\d+ options\b"), "N options"),
-    (re.compile(r"\bALL\b"), "ALL"), (re.compile(r"\bch\. \d"), "ch."),
-    (re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) 20\d\d\b"),
-     "English month"),
+    (re.compile(r"\bN/A\b"), "N/A"),
+    (re.compile(r"\b\d+ options\b"), "N options"),
+    (re.compile(r"\bALL\b"), "ALL"),
+    (re.compile(r"\bch\. \d"), "ch."),
+    (re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) 20\d\d\b"), "English month"),
     (re.compile(r"\b\d+-\d+ of \d+\b"), "1-4 of 4"),
     (re.compile(r"\bNo (data|results)\b"), "No data"),
 ]
 
 
 def english_in(text: str) -> list[str]:
-    return [f"{label}: {m.group(0)!r}" for rx, label in ENGLISH_PLACEHOLDERS
-            for m in [rx.search(text)] if m]
+    return [
+        f"{label}: {m.group(0)!r}"
+        for rx, label in ENGLISH_PLACEHOLDERS
+        for m in [rx.search(text)]
+        if m
+    ]
 
 
 # --------------------------------------------------------------------------- tests
@@ -314,25 +366,28 @@ def test_board_users_open_every_dashboard_they_are_offered(superset, browser):
         offered = dashboards_by_slug(superset, api)
         assert OVERVIEW_SLUG in offered and len(offered) >= 2, (user["username"], offered)
         for slug in sorted(offered):
-            name = ("overzicht" if slug == OVERVIEW_SLUG else slug.removeprefix("ouderpeil-"))
-            states = check_and_shoot(browser, superset, session, slug,
-                                     f"{name}-{user['username']}")
+            name = "overzicht" if slug == OVERVIEW_SLUG else slug.removeprefix("ouderpeil-")
+            states = check_and_shoot(browser, superset, session, slug, f"{name}-{user['username']}")
             page_text = browser.eval("document.body.innerText") or ""
             assert not english_in(page_text), (slug, user["username"], english_in(page_text))
             header = next(s for s in states if s["name"] == "Bereiken we alle gezinnen?")
-            assert f"Bereiken we alle gezinnen? — {user['board_name']}" in header["text"], \
-                header["text"]
+            assert f"Bereiken we alle gezinnen? — {user['board_name']}" in header["text"], header[
+                "text"
+            ]
             gap_panel = browser.eval(GAP_PANEL_JS) or ""
-            numbers = re.findall(r"−?\d+,\d+ (?:procentpunt|contacten per gezin|cijferpunt)",
-                                 gap_panel)
+            numbers = re.findall(
+                r"−?\d+,\d+ (?:procentpunt|contacten per gezin|cijferpunt)", gap_panel
+            )
             assert numbers, f"{slug} {user['username']}: gap panel without numbers: {gap_panel!r}"
-            others = [u["board_name"] for u in superset.board_users
-                      if u["board_id"] != user["board_id"]]
+            others = [
+                u["board_name"] for u in superset.board_users if u["board_id"] != user["board_id"]
+            ]
             for other in others:
                 assert other not in page_text, f"{user['username']} sees another board: {other}"
             assert "SQL" not in browser.eval(
                 "Array.from(document.querySelectorAll('header a, nav a, .ant-menu-item'))"
-                ".map(a => a.innerText).join(' ')"), "board staff must not see SQL Lab"
+                ".map(a => a.innerText).join(' ')"
+            ), "board staff must not see SQL Lab"
             if d3_locale is None:
                 d3_locale = browser.eval(D3_LOCALE_JS)
     # Month names on the (canvas-drawn) axes come from the d3 time locale Superset hands the

@@ -1,6 +1,7 @@
 """dashboards/ as code: the committed YAML is what build_dashboards.py generates, and it is
 consistent (every reference resolves, nothing points at a path or a secret). Fast; no Superset.
 """
+
 from __future__ import annotations
 
 import filecmp
@@ -15,8 +16,9 @@ DASHBOARDS = REPO_ROOT / "dashboards"
 
 
 def _load_builder():
-    spec = importlib.util.spec_from_file_location("build_dashboards",
-                                                  DASHBOARDS / "build_dashboards.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_dashboards", DASHBOARDS / "build_dashboards.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -30,8 +32,11 @@ def test_committed_yaml_is_what_the_builder_generates(tmp_path):
     builder = _load_builder()
     builder.build(tmp_path)
     assert _yaml_files(tmp_path) == _yaml_files(DASHBOARDS)
-    stale = [f for f in _yaml_files(tmp_path)
-             if not filecmp.cmp(tmp_path / f, DASHBOARDS / f, shallow=False)]
+    stale = [
+        f
+        for f in _yaml_files(tmp_path)
+        if not filecmp.cmp(tmp_path / f, DASHBOARDS / f, shallow=False)
+    ]
     assert not stale, f"run `python dashboards/build_dashboards.py`: {stale}"
 
 
@@ -47,15 +52,21 @@ def test_references_resolve_and_nothing_is_hard_wired():
     assert db["sqlalchemy_uri"] == "__OUDERPEIL_SERVING_URI__"
     assert not db.get("password")
     assert {d["table_name"] for d in datasets.values()} == {
-        "indicator", "channel_mix", "national_reference", "equity_gap"}
+        "indicator",
+        "channel_mix",
+        "national_reference",
+        "equity_gap",
+    }
     for ds in datasets.values():
         assert ds["database_uuid"] in databases and ds["sql"] is None  # physical tables only
     used = set()
     for dash in dashboards:
-        chart_nodes = [v for v in dash["position"].values()
-                       if isinstance(v, dict) and v.get("type") == "CHART"]
-        assert any(isinstance(v, dict) and v.get("type") == "MARKDOWN"
-                   for v in dash["position"].values()), dash["slug"]
+        chart_nodes = [
+            v for v in dash["position"].values() if isinstance(v, dict) and v.get("type") == "CHART"
+        ]
+        assert any(
+            isinstance(v, dict) and v.get("type") == "MARKDOWN" for v in dash["position"].values()
+        ), dash["slug"]
         for node in chart_nodes:
             assert node["meta"]["uuid"] in charts, (dash["slug"], node["meta"]["sliceName"])
             used.add(node["meta"]["uuid"])
@@ -75,8 +86,10 @@ def test_references_resolve_and_nothing_is_hard_wired():
         (first,) = [pos[c] for c in first_row["children"]]
         chart = charts[first["meta"]["uuid"]]
         assert chart["slice_name"] == "Bereiken we alle gezinnen?", dash["slug"]
-        assert chart["viz_type"] == "handlebars" and "{{data.0.bestuur}}" in \
-            chart["params"]["handlebarsTemplate"], "the board's name is in the title"
+        assert (
+            chart["viz_type"] == "handlebars"
+            and "{{data.0.bestuur}}" in chart["params"]["handlebarsTemplate"]
+        ), "the board's name is in the title"
         second = pos[pos["GRID_ID"]["children"][1]]["children"][0]
         assert "kloof" in charts[pos[second]["meta"]["uuid"]]["slice_name"].lower(), dash["slug"]
 
@@ -86,9 +99,14 @@ ENGLISH = ("N/A", "options", "ALL", "ch. ", "No data", "No results", "Select ")
 
 def _texts(chart: dict) -> list[str]:
     params = chart["params"]
-    texts = [chart["slice_name"], chart.get("description") or "",
-             params.get("handlebarsTemplate") or "", params.get("subheader") or "",
-             params.get("x_axis_title") or "", params.get("y_axis_title") or ""]
+    texts = [
+        chart["slice_name"],
+        chart.get("description") or "",
+        params.get("handlebarsTemplate") or "",
+        params.get("subheader") or "",
+        params.get("x_axis_title") or "",
+        params.get("y_axis_title") or "",
+    ]
     texts += [c.get("customColumnName", "") for c in params.get("column_config", {}).values()]
     return texts
 
@@ -110,21 +128,25 @@ def test_what_users_read_is_dutch_and_charts_are_readable():
             if sort:
                 assert sort in metrics and sort not in params["metrics"], chart["slice_name"]
                 assert "_text" not in metrics[sort]["expression"], chart["slice_name"]
-        if chart["viz_type"].startswith("echarts_timeseries") and \
-                params.get("y_axis_format", "").endswith("%"):
+        if chart["viz_type"].startswith("echarts_timeseries") and params.get(
+            "y_axis_format", ""
+        ).endswith("%"):
             assert params["y_axis_bounds"] == [0, 1], f"{chart['slice_name']}: 0-100 %"
         if chart["viz_type"] == "echarts_timeseries_line":
             subjects = [f.get("sqlExpression") for f in params["adhoc_filters"]]
             assert "has_school_days" in subjects, f"{chart['slice_name']}: summer months"
     # The native SES filter runs laag, midden, hoog, onbekend and offers no 'ALL'.
     for dash in map(load, (DASHBOARDS / "dashboards").glob("*.yaml")):
-        (ses,) = [f for f in dash["metadata"]["native_filter_configuration"]
-                  if f["name"] == "SES-groep"]
+        (ses,) = [
+            f for f in dash["metadata"]["native_filter_configuration"] if f["name"] == "SES-groep"
+        ]
         assert ses["sortMetric"] == "ses_volgorde" and ses["controlValues"]["sortAscending"]
-        assert {"subject": "ses_group", "operator": "!=", "comparator": "ALL"}.items() <= \
-            next(f for f in ses["adhoc_filters"] if f.get("subject") == "ses_group").items()
+        assert {"subject": "ses_group", "operator": "!=", "comparator": "ALL"}.items() <= next(
+            f for f in ses["adhoc_filters"] if f.get("subject") == "ses_group"
+        ).items()
     indicator = next(d for d in datasets.values() if d["table_name"] == "indicator")
     order = next(m for m in indicator["metrics"] if m["metric_name"] == "ses_volgorde")
-    positions = [order["expression"].index(f"'{g}'") for g in
-                 ("laag", "midden", "hoog", "onbekend")]
+    positions = [
+        order["expression"].index(f"'{g}'") for g in ("laag", "midden", "hoog", "onbekend")
+    ]
     assert positions == sorted(positions)

@@ -22,6 +22,7 @@ School 20CC00 (vo, board B2, Maastricht = zuid): 12 hoog families, 12 hoog respo
 School weeks 2025-2026 in midden: the ISO weeks of 1 Sep .. 13 Oct (7); the week of 20 Oct is
 the autumn holiday, and loaded activity ends on 21 Oct.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,19 +31,19 @@ import math
 
 import duckdb
 import pytest
+from helpers import make_settings
+from raw_tables import create_raw_tables, insert_raw
 
 from ouderpeil import contracts
 from ouderpeil.errors import DbtBuildFailed
 from ouderpeil.transform import run_dbt
-from helpers import make_settings
-from raw_tables import create_raw_tables, insert_raw
 
 # Every test here runs real `dbt build`s of a hand-made warehouse (minutes on 2 cores).
 pytestmark = pytest.mark.slow
 
 SY = "2025-2026"
 A, B, C = "10AA00", "10BB00", "20CC00"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 Z = 1.959963984540054
 # Two-sided 95 % t critical values (statistical tables).
 T_975 = {11: 2.200985160082949, 19: 2.093024054408263}
@@ -63,34 +64,91 @@ def at(d: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
 
 def handmade_rows() -> dict[str, list[dict]]:
     schools = [
-        dict(school_id=A, school_name="De Aanloop", sector="po", board_id="B1",
-             board_name="Stichting Een", municipality="Utrecht", schoolweging=30.0),
-        dict(school_id=B, school_name="De Berk", sector="po", board_id="B1",
-             board_name="Stichting Een", municipality="Groningen", schoolweging=28.0),
-        dict(school_id=C, school_name="Het College", sector="vo", board_id="B2",
-             board_name="Stichting Twee", municipality="Maastricht", schoolweging=31.0),
+        dict(
+            school_id=A,
+            school_name="De Aanloop",
+            sector="po",
+            board_id="B1",
+            board_name="Stichting Een",
+            municipality="Utrecht",
+            schoolweging=30.0,
+        ),
+        dict(
+            school_id=B,
+            school_name="De Berk",
+            sector="po",
+            board_id="B1",
+            board_name="Stichting Een",
+            municipality="Groningen",
+            schoolweging=28.0,
+        ),
+        dict(
+            school_id=C,
+            school_name="Het College",
+            sector="vo",
+            board_id="B2",
+            board_name="Stichting Twee",
+            municipality="Maastricht",
+            schoolweging=31.0,
+        ),
     ]
     since = dt.date(2024, 8, 1)
     families = []
     for refs, ses in ((LAAG, "laag"), (MIDDEN, "midden"), (HOOG, "hoog"), (ONBEKEND, "onbekend")):
-        families += [dict(family_ref=f, school_id=A, enrolled_from=since, parent_education=ses,
-                          home_language="nl", n_children=1) for f in refs]
+        families += [
+            dict(
+                family_ref=f,
+                school_id=A,
+                enrolled_from=since,
+                parent_education=ses,
+                home_language="nl",
+                n_children=1,
+            )
+            for f in refs
+        ]
     # Left before this school year: never counted in 2025-2026.
-    families.append(dict(family_ref="X01", school_id=A, enrolled_from=dt.date(2023, 8, 1),
-                         enrolled_to=dt.date(2024, 7, 31), parent_education="laag"))
-    families += [dict(family_ref=f"B{i:02d}", school_id=B, enrolled_from=since,
-                      parent_education="hoog") for i in range(1, 11)]
-    families.append(dict(family_ref="B11", school_id=B, enrolled_from=dt.date(2025, 10, 1),
-                         parent_education="hoog"))
-    families += [dict(family_ref=f"C{i:02d}", school_id=C, enrolled_from=since,
-                      parent_education="hoog") for i in range(1, 13)]
+    families.append(
+        dict(
+            family_ref="X01",
+            school_id=A,
+            enrolled_from=dt.date(2023, 8, 1),
+            enrolled_to=dt.date(2024, 7, 31),
+            parent_education="laag",
+        )
+    )
+    families += [
+        dict(family_ref=f"B{i:02d}", school_id=B, enrolled_from=since, parent_education="hoog")
+        for i in range(1, 11)
+    ]
+    families.append(
+        dict(
+            family_ref="B11",
+            school_id=B,
+            enrolled_from=dt.date(2025, 10, 1),
+            parent_education="hoog",
+        )
+    )
+    families += [
+        dict(family_ref=f"C{i:02d}", school_id=C, enrolled_from=since, parent_education="hoog")
+        for i in range(1, 13)
+    ]
 
     contacts = []
 
     def contact(school, fam, when, channel, by, topic, status):
-        contacts.append(dict(contact_id=f"c{len(contacts) + 1:04d}", school_id=school,
-                             family_ref=fam, contact_at=when, channel=channel, initiated_by=by,
-                             topic=topic, status=status, duration_min=15))
+        contacts.append(
+            dict(
+                contact_id=f"c{len(contacts) + 1:04d}",
+                school_id=school,
+                family_ref=fam,
+                contact_at=when,
+                channel=channel,
+                initiated_by=by,
+                topic=topic,
+                status=status,
+                duration_min=15,
+            )
+        )
 
     sep10 = at(dt.date(2025, 9, 10))
     for f in LAAG[:6]:
@@ -99,12 +157,26 @@ def handmade_rows() -> dict[str, list[dict]]:
     for f in MIDDEN:
         contact(A, f, sep10, "telefoon", "ouder", "thuisondersteuning", "gehouden")
     for f in MIDDEN[:5]:
-        contact(A, f, at(dt.date(2025, 9, 11)), "rapportgesprek", "school", "leervorderingen",
-                "niet_verschenen")
+        contact(
+            A,
+            f,
+            at(dt.date(2025, 9, 11)),
+            "rapportgesprek",
+            "school",
+            "leervorderingen",
+            "niet_verschenen",
+        )
     for f in HOOG:
         contact(A, f, sep10, "tienminutengesprek", "ouder", "gedrag", "gehouden")
-        contact(A, f, at(dt.date(2025, 9, 18), 19), "ouderavond", "school", "organisatorisch",
-                "gehouden")
+        contact(
+            A,
+            f,
+            at(dt.date(2025, 9, 18), 19),
+            "ouderavond",
+            "school",
+            "organisatorisch",
+            "gehouden",
+        )
     for f in ONBEKEND:
         contact(A, f, sep10, "huisbezoek", "school", "welbevinden", "gehouden")
     for i in range(1, 11):
@@ -114,42 +186,81 @@ def handmade_rows() -> dict[str, list[dict]]:
 
     def message(fam, when, channel, purpose, statuses=(), extra=()):
         mid = f"m{len(messages) + 1:04d}"
-        messages.append(dict(message_id=mid, school_id=A, family_ref=fam, sent_at=when,
-                             channel=channel, purpose=purpose, language="nl"))
+        messages.append(
+            dict(
+                message_id=mid,
+                school_id=A,
+                family_ref=fam,
+                sent_at=when,
+                channel=channel,
+                purpose=purpose,
+                language="nl",
+            )
+        )
         t = when.replace(tzinfo=UTC)
         for k, kind in enumerate(list(statuses) + list(extra)):
-            events.append(dict(event_id=f"{mid}-{kind}-{k}", message_id=mid, event_type=kind,
-                               occurred_at=t + dt.timedelta(minutes=k + 1)))
+            events.append(
+                dict(
+                    event_id=f"{mid}-{kind}-{k}",
+                    message_id=mid,
+                    event_type=kind,
+                    occurred_at=t + dt.timedelta(minutes=k + 1),
+                )
+            )
         return mid
 
     for f in HOOG:
         read = f <= "H10"
         for w, week in enumerate(SCHOOL_WEEKS):
             replied = ("replied",) if (w == 0 and f <= "H05") else ()
-            message(f, at(week + dt.timedelta(days=1), 9), "app", "voortgang",
-                    ("queued", "sent", "delivered") + (("read",) if read else ()), replied)
+            message(
+                f,
+                at(week + dt.timedelta(days=1), 9),
+                "app",
+                "voortgang",
+                ("queued", "sent", "delivered") + (("read",) if read else ()),
+                replied,
+            )
     for d in (2, 3, 4):  # H01 gets 4 messages in the week of 8 Sep: an overdose week
-        message("H01", at(dt.date(2025, 9, 8) + dt.timedelta(days=d), 9), "app", "voortgang",
-                ("queued", "sent", "delivered", "read"))
+        message(
+            "H01",
+            at(dt.date(2025, 9, 8) + dt.timedelta(days=d), 9),
+            "app",
+            "voortgang",
+            ("queued", "sent", "delivered", "read"),
+        )
     for i, f in enumerate(LAAG):
-        statuses = (("queued", "sent", "delivered") if i < 6 else
-                    ("queued", "failed") if i < 9 else ())
+        statuses = (
+            ("queued", "sent", "delivered") if i < 6 else ("queued", "failed") if i < 9 else ()
+        )
         message(f, at(dt.date(2025, 9, 16)), "sms", "organisatorisch", statuses)
     message("L01", at(dt.date(2025, 10, 21)), "sms", "organisatorisch", ("queued",))  # holiday
     for i, f in enumerate(MIDDEN):
         mid = message(f, at(dt.date(2025, 9, 24), 15), "app", "tip", ("delivered",))
-        ratings = (["niet_nuttig", "nuttig"] if i == 0 else ["nuttig"] if i < 8 else ["niet_nuttig"])
+        ratings = ["niet_nuttig", "nuttig"] if i == 0 else ["nuttig"] if i < 8 else ["niet_nuttig"]
         for k, rating in enumerate(ratings):
-            events.append(dict(event_id=f"{mid}-feedback-{k}", message_id=mid,
-                               event_type="feedback", feedback=rating,
-                               occurred_at=dt.datetime(2025, 9, 25 + k, 12, tzinfo=UTC)))
+            events.append(
+                dict(
+                    event_id=f"{mid}-feedback-{k}",
+                    message_id=mid,
+                    event_type="feedback",
+                    feedback=rating,
+                    occurred_at=dt.datetime(2025, 9, 25 + k, 12, tzinfo=UTC),
+                )
+            )
     # Webhooks arrive out of order and at least once: the read of the first message before its
     # delivery, and a delivery twice.
     events.insert(0, dict(events[3]))
     events.append(dict(events[2]))
     # An event whose message has not been loaded yet (it arrives in test_incremental...).
-    events.append(dict(event_id="m-late-delivered", message_id="m-late", event_type="delivered",
-                       occurred_at=dt.datetime(2025, 9, 23, 9, 5, tzinfo=UTC)))
+    events.append(
+        dict(
+            event_id="m-late-delivered",
+            message_id="m-late",
+            event_type="delivered",
+            occurred_at=dt.datetime(2025, 9, 23, 9, 5, tzinfo=UTC),
+        )
+    )
 
     def answers(n, **columns):
         """n respondents; each column is a list of (value, count) pairs summing to n."""
@@ -164,36 +275,60 @@ def handmade_rows() -> dict[str, list[dict]]:
     laag = answers(
         10,
         q_tips_useful=[("heel_veel", 4), ("tamelijk_veel", 2), ("weinig_niets", 4)],
-        q_support_tips=[(1, 10)], q_support_none=[(0, 10)],
+        q_support_tips=[(1, 10)],
+        q_support_none=[(0, 10)],
         q_comm_grade=[(6, 5), (8, 5)],
         q_contact_enough=[("onvoldoende", 3), ("voldoende", 5), ("weet_niet", 2)],
         q_talk_school=[("dagelijks", 7), ("wekelijks", 3)],
         q_read_aloud=[("dagelijks", 5), ("maandelijks", 5)],
         q_helps_school=[(1, 2), (0, 8)],
-        q_can_contribute=[(4, 5), (2, 5)], q_expectations_clear=[(3, 10)],
-        q_teacher_open=[(5, 10)])
+        q_can_contribute=[(4, 5), (2, 5)],
+        q_expectations_clear=[(3, 10)],
+        q_teacher_open=[(5, 10)],
+    )
     hoog = answers(
         20,
         q_tips_useful=[("heel_veel", 5), ("niet_zo_veel", 15)],
-        q_support_tips=[(1, 5), (0, 15)], q_support_none=[(1, 20)],
+        q_support_tips=[(1, 5), (0, 15)],
+        q_support_none=[(1, 20)],
         q_comm_grade=[(7, 10), (9, 10)],
         q_contact_enough=[("voldoende", 20)],
         q_talk_school=[("dagelijks", 10), ("zelden", 10)],
         q_read_aloud=[("wekelijks", 20)],
         q_helps_school=[(1, 16), (0, 4)],
-        q_can_contribute=[(5, 20)], q_expectations_clear=[(4, 20)],
-        q_teacher_open=[(1, 20)])
-    college = answers(12, q_homework_help=[("dagelijks", 4), ("wekelijks", 4), ("zelden", 2),
-                                           ("nvt", 2)])
+        q_can_contribute=[(5, 20)],
+        q_expectations_clear=[(4, 20)],
+        q_teacher_open=[(1, 20)],
+    )
+    college = answers(
+        12, q_homework_help=[("dagelijks", 4), ("wekelijks", 4), ("zelden", 2), ("nvt", 2)]
+    )
     surveys = []
-    for rows, school, sector, ses in ((laag, A, "po", "laag"), (hoog, A, "po", "hoog"),
-                                      (college, C, "vo", "hoog")):
+    for rows, school, sector, ses in (
+        (laag, A, "po", "laag"),
+        (hoog, A, "po", "hoog"),
+        (college, C, "vo", "hoog"),
+    ):
         for r in rows:
-            surveys.append(dict(r, response_id=f"r{len(surveys) + 1:04d}", school_id=school,
-                                sector=sector, wave="2025-najaar",
-                                submitted_at=at(dt.date(2025, 10, 1)), parent_education=ses))
-    return dict(schools=schools, families=families, contact_logs=contacts, messages=messages,
-                message_events=events, survey_responses=surveys)
+            surveys.append(
+                dict(
+                    r,
+                    response_id=f"r{len(surveys) + 1:04d}",
+                    school_id=school,
+                    sector=sector,
+                    wave="2025-najaar",
+                    submitted_at=at(dt.date(2025, 10, 1)),
+                    parent_education=ses,
+                )
+            )
+    return dict(
+        schools=schools,
+        families=families,
+        contact_logs=contacts,
+        messages=messages,
+        message_events=events,
+        survey_responses=surveys,
+    )
 
 
 LOAD_1 = dt.datetime(2025, 10, 22, 6, 0, tzinfo=UTC)
@@ -220,18 +355,31 @@ def query(settings, sql: str, params=()) -> list[tuple]:
         con.close()
 
 
-COLUMNS = ("numerator", "denominator", "value", "ci_low", "ci_high", "n", "suppressed",
-           "suppression_reason", "gap_significant")
+COLUMNS = (
+    "numerator",
+    "denominator",
+    "value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "suppressed",
+    "suppression_reason",
+    "gap_significant",
+)
 
 
 def row(settings, code, school=A, ses="ALL", period=SY, board=None, sector=None) -> dict | None:
     """One fct_indicator row; board and sector default to those of the school (po, B1)."""
     board = board if board is not None else ("B2" if school == C else "B1")
     sector = sector if sector is not None else ("vo" if school == C else "po")
-    found = query(settings, f"""
-        SELECT {', '.join(COLUMNS)} FROM marts.fct_indicator
+    found = query(
+        settings,
+        f"""
+        SELECT {", ".join(COLUMNS)} FROM marts.fct_indicator
         WHERE indicator_code = ? AND period = ? AND sector = ? AND board_id = ?
-          AND school_id = ? AND ses_group = ?""", (code, period, sector, board, school, ses))
+          AND school_id = ? AND ses_group = ?""",
+        (code, period, sector, board, school, ses),
+    )
     assert len(found) <= 1
     return dict(zip(COLUMNS, found[0])) if found else None
 
@@ -326,7 +474,9 @@ def test_indicator_value_matches_hand_count(built, code):
 
 def test_spec_codes_all_present(built):
     settings, _ = built
-    codes = {r[0] for r in query(settings, "SELECT DISTINCT indicator_code FROM marts.fct_indicator")}
+    codes = {
+        r[0] for r in query(settings, "SELECT DISTINCT indicator_code FROM marts.fct_indicator")
+    }
     base = set(EXPECTED_SCHOOL_A) | {"homework_help_weekly"}
     assert base <= codes
     # A gap needs a laag and a hoog value: here only hoog answered homework_help_weekly, got
@@ -382,7 +532,7 @@ def test_weighted_survey_indicator(built):
     assert got["numerator"] == pytest.approx(10 * 1.125 + 5 * 0.9375)
     assert got["denominator"] == pytest.approx(30)
     assert got["value"] == pytest.approx(0.53125)
-    n_eff = 30 ** 2 / (10 * 1.125 ** 2 + 20 * 0.9375 ** 2)  # Kish: 29.77
+    n_eff = 30**2 / (10 * 1.125**2 + 20 * 0.9375**2)  # Kish: 29.77
     low, high = wilson(0.53125 * n_eff, n_eff)
     assert (got["ci_low"], got["ci_high"]) == (pytest.approx(low), pytest.approx(high))
     assert got["n"] == 30
@@ -426,8 +576,10 @@ def test_complementary_suppression(built):
     settings, _ = built
     # Only onbekend (3) is below 10 at 10AA00: at least one more group of the school is
     # hidden with it, else it would be the total minus the rest.
-    got = {ses: row(settings, "contact_reach", ses=ses)
-           for ses in ("laag", "midden", "hoog", "onbekend", "ALL")}
+    got = {
+        ses: row(settings, "contact_reach", ses=ses)
+        for ses in ("laag", "midden", "hoog", "onbekend", "ALL")
+    }
     assert got["onbekend"]["suppression_reason"] == "n_below_10"
     partners = [s for s, r in got.items() if r["suppression_reason"] == "complementary"]
     assert partners, got
@@ -438,7 +590,9 @@ def test_complementary_suppression(built):
     assert gap["suppressed"] and gap["suppression_reason"] == "gap_side_suppressed"
     assert gap["value"] is None and gap["gap_significant"] is None
     # every gap row is hidden exactly when its laag or hoog row is
-    mismatched = query(settings, """
+    mismatched = query(
+        settings,
+        """
         SELECT count(*) FROM marts.fct_indicator AS g
         JOIN marts.indicator_catalogue AS c ON c.indicator_code = g.indicator_code AND c.variant = 'gap'
         JOIN marts.fct_indicator AS l ON l.indicator_code = c.base_code AND l.ses_group = 'laag'
@@ -447,7 +601,8 @@ def test_complementary_suppression(built):
         JOIN marts.fct_indicator AS h ON h.indicator_code = c.base_code AND h.ses_group = 'hoog'
          AND h.period = g.period AND h.sector = g.sector AND h.board_id = g.board_id
          AND h.school_id = g.school_id
-        WHERE g.suppressed <> (l.suppressed OR h.suppressed)""")[0][0]
+        WHERE g.suppressed <> (l.suppressed OR h.suppressed)""",
+    )[0][0]
     assert mismatched == 0
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
@@ -462,10 +617,14 @@ def values_row(settings, code, school=A, ses="ALL", period=SY, board=None, secto
     """One row of int_indicator_values (before disclosure control): the roll-up arithmetic."""
     board = board if board is not None else ("B2" if school == C else "B1")
     sector = sector if sector is not None else ("vo" if school == C else "po")
-    found = query(settings, """
+    found = query(
+        settings,
+        """
         SELECT numerator, denominator, value FROM intermediate.int_indicator_values
         WHERE indicator_code = ? AND period = ? AND sector = ? AND board_id = ?
-          AND school_id = ? AND ses_group = ?""", (code, period, sector, board, school, ses))
+          AND school_id = ? AND ses_group = ?""",
+        (code, period, sector, board, school, ses),
+    )
     return dict(zip(("numerator", "denominator", "value"), found[0]))
 
 
@@ -489,48 +648,74 @@ def test_rollups_and_months(built):
     # The family that left in 2024 never counts: 46 families in 2025-2026
     assert values_row(settings, "survey_response_rate")["denominator"] == 46
     # Every grain has all five SES rows where data exists, and board ALL implies school ALL
-    bad = query(settings, "SELECT count(*) FROM marts.fct_indicator "
-                          "WHERE board_id = 'ALL' AND school_id <> 'ALL'")[0][0]
+    bad = query(
+        settings,
+        "SELECT count(*) FROM marts.fct_indicator WHERE board_id = 'ALL' AND school_id <> 'ALL'",
+    )[0][0]
     assert bad == 0
 
 
 def test_dashboard_mart(built):
     settings, _ = built
-    rows = query(settings, """
+    rows = query(
+        settings,
+        """
         SELECT indicator_label, indicator_group, unit, board_name, school_name, value_display,
                reference_value
         FROM marts.mart_indicator_dashboard
         WHERE indicator_code = ? AND period = ? AND school_id = ? AND ses_group = ?""",
-                 ("talk_daily", SY, A, "ALL"))
+        ("talk_daily", SY, A, "ALL"),
+    )
     label, group, unit, board, school, display, reference = rows[0]
     assert (group, unit, board, school) == ("enquete", "aandeel", "Stichting Een", "De Aanloop")
     assert display == "56,7 %"  # 17 of 30
     assert reference == pytest.approx(0.70)  # monitor 2014, po, table 6.2
-    supp = query(settings, """SELECT DISTINCT value_display FROM marts.mart_indicator_dashboard
-                              WHERE suppressed""")
+    supp = query(
+        settings,
+        """SELECT DISTINCT value_display FROM marts.mart_indicator_dashboard
+                              WHERE suppressed""",
+    )
     assert supp == [("onderdrukt (n<10)",)]
-    gap_group = query(settings, """SELECT DISTINCT indicator_group FROM marts.mart_indicator_dashboard
-                                   WHERE indicator_code LIKE '%\\_gap' ESCAPE '\\'""")
+    gap_group = query(
+        settings,
+        """SELECT DISTINCT indicator_group FROM marts.mart_indicator_dashboard
+                                   WHERE indicator_code LIKE '%\\_gap' ESCAPE '\\'""",
+    )
     assert gap_group == [("gelijkheid",)]
-    ref = query(settings, """SELECT reference_value, report_table FROM marts.mart_national_reference
-                             WHERE sector = 'mbo' AND indicator_code = 'contact_insufficient'""")
+    ref = query(
+        settings,
+        """SELECT reference_value, report_table FROM marts.mart_national_reference
+                             WHERE sector = 'mbo' AND indicator_code = 'contact_insufficient'""",
+    )
     assert ref == [(pytest.approx(0.37), "4.3")]
 
 
 def test_channel_mix(built):
     settings, _ = built
-    rows = dict(query(settings, """
+    rows = dict(
+        query(
+            settings,
+            """
         SELECT channel, n_items FROM marts.mart_channel_mix
         WHERE stream = 'contact' AND period = ? AND school_id = ? AND ses_group = 'ALL'""",
-                      (SY, A)))
+            (SY, A),
+        )
+    )
     # held contacts at 10AA00: tienminutengesprek 6 + 20, telefoon 11, ouderavond 20, huisbezoek 3
     assert rows == {"tienminutengesprek": 26, "telefoon": 11, "ouderavond": 20, "huisbezoek": 3}
-    share = query(settings, """SELECT share FROM marts.mart_channel_mix WHERE stream = 'message'
-        AND channel = 'sms' AND period = ? AND school_id = ? AND ses_group = 'ALL'""", (SY, A))
+    share = query(
+        settings,
+        """SELECT share FROM marts.mart_channel_mix WHERE stream = 'message'
+        AND channel = 'sms' AND period = ? AND school_id = ? AND ses_group = 'ALL'""",
+        (SY, A),
+    )
     assert share[0][0] == pytest.approx(13 / 167)
-    small = query(settings, """SELECT n_items, share, suppressed FROM marts.mart_channel_mix
+    small = query(
+        settings,
+        """SELECT n_items, share, suppressed FROM marts.mart_channel_mix
         WHERE stream = 'contact' AND period = ? AND school_id = ? AND ses_group = 'onbekend'""",
-                  (SY, A))
+        (SY, A),
+    )
     assert small == [(None, None, True)]  # 3 contacts
 
 
@@ -541,72 +726,142 @@ def test_incremental_load_and_backfill(built):
     # After the first build every staged row is in the latest batch, so the key tests that
     # run on the latest batch only (where: __latest_batch__) covered the whole table.
     for table in ("stg_messages", "stg_message_events"):
-        assert query(settings, f"SELECT count(DISTINCT _processed_at) FROM staging.{table}") \
-            == [(1,)]
+        assert query(settings, f"SELECT count(DISTINCT _processed_at) FROM staging.{table}") == [
+            (1,)
+        ]
     load_2 = LOAD_1 + dt.timedelta(days=1)
     con = duckdb.connect(str(settings.warehouse_path))
     try:
-        insert_raw(con, "messages", [
-            dict(message_id="m-late", school_id=A, family_ref="H02",
-                 sent_at=dt.datetime(2025, 9, 23, 9), channel="app", purpose="voortgang"),
-            # a later copy of an existing message: the first loaded row stays
-            dict(message_id="m0001", school_id=A, family_ref="H02",
-                 sent_at=dt.datetime(2025, 9, 2, 9), channel="sms", purpose="tip"),
-        ], load_2, "load-2")
+        insert_raw(
+            con,
+            "messages",
+            [
+                dict(
+                    message_id="m-late",
+                    school_id=A,
+                    family_ref="H02",
+                    sent_at=dt.datetime(2025, 9, 23, 9),
+                    channel="app",
+                    purpose="voortgang",
+                ),
+                # a later copy of an existing message: the first loaded row stays
+                dict(
+                    message_id="m0001",
+                    school_id=A,
+                    family_ref="H02",
+                    sent_at=dt.datetime(2025, 9, 2, 9),
+                    channel="sms",
+                    purpose="tip",
+                ),
+            ],
+            load_2,
+            "load-2",
+        )
         failed_mid = con.execute("""SELECT message_id FROM raw.messages
             WHERE family_ref = 'L07' AND _load_id = 'load-1'""").fetchone()[0]
-        insert_raw(con, "message_events", [
-            dict(event_id="late-delivery", message_id=failed_mid, event_type="delivered",
-                 occurred_at=dt.datetime(2025, 9, 17, 8, tzinfo=UTC)),
-            # two rows with one event_id in the same load: the first loaded row wins
-            dict(event_id="dup-in-load", message_id="m-late", event_type="clicked",
-                 occurred_at=dt.datetime(2025, 9, 23, 10, tzinfo=UTC)),
-            dict(event_id="dup-in-load", message_id="m-late", event_type="replied",
-                 occurred_at=dt.datetime(2025, 9, 23, 11, tzinfo=UTC)),
-        ], load_2, "load-2")
+        insert_raw(
+            con,
+            "message_events",
+            [
+                dict(
+                    event_id="late-delivery",
+                    message_id=failed_mid,
+                    event_type="delivered",
+                    occurred_at=dt.datetime(2025, 9, 17, 8, tzinfo=UTC),
+                ),
+                # two rows with one event_id in the same load: the first loaded row wins
+                dict(
+                    event_id="dup-in-load",
+                    message_id="m-late",
+                    event_type="clicked",
+                    occurred_at=dt.datetime(2025, 9, 23, 10, tzinfo=UTC),
+                ),
+                dict(
+                    event_id="dup-in-load",
+                    message_id="m-late",
+                    event_type="replied",
+                    occurred_at=dt.datetime(2025, 9, 23, 11, tzinfo=UTC),
+                ),
+            ],
+            load_2,
+            "load-2",
+        )
     finally:
         con.close()
 
     result = run_dbt(settings, command="build")
     assert result.success
     assert query(settings, "SELECT count(*) FROM staging.stg_messages")[0][0] == 167 + 1
-    assert query(settings, "SELECT channel FROM staging.stg_messages WHERE message_id = 'm0001'") \
-        == [("app",)]
+    assert query(
+        settings, "SELECT channel FROM staging.stg_messages WHERE message_id = 'm0001'"
+    ) == [("app",)]
     # one more message and two more delivered (m-late, whose event came a load earlier, and
     # L07's failed message, now delivered) -> delivery 162 of 168, reach 38 of 46
     got = row(settings, "message_delivery_rate")
     assert (got["numerator"], got["denominator"]) == (162, 168)
     assert row(settings, "message_reach")["numerator"] == 38
-    status = query(settings, "SELECT final_status FROM intermediate.int_message_status "
-                             "WHERE message_id = ?", (failed_mid,))
+    status = query(
+        settings,
+        "SELECT final_status FROM intermediate.int_message_status WHERE message_id = ?",
+        (failed_mid,),
+    )
     assert status == [("delivered",)]
-    assert query(settings, "SELECT event_type FROM staging.stg_message_events "
-                           "WHERE event_id = 'dup-in-load'") == [("clicked",)]
-    assert query(settings, "SELECT has_clicked, has_replied FROM intermediate.int_message_status "
-                           "WHERE message_id = 'm-late'") == [(True, False)]
+    assert query(
+        settings, "SELECT event_type FROM staging.stg_message_events WHERE event_id = 'dup-in-load'"
+    ) == [("clicked",)]
+    assert query(
+        settings,
+        "SELECT has_clicked, has_replied FROM intermediate.int_message_status "
+        "WHERE message_id = 'm-late'",
+    ) == [(True, False)]
     # the latest batch (what the key tests check on a daily run) is exactly this load's rows
     for table, new_rows in (("stg_messages", 1), ("stg_message_events", 2)):
-        assert query(settings, f"""SELECT count(*) FROM staging.{table}
-            WHERE _processed_at = (SELECT max(_processed_at) FROM staging.{table})""") \
-            == [(new_rows,)]
+        assert query(
+            settings,
+            f"""SELECT count(*) FROM staging.{table}
+            WHERE _processed_at = (SELECT max(_processed_at) FROM staging.{table})""",
+        ) == [(new_rows,)]
 
     # Backfill 2024-2025 only: a contact in March 2025 adds that year; 2025-2026 stays as is.
-    before = query(settings, "SELECT count(*), sum(value) FROM marts.fct_indicator "
-                             "WHERE school_year = ?", (SY,))
+    before = query(
+        settings,
+        "SELECT count(*), sum(value) FROM marts.fct_indicator WHERE school_year = ?",
+        (SY,),
+    )
     con = duckdb.connect(str(settings.warehouse_path))
     try:
-        insert_raw(con, "contact_logs", [dict(
-            contact_id="c-2025-03", school_id=A, family_ref="H01",
-            contact_at=dt.datetime(2025, 3, 12, 10), channel="telefoon", initiated_by="ouder",
-            topic="welbevinden", status="gehouden")], load_2, "load-3")
+        insert_raw(
+            con,
+            "contact_logs",
+            [
+                dict(
+                    contact_id="c-2025-03",
+                    school_id=A,
+                    family_ref="H01",
+                    contact_at=dt.datetime(2025, 3, 12, 10),
+                    channel="telefoon",
+                    initiated_by="ouder",
+                    topic="welbevinden",
+                    status="gehouden",
+                )
+            ],
+            load_2,
+            "load-3",
+        )
     finally:
         con.close()
     run_dbt(settings, command="build", vars={"school_year": "2024-2025"})
-    years = dict(query(settings, "SELECT school_year, count(*) FROM marts.fct_indicator "
-                                 "GROUP BY school_year"))
+    years = dict(
+        query(
+            settings, "SELECT school_year, count(*) FROM marts.fct_indicator GROUP BY school_year"
+        )
+    )
     assert set(years) == {"2024-2025", SY}
-    after = query(settings, "SELECT count(*), sum(value) FROM marts.fct_indicator "
-                            "WHERE school_year = ?", (SY,))
+    after = query(
+        settings,
+        "SELECT count(*), sum(value) FROM marts.fct_indicator WHERE school_year = ?",
+        (SY,),
+    )
     assert after[0][0] == before[0][0]
     assert after[0][1] == pytest.approx(before[0][1])
     # 2024-2025 at 10AA00: one held contact over the 46 families enrolled then (X01 left on
@@ -619,14 +874,28 @@ def test_docs_generate_describes_every_mart_column(built):
     settings, _ = built
     run_dbt(settings, command="docs generate")
     manifest = json.loads((settings.data_dir / "dbt" / "target" / "manifest.json").read_text())
-    marts = {n["name"]: n for n in manifest["nodes"].values()
-             if n["resource_type"] == "model" and n["schema"] == "marts"}
-    assert {"fct_indicator", "mart_indicator_dashboard", "mart_channel_mix",
-            "mart_national_reference"} <= set(marts)
+    marts = {
+        n["name"]: n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
+    assert {
+        "fct_indicator",
+        "mart_indicator_dashboard",
+        "mart_channel_mix",
+        "mart_national_reference",
+    } <= set(marts)
     for name, node in marts.items():
         assert node["description"].strip(), f"{name} has no description"
-        actual = [r[0] for r in query(settings, """SELECT column_name FROM information_schema.columns
-            WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position""", (name,))]
+        actual = [
+            r[0]
+            for r in query(
+                settings,
+                """SELECT column_name FROM information_schema.columns
+            WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position""",
+                (name,),
+            )
+        ]
         assert actual, name
         described = {c: v.get("description", "").strip() for c, v in node["columns"].items()}
         missing = [c for c in actual if not described.get(c)]

@@ -2,6 +2,7 @@
 exposure that depends on exactly the marts its charts read; the published table and the
 served marts have enforced contracts; every intermediate model states its grain and tests
 its key."""
+
 from __future__ import annotations
 
 import re
@@ -31,10 +32,15 @@ def _exposures() -> list[dict]:
 
 def _marts_read_by(dashboard: dict) -> set[str]:
     """The marts behind a dashboard: its charts' datasets, mapped back through publish."""
-    datasets = {d["uuid"]: d["table_name"] for d in map(_load, DASHBOARDS.glob("datasets/*/*.yaml"))}
+    datasets = {
+        d["uuid"]: d["table_name"] for d in map(_load, DASHBOARDS.glob("datasets/*/*.yaml"))
+    }
     charts = {c["uuid"]: c["dataset_uuid"] for c in map(_load, DASHBOARDS.glob("charts/*.yaml"))}
-    chart_uuids = {v["meta"]["uuid"] for v in dashboard["position"].values()
-                   if isinstance(v, dict) and v.get("type") == "CHART"}
+    chart_uuids = {
+        v["meta"]["uuid"]
+        for v in dashboard["position"].values()
+        if isinstance(v, dict) and v.get("type") == "CHART"
+    }
     assert chart_uuids, f"dashboard {dashboard['slug']} has no charts"
     tables = {datasets[charts[u]] for u in chart_uuids}
     return {SERVED_MARTS[t][0].split(".")[-1] for t in tables}
@@ -46,8 +52,12 @@ DASHBOARD_FILES = sorted(DASHBOARDS.glob("dashboards/*.yaml"))
 @pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: p.stem)
 def test_every_dashboard_has_an_exposure_with_its_marts(path):
     dashboard = _load(path)
-    matching = [e for e in _exposures() if e["type"] == "dashboard"
-                and e.get("url", "").rstrip("/").endswith("/" + dashboard["slug"])]
+    matching = [
+        e
+        for e in _exposures()
+        if e["type"] == "dashboard"
+        and e.get("url", "").rstrip("/").endswith("/" + dashboard["slug"])
+    ]
     assert len(matching) == 1, f"no single exposure for dashboard {dashboard['slug']}"
     refs = {re.fullmatch(r"ref\('(\w+)'\)", d).group(1) for d in matching[0]["depends_on"]}
     assert refs == _marts_read_by(dashboard)
@@ -60,8 +70,9 @@ def test_the_inspector_export_is_an_exposure_of_what_it_reads():
     assert refs == {SERVED_MARTS["indicator"][0].split(".")[-1], "indicator_catalogue"}
 
 
-@pytest.mark.parametrize("model", ["fct_indicator",
-                                   *sorted(m.split(".")[-1] for m, _ in SERVED_MARTS.values())])
+@pytest.mark.parametrize(
+    "model", ["fct_indicator", *sorted(m.split(".")[-1] for m, _ in SERVED_MARTS.values())]
+)
 def test_published_models_have_an_enforced_contract(model):
     spec = _models(MODELS / "marts" / "_marts.yml")[model]
     assert spec.get("config", {}).get("contract", {}).get("enforced") is True
@@ -70,8 +81,11 @@ def test_published_models_have_an_enforced_contract(model):
 
 
 def _key_tests(spec: dict) -> list:
-    combined = [t for t in spec.get("data_tests", [])
-                if isinstance(t, dict) and "unique_combination_of_columns" in t]
+    combined = [
+        t
+        for t in spec.get("data_tests", [])
+        if isinstance(t, dict) and "unique_combination_of_columns" in t
+    ]
     single = [c["name"] for c in spec.get("columns", []) if "unique" in (c.get("data_tests") or [])]
     return combined + single
 

@@ -5,6 +5,7 @@ The answer distributions come from docs/spec/reference/monitor-2014.md (also the
 national_reference_2014); the draws use a seeded numpy generator, so the test is deterministic,
 but the tolerance (3 standard errors of the drawn sample) is what a fresh sample would need.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,10 +14,10 @@ import math
 import duckdb
 import numpy as np
 import pytest
-
-from ouderpeil.transform import run_dbt
 from helpers import make_settings
 from raw_tables import create_raw_tables, insert_raw
+
+from ouderpeil.transform import run_dbt
 
 # Every test here runs real `dbt build`s of a hand-made warehouse (minutes on 2 cores).
 pytestmark = pytest.mark.slow
@@ -62,18 +63,29 @@ def draw_responses(rng: np.random.Generator, sector: str, school_ids: list[str])
         return np.where(rng.random(n) < p[code] / 100, rng.integers(4, 6, n), rng.integers(1, 4, n))
 
     def frequency(daily, weekly):
-        return rng.choice(["dagelijks", "wekelijks", "maandelijks", "zelden"], n,
-                          p=[daily / 100, weekly / 100, (100 - daily - weekly) / 200,
-                             (100 - daily - weekly) / 200])
+        return rng.choice(
+            ["dagelijks", "wekelijks", "maandelijks", "zelden"],
+            n,
+            p=[
+                daily / 100,
+                weekly / 100,
+                (100 - daily - weekly) / 200,
+                (100 - daily - weekly) / 200,
+            ],
+        )
 
     talk_daily = yes("talk_daily")
     columns = {
-        "q_talk_school": np.where(talk_daily == 1, "dagelijks",
-                                  rng.choice(["wekelijks", "maandelijks", "zelden"], n)),
+        "q_talk_school": np.where(
+            talk_daily == 1, "dagelijks", rng.choice(["wekelijks", "maandelijks", "zelden"], n)
+        ),
         "q_support_tips": yes("tips_received"),
         "q_support_none": yes("support_no_contact"),
-        "q_tips_useful": rng.choice(["heel_veel", "tamelijk_veel", "niet_zo_veel", "weinig_niets"],
-                                    n, p=shares(TIP_USEFULNESS_DETAIL[sector])),
+        "q_tips_useful": rng.choice(
+            ["heel_veel", "tamelijk_veel", "niet_zo_veel", "weinig_niets"],
+            n,
+            p=shares(TIP_USEFULNESS_DETAIL[sector]),
+        ),
         "q_contact_enough": np.where(yes("contact_insufficient") == 1, "onvoldoende", "voldoende"),
         "q_helps_school": yes("helps_school"),
         "q_can_contribute": agree("can_contribute"),
@@ -89,9 +101,14 @@ def draw_responses(rng: np.random.Generator, sector: str, school_ids: list[str])
     rows = []
     for i in range(n):
         r = {k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in columns.items()}
-        r.update(response_id=f"{sector}-{i:05d}", school_id=school_ids[i % len(school_ids)],
-                 sector=sector, wave="2025-voorjaar", parent_education=str(ses[i]),
-                 submitted_at=dt.datetime(2026, 3, 2 + i % 20, 12))
+        r.update(
+            response_id=f"{sector}-{i:05d}",
+            school_id=school_ids[i % len(school_ids)],
+            sector=sector,
+            wave="2025-voorjaar",
+            parent_education=str(ses[i]),
+            submitted_at=dt.datetime(2026, 3, 2 + i % 20, 12),
+        )
         rows.append(r)
     return rows
 
@@ -103,13 +120,21 @@ def monitor_warehouse(tmp_path_factory):
     schools, responses = [], []
     for s, sector in enumerate(("po", "vo", "mbo")):
         ids = [f"{s + 1}{k}XY00" for k in range(SCHOOLS_PER_SECTOR)]
-        schools += [dict(school_id=i, school_name=f"School {i}", sector=sector,
-                         board_id=f"B{s}{k % 2}", municipality="Utrecht") for k, i in enumerate(ids)]
+        schools += [
+            dict(
+                school_id=i,
+                school_name=f"School {i}",
+                sector=sector,
+                board_id=f"B{s}{k % 2}",
+                municipality="Utrecht",
+            )
+            for k, i in enumerate(ids)
+        ]
         responses += draw_responses(rng, sector, ids)
     con = duckdb.connect(str(settings.warehouse_path))
     try:
         create_raw_tables(con)
-        loaded = dt.datetime(2026, 4, 1, tzinfo=dt.timezone.utc)
+        loaded = dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
         insert_raw(con, "schools", schools, loaded, "load-1")
         insert_raw(con, "survey_responses", responses, loaded, "load-1")
     finally:
@@ -118,19 +143,24 @@ def monitor_warehouse(tmp_path_factory):
     return settings
 
 
-CASES = [(code, sector, pct) for code, by_sector in MONITOR_2014.items()
-         for sector, pct in by_sector.items()]
+CASES = [
+    (code, sector, pct)
+    for code, by_sector in MONITOR_2014.items()
+    for sector, pct in by_sector.items()
+]
 
 
 @pytest.mark.parametrize("code,sector,pct", CASES, ids=[f"{c}-{s}" for c, s, _ in CASES])
 def test_sector_value_reproduces_monitor(monitor_warehouse, code, sector, pct):
     con = duckdb.connect(str(monitor_warehouse.warehouse_path), read_only=True)
     try:
-        got = con.execute("""
+        got = con.execute(
+            """
             SELECT value, ci_low, ci_high, n FROM marts.fct_indicator
             WHERE indicator_code = ? AND period = '2025-2026' AND sector = ?
               AND board_id = 'ALL' AND school_id = 'ALL' AND ses_group = 'ALL'""",
-                          [code, sector]).fetchone()
+            [code, sector],
+        ).fetchone()
     finally:
         con.close()
     assert got is not None, f"{code} missing for {sector}"
@@ -146,11 +176,13 @@ def test_sector_value_reproduces_monitor(monitor_warehouse, code, sector, pct):
 def test_sector_specific_items_stay_in_their_sector(monitor_warehouse):
     con = duckdb.connect(str(monitor_warehouse.warehouse_path), read_only=True)
     try:
-        sectors = dict(con.execute("""
+        sectors = dict(
+            con.execute("""
             SELECT indicator_code, string_agg(DISTINCT sector, ',' ORDER BY sector)
             FROM marts.fct_indicator
             WHERE indicator_code IN ('read_aloud_weekly', 'homework_help_weekly')
-            GROUP BY indicator_code""").fetchall())
+            GROUP BY indicator_code""").fetchall()
+        )
     finally:
         con.close()
     assert sectors == {"read_aloud_weekly": "po", "homework_help_weekly": "vo"}

@@ -3,6 +3,7 @@
 The hand-made tests (test_dbt_indicators.py) check the arithmetic; this one checks coverage:
 every indicator of docs/spec/INDICATORS.md, with its _weighted and _gap variants, for all three sectors.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,24 +17,54 @@ pytestmark = pytest.mark.slow
 
 # The codes of docs/spec/INDICATORS.md (version 1).
 SPEC_CODES = {
-    "contact_frequency", "contact_reach", "contact_parent_initiated", "contact_no_show",
-    "contact_home_visits", "contact_support_topic",
-    "message_delivery_rate", "message_read_rate", "message_reach", "message_dose",
-    "message_overdose", "message_effective_purpose", "message_reply_rate", "tip_feedback_useful",
-    "tip_usefulness", "tips_received", "support_no_contact", "comm_grade", "contact_insufficient",
-    "talk_daily", "read_aloud_weekly", "homework_help_weekly", "helps_school", "can_contribute",
-    "expectations_clear", "teacher_open", "survey_response_rate",
+    "contact_frequency",
+    "contact_reach",
+    "contact_parent_initiated",
+    "contact_no_show",
+    "contact_home_visits",
+    "contact_support_topic",
+    "message_delivery_rate",
+    "message_read_rate",
+    "message_reach",
+    "message_dose",
+    "message_overdose",
+    "message_effective_purpose",
+    "message_reply_rate",
+    "tip_feedback_useful",
+    "tip_usefulness",
+    "tips_received",
+    "support_no_contact",
+    "comm_grade",
+    "contact_insufficient",
+    "talk_daily",
+    "read_aloud_weekly",
+    "homework_help_weekly",
+    "helps_school",
+    "can_contribute",
+    "expectations_clear",
+    "teacher_open",
+    "survey_response_rate",
 }
 ONLY_IN = {"read_aloud_weekly": "po", "homework_help_weekly": "vo"}
-SURVEY_ITEMS = {"tip_usefulness", "tips_received", "support_no_contact", "comm_grade",
-                "contact_insufficient", "talk_daily", "read_aloud_weekly", "homework_help_weekly",
-                "helps_school", "can_contribute", "expectations_clear", "teacher_open"}
+SURVEY_ITEMS = {
+    "tip_usefulness",
+    "tips_received",
+    "support_no_contact",
+    "comm_grade",
+    "contact_insufficient",
+    "talk_daily",
+    "read_aloud_weekly",
+    "homework_help_weekly",
+    "helps_school",
+    "can_contribute",
+    "expectations_clear",
+    "teacher_open",
+}
 
 
 def expected_codes(sector: str) -> set[str]:
     base = {c for c in SPEC_CODES if ONLY_IN.get(c, sector) == sector}
-    return (base | {c + "_gap" for c in base}
-            | {c + "_weighted" for c in base & SURVEY_ITEMS})
+    return base | {c + "_gap" for c in base} | {c + "_weighted" for c in base & SURVEY_ITEMS}
 
 
 def test_catalogue_seed_matches_the_spec(built_settings):
@@ -47,16 +78,25 @@ def test_catalogue_seed_matches_the_spec(built_settings):
 def test_every_indicator_for_every_sector(built_settings, sector):
     con = duckdb.connect(str(built_settings.warehouse_path), read_only=True)
     try:
-        found = {r[0] for r in con.execute(
-            "SELECT DISTINCT indicator_code FROM marts.fct_indicator WHERE sector = ?",
-            [sector]).fetchall()}
-        published = {r[0] for r in con.execute("""
+        found = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT indicator_code FROM marts.fct_indicator WHERE sector = ?", [sector]
+            ).fetchall()
+        }
+        published = {
+            r[0]
+            for r in con.execute(
+                """
             SELECT DISTINCT indicator_code FROM marts.fct_indicator
             WHERE sector = ? AND period_type = 'school_year' AND board_id = 'ALL'
               AND ses_group = 'ALL'
               -- n >= 10; in this one-school-per-sector sample a sector total equals its
               -- school's and may be withheld to protect a small group (docs/DISCLOSURE.md)
-              AND coalesce(suppression_reason, '') <> 'n_below_10'""", [sector]).fetchall()}
+              AND coalesce(suppression_reason, '') <> 'n_below_10'""",
+                [sector],
+            ).fetchall()
+        }
     finally:
         con.close()
     expected = expected_codes(sector)
@@ -65,8 +105,11 @@ def test_every_indicator_for_every_sector(built_settings, sector):
     # At sector level, all groups together, contacts and messages (hundreds of families) are
     # always published; survey items of the small sample (a few dozen respondents in mbo)
     # may fall below 10 answers and are then rightly suppressed.
-    activity = {c for c in expected & SPEC_CODES
-                if c.startswith(("contact_", "message_")) and c not in SURVEY_ITEMS}
+    activity = {
+        c
+        for c in expected & SPEC_CODES
+        if c.startswith(("contact_", "message_")) and c not in SURVEY_ITEMS
+    }
     assert activity <= published
 
 
@@ -80,11 +123,14 @@ def test_sample_grains_and_disclosure(built_settings):
                    ses_group
             FROM marts.fct_indicator""").fetchall()
         leaks = con.execute("""SELECT count(*) FROM marts.fct_indicator
-            WHERE (n < 10 AND NOT suppressed) OR (suppressed AND value IS NOT NULL)""").fetchone()[0]
+            WHERE (n < 10 AND NOT suppressed) OR (suppressed AND value IS NOT NULL)""").fetchone()[
+            0
+        ]
     finally:
         con.close()
     levels = {(p, lvl) for p, lvl, _ in grains}
-    assert levels == {(p, lvl) for p in ("school_year", "month")
-                      for lvl in ("sector", "board", "school")}
+    assert levels == {
+        (p, lvl) for p in ("school_year", "month") for lvl in ("sector", "board", "school")
+    }
     assert {g for _, _, g in grains} == {"laag", "midden", "hoog", "onbekend", "ALL"}
     assert leaks == 0

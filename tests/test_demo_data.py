@@ -1,5 +1,6 @@
 """`make demo`'s sample scale: enough boards, schools and families for the equity gap to be
 published, and schools that differ in how well they reach low-SES families. Fast (no files)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,10 @@ def test_schools_differ_in_reaching_laag_families():
     factors = schools["laag_reach_factor"].to_numpy()
     # Every kind (wider gap, average, outreach that closes it) occurs, within each big sector.
     for sector, group in schools.groupby("sector"):
-        nearest = {min(EQUITY_KINDS, key=lambda k: abs(np.log(EQUITY_KINDS[k] / f)))
-                   for f in group["laag_reach_factor"]}
+        nearest = {
+            min(EQUITY_KINDS, key=lambda k: abs(np.log(EQUITY_KINDS[k] / f)))
+            for f in group["laag_reach_factor"]
+        }
         assert len(nearest) == min(len(group), len(EQUITY_KINDS)), (sector, nearest)
     assert factors.min() < 0.6 and factors.max() > 1.8
     # The factor reaches the families: laag engagement relative to the others follows it.

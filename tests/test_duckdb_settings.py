@@ -1,5 +1,6 @@
 """DuckDB's memory limit and spill directory (ouderpeil/duckdb_settings.py), on real files: a
 query larger than the limit spills and succeeds, for the writer and for a read-only reader."""
+
 from __future__ import annotations
 
 import duckdb
@@ -10,8 +11,10 @@ from ouderpeil import duckdb_settings
 # Sorting 1.5M 64-char strings needs more than the 100MB limit: it has to spill (checked
 # below: without a spill directory the same query runs out of memory).
 ROWS = 1500000
-SPILLING_QUERY = ("SELECT count(*), min(s) FROM (SELECT md5(i::VARCHAR) || "
-                  f"md5((i * 7)::VARCHAR) AS s FROM range({ROWS}) t(i) ORDER BY s)")
+SPILLING_QUERY = (
+    "SELECT count(*), min(s) FROM (SELECT md5(i::VARCHAR) || "
+    f"md5((i * 7)::VARCHAR) AS s FROM range({ROWS}) t(i) ORDER BY s)"
+)
 LIMIT = "100MB"
 
 
@@ -27,8 +30,9 @@ def test_writer_and_reader_spill_to_their_own_directories(tmp_path, monkeypatch)
     duckdb_settings.apply(con, db, LIMIT)
     con.execute("CREATE TABLE t AS SELECT 1 AS x")
     assert con.execute(SPILLING_QUERY).fetchall()[0][0] == ROWS
-    assert con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] \
-        == str(tmp_path / "warehouse.duckdb.tmp")
+    assert con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] == str(
+        tmp_path / "warehouse.duckdb.tmp"
+    )
     con.close()
 
     reader = duckdb.connect(str(db), read_only=True)
@@ -44,5 +48,7 @@ def test_dbt_gets_the_same_limit_and_directory(tmp_path, monkeypatch):
     monkeypatch.setenv(duckdb_settings.MEMORY_LIMIT_ENV, "3GB")
     monkeypatch.delenv(duckdb_settings.TEMP_DIR_ENV, raising=False)
     env = duckdb_settings.dbt_env(tmp_path / "w.duckdb")
-    assert env == {duckdb_settings.MEMORY_LIMIT_ENV: "3GB",
-                   duckdb_settings.TEMP_DIR_ENV: str(tmp_path / "w.duckdb.tmp")}
+    assert env == {
+        duckdb_settings.MEMORY_LIMIT_ENV: "3GB",
+        duckdb_settings.TEMP_DIR_ENV: str(tmp_path / "w.duckdb.tmp"),
+    }

@@ -1,5 +1,6 @@
 """ouderpeil.engine_compare finds every kind of disagreement between two engines' tables, and
 ouderpeil.spark_raw exports each load once (no Spark needed here: DuckDB on both sides)."""
+
 from __future__ import annotations
 
 import duckdb
@@ -12,7 +13,9 @@ from ouderpeil.engine_compare import compare_table, compare_with_parquet, report
 def con():
     c = duckdb.connect()
     c.execute("CREATE TABLE a (k VARCHAR, n INTEGER, v DOUBLE, s VARCHAR)")
-    c.execute("INSERT INTO a VALUES ('x', 1, 0.5, '50,0 %'), ('y', 2, NULL, NULL), ('y', 2, 1.0, 'z')")
+    c.execute(
+        "INSERT INTO a VALUES ('x', 1, 0.5, '50,0 %'), ('y', 2, NULL, NULL), ('y', 2, 1.0, 'z')"
+    )
     yield c
     c.close()
 
@@ -31,16 +34,19 @@ def test_equal_tables_and_float_noise_are_equal(con):
     assert 0 < noisy.max_float_difference < 1e-9
 
 
-@pytest.mark.parametrize("change, expected", [
-    ("UPDATE b SET v = v + 1e-6 WHERE k = 'x'", "differ beyond"),
-    ("UPDATE b SET v = NULL WHERE k = 'x'", "differ beyond"),
-    ("UPDATE b SET s = '50,1 %' WHERE k = 'x'", "rows only on duckdb"),
-    ("UPDATE b SET n = 3 WHERE k = 'x'", "rows only on spark"),
-    ("DELETE FROM b WHERE k = 'x'", "3 rows on duckdb, 2 on spark"),
-    ("INSERT INTO b VALUES ('y', 2, 1.0, 'z')", "4 on spark"),
-    ("ALTER TABLE b DROP COLUMN s", "columns missing on spark: s"),
-    ("ALTER TABLE b ADD COLUMN extra INTEGER", "columns only on spark: extra"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ("UPDATE b SET v = v + 1e-6 WHERE k = 'x'", "differ beyond"),
+        ("UPDATE b SET v = NULL WHERE k = 'x'", "differ beyond"),
+        ("UPDATE b SET s = '50,1 %' WHERE k = 'x'", "rows only on duckdb"),
+        ("UPDATE b SET n = 3 WHERE k = 'x'", "rows only on spark"),
+        ("DELETE FROM b WHERE k = 'x'", "3 rows on duckdb, 2 on spark"),
+        ("INSERT INTO b VALUES ('y', 2, 1.0, 'z')", "4 on spark"),
+        ("ALTER TABLE b DROP COLUMN s", "columns missing on spark: s"),
+        ("ALTER TABLE b ADD COLUMN extra INTEGER", "columns only on spark: extra"),
+    ],
+)
 def test_every_difference_is_reported(con, change, expected):
     result = _other(con, change)
     assert not result.equal

@@ -1,5 +1,6 @@
 """export(): suppressed indicators of one school year + datapackage.json + manifest.json,
 read only from the serving file; validated with the frictionless library."""
+
 from __future__ import annotations
 
 import csv
@@ -12,13 +13,13 @@ from pathlib import Path
 import duckdb
 import frictionless
 import pytest
+from handmade_warehouse import build_handmade_warehouse
+from helpers import make_settings
 
 from ouderpeil.errors import ExportError
 from ouderpeil.export import FORMATS, export
 from ouderpeil.publish import publish
 from ouderpeil.quality import gate
-from helpers import make_settings
-from handmade_warehouse import build_handmade_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,14 @@ def _csv_rows(path) -> list[dict]:
 def test_export_is_a_valid_data_package_with_checksums(published, tmp_path, fmt):
     out = export(published, period="2025-2026", fmt=fmt, out=tmp_path / fmt)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["datapackage.json", "manifest.json", f"indicators.{fmt}", f"indicator_catalogue.{fmt}",
-         "INDICATORS.md"])
+        [
+            "datapackage.json",
+            "manifest.json",
+            f"indicators.{fmt}",
+            f"indicator_catalogue.{fmt}",
+            "INDICATORS.md",
+        ]
+    )
     report = frictionless.validate(out / "datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
 
@@ -56,10 +63,15 @@ def test_export_is_a_valid_data_package_with_checksums(published, tmp_path, fmt)
         assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
         assert len(data) == entry["bytes"]
     assert {e["path"] for e in manifest["files"]} == {
-        f"indicators.{fmt}", f"indicator_catalogue.{fmt}", "INDICATORS.md", "datapackage.json"}
+        f"indicators.{fmt}",
+        f"indicator_catalogue.{fmt}",
+        "INDICATORS.md",
+        "datapackage.json",
+    }
     # the definitions it refers to travel with it, verbatim
     assert (out / "INDICATORS.md").read_bytes() == (
-        Path(__file__).resolve().parents[1] / "docs" / "spec" / "INDICATORS.md").read_bytes()
+        Path(__file__).resolve().parents[1] / "docs" / "spec" / "INDICATORS.md"
+    ).read_bytes()
     resource = json.loads((out / "datapackage.json").read_text())["resources"][2]
     assert resource["path"] == "INDICATORS.md" and resource["name"] == "indicator_definitions"
 
@@ -74,8 +86,9 @@ def test_export_is_a_valid_data_package_with_checksums(published, tmp_path, fmt)
             continue
         assert all(f["description"] and f["type"] for f in res["schema"]["fields"])
     con = duckdb.connect(str(published.serving_path), read_only=True)
-    expected = con.execute("SELECT count(*) FROM indicator WHERE school_year = '2025-2026'"
-                           ).fetchone()[0]
+    expected = con.execute(
+        "SELECT count(*) FROM indicator WHERE school_year = '2025-2026'"
+    ).fetchone()[0]
     con.close()
     assert len(rows) == expected
 
@@ -111,25 +124,30 @@ def test_same_inputs_give_byte_identical_exports(published, tmp_path, fmt):
 
 
 def test_sector_and_board_filters(published, tmp_path):
-    vo = _csv_rows(export(published, period="2025-2026", sector="vo",
-                          out=tmp_path / "vo") / "indicators.csv")
+    vo = _csv_rows(
+        export(published, period="2025-2026", sector="vo", out=tmp_path / "vo") / "indicators.csv"
+    )
     assert vo and {r["sector"] for r in vo} == {"vo"}
-    board = _csv_rows(export(published, period="2025-2026", board="43000",
-                             out=tmp_path / "b") / "indicators.csv")
+    board = _csv_rows(
+        export(published, period="2025-2026", board="43000", out=tmp_path / "b") / "indicators.csv"
+    )
     assert board and {r["board_id"] for r in board} == {"43000"}
     default = export(published, period="2024-2025", sector="po", fmt="csv")
     assert default == published.exports_dir / "run-1" / "ouderpeil-2024-2025-po-csv"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"period": "2019-2020"}, "unknown period '2019-2020'.*2024-2025, 2025-2026"),
-    ({"period": "2025"}, "not a school year"),
-    ({"period": "2025-2027"}, "not a school year"),
-    ({"period": "2025-2026", "sector": "hbo"}, "unknown sector 'hbo'"),
-    ({"period": "2025-2026", "board": "99999"}, "unknown board '99999'.*41000, 43000"),
-    ({"period": "2025-2026", "sector": "po", "board": "43000"}, "unknown board '43000'"),
-    ({"period": "2025-2026", "fmt": "json"}, "unknown format"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"period": "2019-2020"}, "unknown period '2019-2020'.*2024-2025, 2025-2026"),
+        ({"period": "2025"}, "not a school year"),
+        ({"period": "2025-2027"}, "not a school year"),
+        ({"period": "2025-2026", "sector": "hbo"}, "unknown sector 'hbo'"),
+        ({"period": "2025-2026", "board": "99999"}, "unknown board '99999'.*41000, 43000"),
+        ({"period": "2025-2026", "sector": "po", "board": "43000"}, "unknown board '43000'"),
+        ({"period": "2025-2026", "fmt": "json"}, "unknown format"),
+    ],
+)
 def test_unknown_selection_is_a_clear_error(published, tmp_path, kwargs, message):
     with pytest.raises(ExportError, match=message):
         export(published, out=tmp_path / "x", **kwargs)
@@ -142,8 +160,10 @@ def test_no_export_before_a_validated_publish(settings, tmp_path):
     # A serving file whose last publish did not pass validation (written by hand).
     settings.serving_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(settings.serving_path))
-    con.execute("CREATE TABLE publish_run AS SELECT 'r' AS run_id, now() AS published_at, "
-                "'v' AS code_version, false AS validation_success")
+    con.execute(
+        "CREATE TABLE publish_run AS SELECT 'r' AS run_id, now() AS published_at, "
+        "'v' AS code_version, false AS validation_success"
+    )
     con.close()
     with pytest.raises(ExportError, match="no successful validated publish"):
         export(settings, period="2025-2026", out=tmp_path / "x")
@@ -154,8 +174,22 @@ def test_cli_export(published, tmp_path, monkeypatch, capsys):
 
     monkeypatch.setenv("OUDERPEIL_DATA_DIR", str(published.data_dir))
     monkeypatch.setenv("OUDERPEIL_HMAC_KEY", "00" * 32)
-    assert main(["export", "--period", "2025-2026", "--sector", "mbo", "--format", "xlsx",
-                 "--out", str(tmp_path / "cli")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--period",
+                "2025-2026",
+                "--sector",
+                "mbo",
+                "--format",
+                "xlsx",
+                "--out",
+                str(tmp_path / "cli"),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip() == str(tmp_path / "cli")
     assert frictionless.validate(tmp_path / "cli" / "datapackage.json").valid
     assert main(["export", "--period", "1999-2000", "--out", str(tmp_path / "e")]) == 2

@@ -2,6 +2,7 @@
 fresh directories give byte-identical serving data and exports. Only the publish time differs
 between the runs, and it is written only where it belongs (created / published_at, and the
 xlsx 'modified' stamp)."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,8 @@ import zipfile
 
 import duckdb
 import pytest
-
 from conftest import make_settings
+
 from ouderpeil.export import FORMATS, export
 from ouderpeil.loading import load_inbox
 from ouderpeil.publish import publish
@@ -51,8 +52,11 @@ def _without_timestamps(obj):
         # an xlsx file and datapackage.json hold the publish time, so their sizes and hashes
         # differ with it
         xlsx = str(obj.get("path", "")).endswith((".xlsx", "datapackage.json"))
-        return {k: _without_timestamps(v) for k, v in obj.items()
-                if k not in TIMESTAMPS and not (xlsx and k in ("bytes", "hash", "sha256"))}
+        return {
+            k: _without_timestamps(v)
+            for k, v in obj.items()
+            if k not in TIMESTAMPS and not (xlsx and k in ("bytes", "hash", "sha256"))
+        }
     if isinstance(obj, list):
         return [_without_timestamps(v) for v in obj]
     return obj
@@ -68,8 +72,9 @@ def _export_files(settings, out) -> dict[str, bytes]:
                 data = json.dumps(_without_timestamps(json.loads(data)), sort_keys=True).encode()
             elif path.suffix == ".xlsx":
                 with zipfile.ZipFile(io.BytesIO(data)) as z:
-                    data = b"".join(z.read(n) for n in sorted(z.namelist())
-                                    if n != "docProps/core.xml")
+                    data = b"".join(
+                        z.read(n) for n in sorted(z.namelist()) if n != "docProps/core.xml"
+                    )
             files[f"{fmt}/{path.name}"] = data
     return files
 

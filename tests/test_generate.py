@@ -5,6 +5,7 @@ here, not the generator's inversion of it), so a generator that writes something
 does not claim is caught. Calibration and gradient checks use the generator's in-memory model
 at board size, where sampling error is small enough to test against the monitor.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,10 @@ def _mappings(source: str) -> list[tuple[str, dict, dict]]:
         spec = (_profile(name).get("sources") or {}).get(source)
         if not spec:
             continue
-        values = {col: {_norm(k): str(v) for k, v in vals.items()}
-                  for col, vals in (spec.get("values") or {}).items()}
+        values = {
+            col: {_norm(k): str(v) for k, v in vals.items()}
+            for col, vals in (spec.get("values") or {}).items()
+        }
         if spec.get("codebook"):
             book = _profile(Path(spec["codebook"]).stem)
             for col, vals in book.items():
@@ -60,12 +63,18 @@ def read_table(path: Path, source: str) -> tuple[str, pd.DataFrame, list[str]]:
     """(profile, canonical-named text frame with codes, raw header) of one CSV/XLSX file."""
     if path.suffix == ".xlsx":
         from openpyxl import load_workbook
+
         ws = load_workbook(path, read_only=True).active
         rows = list(ws.iter_rows(values_only=True))
         header = [str(h) for h in rows[0]]
         raw = pd.DataFrame(rows[1:], columns=header, dtype=object)
-        raw = raw.map(lambda v: "" if v is None else
-                      (v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else str(v)))
+        raw = raw.map(
+            lambda v: (
+                ""
+                if v is None
+                else (v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else str(v))
+            )
+        )
     else:
         data = path.read_bytes()
         try:
@@ -75,16 +84,19 @@ def read_table(path: Path, source: str) -> tuple[str, pd.DataFrame, list[str]]:
         first = text.split("\n", 1)[0]
         sep = ";" if first.count(";") > first.count(",") else ","
         import io
+
         raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
         header = list(raw.columns)
     for name, columns, values in _mappings(source):
-        if all(_norm(h) in columns or name != "canonical" for h in header) and \
-                set(SOURCES[source].required_columns) <= {columns.get(_norm(h)) for h in header}:
-            frame = pd.DataFrame({columns[_norm(h)]: raw[h] for h in header
-                                  if _norm(h) in columns})
+        if all(_norm(h) in columns or name != "canonical" for h in header) and set(
+            SOURCES[source].required_columns
+        ) <= {columns.get(_norm(h)) for h in header}:
+            frame = pd.DataFrame({columns[_norm(h)]: raw[h] for h in header if _norm(h) in columns})
             for col, labels in values.items():
                 if col in frame:
-                    frame[col] = frame[col].map(lambda v: labels.get(_norm(v), v) if v else v)
+                    frame[col] = frame[col].map(
+                        lambda v, labels=labels: labels.get(_norm(v), v) if v else v
+                    )
             return name, frame, header
     raise AssertionError(f"{path.name}: header matches no profile: {header}")
 
@@ -99,8 +111,11 @@ def read_events(path: Path) -> list[dict]:
 
 def parse_ts(value: str, profile: str) -> dt.datetime | None:
     """A timestamp cell in the file's format, None when it is not a valid date."""
-    fmts = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S") if profile == "canonical" else \
-        ("%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M:%S")
+    fmts = (
+        ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+        if profile == "canonical"
+        else ("%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M:%S")
+    )
     for f in fmts:
         try:
             return dt.datetime.strptime(value, f)
@@ -110,7 +125,7 @@ def parse_ts(value: str, profile: str) -> dt.datetime | None:
 
 
 def parse_date(value: str, profile: str) -> dt.date | None:
-    for f in (("%Y-%m-%d",) if profile == "canonical" else ("%d-%m-%Y",)):
+    for f in ("%Y-%m-%d",) if profile == "canonical" else ("%d-%m-%Y",):
         try:
             return dt.datetime.strptime(value, f).date()
         except (ValueError, TypeError):
@@ -119,8 +134,11 @@ def parse_date(value: str, profile: str) -> dt.date | None:
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -150,8 +168,9 @@ def board_contacts(board_model) -> pd.DataFrame:
     schools, families = board_model
     parts = []
     for school in schools.itertuples():
-        c = make_contacts(school, families[families.school_index == school.school_index], 0,
-                          "2024-2025", 11)
+        c = make_contacts(
+            school, families[families.school_index == school.school_index], 0, "2024-2025", 11
+        )
         parts.append(c.assign(sector=school.sector))
     return pd.concat(parts, ignore_index=True)
 
@@ -165,8 +184,9 @@ def test_same_seed_gives_identical_bytes(small_run, small_inbox):
 def test_other_seed_gives_other_data_through_the_cli(small_run, tmp_path, capsys):
     from ouderpeil.cli import main
 
-    assert main(["generate", "--scale", "small", "--seed", str(SEED + 1),
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(["generate", "--scale", "small", "--seed", str(SEED + 1), "--out", str(tmp_path)]) == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert printed["seed"] == SEED + 1
     ours, theirs = _hashes(small_run[0]), _hashes(tmp_path)
@@ -188,8 +208,10 @@ def test_scales_have_the_documented_sizes():
         assert len(schools) == SCALES[name].n_schools
         assert schools["school_id"].is_unique
         assert boards[0] <= schools["board_id"].nunique() <= boards[1]
-        assert abs(schools["size"].sum() - SCALES[name].expected_families) \
+        assert (
+            abs(schools["size"].sum() - SCALES[name].expected_families)
             <= 0.02 * SCALES[name].expected_families
+        )
 
 
 def test_board_scale_sends_about_a_million_messages(board_model):
@@ -197,9 +219,20 @@ def test_board_scale_sends_about_a_million_messages(board_model):
     from ouderpeil.generate.messages import make_messages
 
     schools, families = board_model
-    total = sum(len(make_messages(s, families[families.school_index == s.school_index], k, y,
-                                  11, SCALES["board"].weekly_message_dose))
-                for s in schools.itertuples() for k, y in enumerate(("2024-2025", "2025-2026")))
+    total = sum(
+        len(
+            make_messages(
+                s,
+                families[families.school_index == s.school_index],
+                k,
+                y,
+                11,
+                SCALES["board"].weekly_message_dose,
+            )
+        )
+        for s in schools.itertuples()
+        for k, y in enumerate(("2024-2025", "2025-2026"))
+    )
     assert 800_000 <= total <= 1_300_000
 
 
@@ -217,8 +250,9 @@ def test_small_summary_matches_the_files(small_run):
     written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert written == {f["path"] for f in summary["files"]}
     for source in SOURCES:
-        assert summary["rows"][source] == sum(f["rows"] for f in summary["files"]
-                                              if f["source"] == source)
+        assert summary["rows"][source] == sum(
+            f["rows"] for f in summary["files"] if f["source"] == source
+        )
 
 
 # --------------------------------------------------------------------------- formats
@@ -246,17 +280,24 @@ def test_files_come_in_canonical_and_dutch_formats(small_run):
 
 def test_dutch_exports_carry_free_text_the_loader_must_ignore(small_run):
     out, _ = small_run
-    for path, source in ((out / "contact_logs" / "contact_logs_2024-2025.csv", "contact_logs"),
-                         (out / "families" / "families_2025-2026.csv", "families"),
-                         (out / "messages" / "messages_2025-2026.csv", "messages")):
+    for path, source in (
+        (out / "contact_logs" / "contact_logs_2024-2025.csv", "contact_logs"),
+        (out / "families" / "families_2025-2026.csv", "families"),
+        (out / "messages" / "messages_2025-2026.csv", "messages"),
+    ):
         profile, _, header = read_table(path, source)
         assert profile == "generic_sis_nl"
         ignored = _profile("generic_sis_nl")["sources"][source]["ignore"]
         present = [h for h in ignored if h in header]
         assert len(present) >= 3, (path.name, header)
         import io
-        raw = pd.read_csv(io.StringIO(path.read_bytes().decode("cp1252")), sep=";", dtype=str,
-                          keep_default_na=False)
+
+        raw = pd.read_csv(
+            io.StringIO(path.read_bytes().decode("cp1252")),
+            sep=";",
+            dtype=str,
+            keep_default_na=False,
+        )
         for h in present:
             assert (raw[h] != "").mean() > 0.5, (path.name, h)
     events = read_events(out / "message_events" / "message_events_2024-2025.jsonl")
@@ -382,16 +423,26 @@ def test_dirt_rates_are_the_documented_ones(small_run):
             continue
         rate = DIRT_RATES[kind]
         for source, n in per_source.items():
-            base = rows[source] - summary["dirt"]["duplicate_contact_rows"].get(source, 0) \
+            base = (
+                rows[source]
+                - summary["dirt"]["duplicate_contact_rows"].get(source, 0)
                 - summary["dirt"]["duplicate_events"].get(source, 0)
+            )
             if kind == "late_messages":  # only years before the last have a later file
-                base = n + sum(f["rows"] for f in summary["files"]
-                               if f["path"].startswith("messages/messages_")
-                               and not f["path"].endswith(f"{summary['school_years'][-1]}.csv"))
+                base = n + sum(
+                    f["rows"]
+                    for f in summary["files"]
+                    if f["path"].startswith("messages/messages_")
+                    and not f["path"].endswith(f"{summary['school_years'][-1]}.csv")
+                )
             expected = rate * base
             # rounding per file and the minimum of one per file
-            assert expected - n_files[source] <= n <= expected + 2 * n_files[source], \
-                (kind, source, n, expected)
+            assert expected - n_files[source] <= n <= expected + 2 * n_files[source], (
+                kind,
+                source,
+                n,
+                expected,
+            )
     doc = (REPO / "docs" / "SAMPLE_DATA.md").read_text(encoding="utf-8")
     for kind, rate in DIRT_RATES.items():
         pct = f"{rate * 100:g}"
@@ -424,13 +475,18 @@ def test_calibration_targets_are_the_national_reference():
 def test_holidays_include_the_dbt_holiday_seed():
     """Messages are only sent outside the holidays dbt uses for school weeks (region midden)."""
     seed = pd.read_csv(REPO / "dbt_project" / "seeds" / "school_holidays.csv")
-    for row in seed[(seed.region == "midden")
-                    & seed.school_year.isin(["2024-2025", "2025-2026"])].itertuples():
+    for row in seed[
+        (seed.region == "midden") & seed.school_year.isin(["2024-2025", "2025-2026"])
+    ].itertuples():
         days = pd.date_range(row.start_date, row.end_date).date
         ours = {d.astype(dt.date) for d in holiday_dates(row.school_year)}
-        weekdays = {d for d in days if d.weekday() < 5
-                    and str(d) >= row.school_year[:4] + "-08-01"
-                    and str(d) <= row.school_year[5:] + "-07-31"}
+        weekdays = {
+            d
+            for d in days
+            if d.weekday() < 5
+            and str(d) >= row.school_year[:4] + "-08-01"
+            and str(d) <= row.school_year[5:] + "-07-31"
+        }
         assert weekdays <= ours, (row.holiday, sorted(weekdays - ours)[:3])
 
 
@@ -445,24 +501,39 @@ def test_survey_sector_shares_match_the_monitor(board_model):
     from ouderpeil.generate.surveys import make_survey
 
     schools, families = board_model
-    r = pd.concat([make_survey(schools, families, k, y, 11)
-                   for k, y in enumerate(("2024-2025", "2025-2026"))], ignore_index=True)
+    r = pd.concat(
+        [
+            make_survey(schools, families, k, y, 11)
+            for k, y in enumerate(("2024-2025", "2025-2026"))
+        ],
+        ignore_index=True,
+    )
     indicators = {
         "talk_daily": lambda d: (d.q_talk_school == "dagelijks", d.q_talk_school.notna()),
-        "read_aloud_weekly": lambda d: (d.q_read_aloud.isin(["dagelijks", "wekelijks"]),
-                                        d.q_read_aloud.notna()),
-        "homework_help_weekly": lambda d: (d.q_homework_help.isin(["dagelijks", "wekelijks"]),
-                                           d.q_homework_help.notna() & (d.q_homework_help != "nvt")),
+        "read_aloud_weekly": lambda d: (
+            d.q_read_aloud.isin(["dagelijks", "wekelijks"]),
+            d.q_read_aloud.notna(),
+        ),
+        "homework_help_weekly": lambda d: (
+            d.q_homework_help.isin(["dagelijks", "wekelijks"]),
+            d.q_homework_help.notna() & (d.q_homework_help != "nvt"),
+        ),
         "tips_received": lambda d: (d.q_support_tips == 1, d.q_support_tips.notna()),
         "support_no_contact": lambda d: (d.q_support_none == 1, d.q_support_none.notna()),
-        "tip_usefulness": lambda d: (d.q_tips_useful.isin(["heel_veel", "tamelijk_veel"]),
-                                     d.q_tips_useful.notna()),
-        "contact_insufficient": lambda d: (d.q_contact_enough == "onvoldoende",
-                                           d.q_contact_enough.isin(["voldoende", "onvoldoende"])),
+        "tip_usefulness": lambda d: (
+            d.q_tips_useful.isin(["heel_veel", "tamelijk_veel"]),
+            d.q_tips_useful.notna(),
+        ),
+        "contact_insufficient": lambda d: (
+            d.q_contact_enough == "onvoldoende",
+            d.q_contact_enough.isin(["voldoende", "onvoldoende"]),
+        ),
         "can_contribute": lambda d: (d.q_can_contribute >= 4, d.q_can_contribute.notna()),
         "teacher_open": lambda d: (d.q_teacher_open >= 4, d.q_teacher_open.notna()),
-        "expectations_clear": lambda d: (d.q_expectations_clear >= 4,
-                                         d.q_expectations_clear.notna()),
+        "expectations_clear": lambda d: (
+            d.q_expectations_clear >= 4,
+            d.q_expectations_clear.notna(),
+        ),
         "helps_school": lambda d: (d.q_helps_school == 1, d.q_helps_school.notna()),
     }
     for code, by_sector in MONITOR_2014.items():
@@ -471,14 +542,20 @@ def test_survey_sector_shares_match_the_monitor(board_model):
             hit, base = indicators[code](d)
             n = int(base.sum())
             assert n >= 150, (code, sector, n)
-            assert _wilson_ok(float((hit & base).sum()), n, target), \
-                (code, sector, round(float((hit & base).sum()) / n, 3), target)
+            assert _wilson_ok(float((hit & base).sum()), n, target), (
+                code,
+                sector,
+                round(float((hit & base).sum()) / n, 3),
+                target,
+            )
     for sector, target in COMM_GRADE_MEAN.items():
         g = r.loc[r.sector == sector, "q_comm_grade"]
         assert abs(g.mean() - target) <= 3.5 * g.std() / math.sqrt(len(g)), (sector, g.mean())
     # the detail of table 6.6: mbo has (almost) no "weinig of niets"
     mbo_tips = r[(r.sector == "mbo") & r.q_tips_useful.notna()]
-    assert (mbo_tips.q_tips_useful == "weinig_niets").mean() <= TIP_USEFULNESS_DETAIL["mbo"][3] + 0.01
+    assert (mbo_tips.q_tips_useful == "weinig_niets").mean() <= TIP_USEFULNESS_DETAIL["mbo"][
+        3
+    ] + 0.01
     # items outside their sector stay empty
     assert r.loc[r.sector != "po", "q_read_aloud"].isna().all()
     assert r.loc[r.sector != "vo", "q_homework_help"].isna().all()
@@ -492,8 +569,11 @@ def test_survey_has_an_ses_gradient_and_selective_response(board_model):
     r = make_survey(schools, families, 0, "2024-2025", 11)
     by_ses = r.groupby("parent_education")
     assert by_ses.q_support_none.mean()["laag"] > by_ses.q_support_none.mean()["hoog"] + 0.05
-    insufficient = r[r.q_contact_enough != "weet_niet"].groupby("parent_education") \
+    insufficient = (
+        r[r.q_contact_enough != "weet_niet"]
+        .groupby("parent_education")
         .q_contact_enough.apply(lambda s: (s == "onvoldoende").mean())
+    )
     assert insufficient["laag"] > insufficient["hoog"]
     enrolled = families[enrolled_in_year(families, "2024-2025")]
     rate = r.parent_education.value_counts() / enrolled.parent_education.value_counts()
@@ -508,15 +588,18 @@ def test_survey_answers_follow_the_familys_contacts(board_contacts, board_model)
     from ouderpeil.generate.surveys import make_survey
 
     schools, families = board_model
-    no_messages = pd.DataFrame({"purpose": pd.Series(dtype=object),
-                                "family_index": pd.Series(dtype="int64")})
+    no_messages = pd.DataFrame(
+        {"purpose": pd.Series(dtype=object), "family_index": pd.Series(dtype="int64")}
+    )
     activity = _activity(board_contacts, no_messages)
     r = make_survey(schools, families, 0, "2024-2025", 11, activity)
     answered = r[r.q_contact_enough != "weet_niet"].copy()
     answered["no_contact"] = answered.family_index.map(activity.held_contacts).fillna(0) == 0
     insufficient = answered.q_contact_enough == "onvoldoende"
     assert answered.no_contact.sum() >= 30
-    assert insufficient[answered.no_contact].mean() > insufficient[~answered.no_contact].mean() + 0.1
+    assert (
+        insufficient[answered.no_contact].mean() > insufficient[~answered.no_contact].mean() + 0.1
+    )
     for sector, target in MONITOR_2014["contact_insufficient"].items():
         s = answered.sector == sector
         assert _wilson_ok(float(insufficient[s].sum()), int(s.sum()), target), sector
@@ -532,10 +615,13 @@ def test_low_ses_families_are_reached_less(board_contacts, board_model):
     reached = enrolled.assign(reached=enrolled.family_ref.isin(individual.family_ref))
     reach = reached[reached.sector != "po"].groupby("parent_education").reached.mean()
     assert reach["laag"] < reach["hoog"] - 0.03
-    scheduled = c[~c.channel.isin(["email", "portaal", "informeel"])
-                  & c.status.isin(["gehouden", "niet_verschenen"])]
+    scheduled = c[
+        ~c.channel.isin(["email", "portaal", "informeel"])
+        & c.status.isin(["gehouden", "niet_verschenen"])
+    ]
     no_show = scheduled.groupby("parent_education").status.apply(
-        lambda s: (s == "niet_verschenen").mean())
+        lambda s: (s == "niet_verschenen").mean()
+    )
     assert no_show["laag"] > 2 * no_show["hoog"]
     held = c[c.status == "gehouden"].groupby("family_ref").size()
     per_family = enrolled.assign(n=enrolled.family_ref.map(held).fillna(0))
@@ -543,8 +629,12 @@ def test_low_ses_families_are_reached_less(board_contacts, board_model):
     for sector in ("po", "vo"):  # monitor 2014: more contact with non-western parents
         s = per_family.sector == sector
         assert per_family[s & non_western].n.mean() > per_family[s & ~non_western].n.mean()
-    assert c.loc[c.interpreter.astype(bool)].family_ref.isin(
-        enrolled.loc[enrolled.home_language == "nl", "family_ref"]).sum() == 0
+    assert (
+        c.loc[c.interpreter.astype(bool)]
+        .family_ref.isin(enrolled.loc[enrolled.home_language == "nl", "family_ref"])
+        .sum()
+        == 0
+    )
 
 
 def test_contacts_follow_the_school_year(board_contacts, board_model):
@@ -567,9 +657,11 @@ def test_messages_read_less_by_low_ses_and_sms_fails_most(small_run):
     types = defaultdict(set)
     for e in read_events(out / "message_events" / "message_events_2024-2025.jsonl"):
         types[e["message_id"]].add(e["event_type"])
-    msgs = msgs.assign(ses=msgs.family_ref.map(ses),
-                       delivered=msgs.message_id.map(lambda m: "delivered" in types[m]),
-                       read=msgs.message_id.map(lambda m: "read" in types[m]))
+    msgs = msgs.assign(
+        ses=msgs.family_ref.map(ses),
+        delivered=msgs.message_id.map(lambda m: "delivered" in types[m]),
+        read=msgs.message_id.map(lambda m: "read" in types[m]),
+    )
     readable = msgs[msgs.delivered & msgs.channel.isin(["app", "whatsapp", "email"])]
     read = readable.groupby("ses").read.mean()
     assert read["laag"] < read["hoog"] - 0.1
@@ -587,11 +679,12 @@ def test_generate_day_adds_new_ids_on_that_day(small_run, tmp_path):
     base_ids = set()
     for path in source_files(out, "messages"):
         base_ids |= set(read_table(path, "messages")[1].message_id)
-    base_events = {e["event_id"] for p in source_files(out, "message_events")
-                   for e in read_events(p)}
+    base_events = {
+        e["event_id"] for p in source_files(out, "message_events") for e in read_events(p)
+    }
 
     day2 = generate_day(tmp_path / "d2", scale="small", seed=SEED, day="2026-09-02")
-    day3 = generate_day(tmp_path / "d3", scale="small", seed=SEED, day="2026-09-03")
+    generate_day(tmp_path / "d3", scale="small", seed=SEED, day="2026-09-03")
     assert day2["messages"] > 50 and day2["school_day"]
     _, m2, _ = read_table(tmp_path / "d2" / "messages" / "messages_day_2026-09-02.csv", "messages")
     _, m3, _ = read_table(tmp_path / "d3" / "messages" / "messages_day_2026-09-03.csv", "messages")
@@ -621,13 +714,15 @@ def test_loader_rejects_exactly_the_dirt_the_summary_reports(small_run, loaded_s
     _, summary = small_run
     con = duckdb.connect(str(loaded_settings.warehouse_path), read_only=True)
     try:
-        rows = con.execute("SELECT source, reason = 'duplicate_key', count(*) "
-                           "FROM raw.raw_rejects GROUP BY ALL").fetchall()
+        rows = con.execute(
+            "SELECT source, reason = 'duplicate_key', count(*) FROM raw.raw_rejects GROUP BY ALL"
+        ).fetchall()
     finally:
         con.close()
     rejects = {(source, dup): n for source, dup, n in rows}
     for source in SOURCES:
         assert rejects.get((source, False), 0) == summary["expected_rejects"][source], source
-        duplicates = summary["dirt"]["duplicate_contact_rows"].get(source, 0) \
-            + summary["dirt"]["duplicate_events"].get(source, 0)
+        duplicates = summary["dirt"]["duplicate_contact_rows"].get(source, 0) + summary["dirt"][
+            "duplicate_events"
+        ].get(source, 0)
         assert rejects.get((source, True), 0) == duplicates, source

@@ -1,5 +1,6 @@
 """The inbox itself, files that change under the loader, and two writers at once (issue 12,
 items 5, 6 and 7), on real files, a real warehouse and real processes."""
+
 from __future__ import annotations
 
 import os
@@ -10,11 +11,17 @@ import time
 
 import duckdb
 import pytest
+from loading_helpers import (  # noqa: F401
+    CONTACT_HEADER,
+    SCHOOLS_CSV,
+    by_name,
+    query,
+    rejects_of,
+    write,
+)
 
 from ouderpeil.loading import load_file, load_inbox, warehouse
 from ouderpeil.loading.warehouse import WarehouseLocked
-from tests.test_loading import (CONTACT_HEADER, SCHOOLS_CSV, by_name, query,  # noqa: F401
-                                rejects_of, schools_loaded, write)
 
 GOOD = "2025-10-03 14:30:00,telefoon,ouder,gedrag,gehouden,{},"
 
@@ -28,8 +35,11 @@ def keep_loaded_files_in_the_inbox(monkeypatch):
 
 
 def contacts(n: int, minutes: int = 45, first: int = 1) -> str:
-    return CONTACT_HEADER + "\n" + "".join(
-        f"C{i},12AB00,F{i},,,{GOOD.format(minutes)}\n" for i in range(first, first + n))
+    return (
+        CONTACT_HEADER
+        + "\n"
+        + "".join(f"C{i},12AB00,F{i},,,{GOOD.format(minutes)}\n" for i in range(first, first + n))
+    )
 
 
 # --------------------------------------------------------------------------- the inbox
@@ -48,26 +58,35 @@ def test_links_directories_and_pipes_are_never_followed_and_always_reported(sett
     report = load_inbox(settings, ["schools"])
     files = by_name(report)
     assert files["real.csv"].status == "loaded" and files["real.csv"].rows_loaded == 3
-    for name, words in (("link.csv", "symbolic link"), ("dangling.csv", "symbolic link"),
-                        ("x.csv", "directory"), ("pipe.csv", "named pipe")):
+    for name, words in (
+        ("link.csv", "symbolic link"),
+        ("dangling.csv", "symbolic link"),
+        ("x.csv", "directory"),
+        ("pipe.csv", "named pipe"),
+    ):
         assert files[name].status == "quarantined" and words in files[name].message, name
         note = settings.quarantine_dir / "schools" / f"{name}.reason.txt"
         assert words in note.read_text(encoding="utf-8"), name
         assert not os.path.lexists(folder / name)
     # nothing of the outside file (or the folder's file) was loaded: only real.csv's 3 rows
     assert query(settings, "SELECT count(*), count(DISTINCT _file_name) FROM raw.schools") == [
-        (3, 1)]
+        (3, 1)
+    ]
     assert outside.read_text(encoding="utf-8") == SCHOOLS_CSV  # the link's target untouched
-    assert query(settings, "SELECT file_name, status FROM raw.raw_load_files WHERE status = "
-                           "'quarantined' ORDER BY 1") == [
-        ("dangling.csv", "quarantined"), ("link.csv", "quarantined"),
-        ("pipe.csv", "quarantined"), ("x.csv", "quarantined")]
+    assert query(
+        settings,
+        "SELECT file_name, status FROM raw.raw_load_files WHERE status = 'quarantined' ORDER BY 1",
+    ) == [
+        ("dangling.csv", "quarantined"),
+        ("link.csv", "quarantined"),
+        ("pipe.csv", "quarantined"),
+        ("x.csv", "quarantined"),
+    ]
     assert "symbolic link" in report.to_text()
 
 
 # --------------------------------------------------------------------------- files that change
-def test_a_file_still_being_written_waits_for_a_later_run(settings, schools_loaded,
-                                                          monkeypatch):
+def test_a_file_still_being_written_waits_for_a_later_run(settings, schools_loaded, monkeypatch):
     """A writer appends for ~1.5 s: with a 1 s settle period the loader does not read a half
     file; once complete, the file loads whole and right (the last value is 45, not 4)."""
     monkeypatch.setenv("OUDERPEIL_INBOX_SETTLE_SECONDS", "1")
@@ -79,7 +98,7 @@ def test_a_file_still_being_written_waits_for_a_later_run(settings, schools_load
         step = len(text) // 15 + 1
         with path.open("w", encoding="utf-8") as fh:
             for i in range(0, len(text), step):
-                fh.write(text[i:i + step])
+                fh.write(text[i : i + step])
                 fh.flush()
                 time.sleep(0.1)
 
@@ -95,8 +114,9 @@ def test_a_file_still_being_written_waits_for_a_later_run(settings, schools_load
     final = by_name(load_inbox(settings, ["contact_logs"]))
     done = first if first is not None and first.status == "loaded" else final["growing.csv"]
     assert done.status == "loaded" and done.rows_loaded == 600
-    assert query(settings, "SELECT min(duration_min), max(duration_min), count(*) "
-                           "FROM raw.contact_logs") == [(45, 45, 600)]
+    assert query(
+        settings, "SELECT min(duration_min), max(duration_min), count(*) FROM raw.contact_logs"
+    ) == [(45, 45, 600)]
 
 
 def test_settle_wait_and_completion_marker(settings, schools_loaded, monkeypatch):
@@ -124,19 +144,22 @@ def test_changed_content_with_the_same_size_and_mtime_is_detected(settings, scho
     result = by_name(load_inbox(settings, ["contact_logs"]))["same.csv"]
     assert result.status == "loaded" and "replaces the earlier load" in result.message
     # the rows of the earlier content are replaced, in one transaction: 3 rows, new values
-    assert query(settings, "SELECT count(*), min(duration_min) FROM raw.contact_logs") == [
-        (3, 54)]
-    assert query(settings, "SELECT status, count(*) FROM raw.raw_load_files WHERE file_name = "
-                           "'same.csv' GROUP BY 1 ORDER BY 1") == [("loaded", 1),
-                                                                  ("replaced", 1)]
+    assert query(settings, "SELECT count(*), min(duration_min) FROM raw.contact_logs") == [(3, 54)]
+    assert query(
+        settings,
+        "SELECT status, count(*) FROM raw.raw_load_files WHERE file_name = "
+        "'same.csv' GROUP BY 1 ORDER BY 1",
+    ) == [("loaded", 1), ("replaced", 1)]
 
 
 def test_a_half_file_then_the_complete_file_under_the_same_name(settings, schools_loaded):
     """The issue's case: a half file got loaded anyway (no settle, say); the complete file
     under the same name replaces its rows instead of being rejected as duplicates."""
     full = contacts(500)
-    half = full[:len(full) // 2].rsplit("\n", 1)[0] + "\n" + "C251,12AB00,F251,,,2025-10-03 " \
+    half = (
+        full[: len(full) // 2].rsplit("\n", 1)[0] + "\n" + "C251,12AB00,F251,,,2025-10-03 "
         "14:30:00,telefoon,ouder,gedrag,gehouden,4,\n"
+    )
     path = write(settings, "contact_logs", "day.csv", half)
     first = load_file(settings, "contact_logs", path)
     path.write_text(full, encoding="utf-8")
@@ -144,7 +167,8 @@ def test_a_half_file_then_the_complete_file_under_the_same_name(settings, school
     assert second.rows_loaded == 500 and second.rows_rejected == 0, second
     assert first.rows_loaded < 500
     assert query(settings, "SELECT count(*), min(duration_min) FROM raw.contact_logs") == [
-        (500, 45)]
+        (500, 45)
+    ]
 
 
 # --------------------------------------------------------------------------- concurrency
@@ -158,8 +182,11 @@ time.sleep(float(sys.argv[2]))
 
 def test_a_second_writer_waits_then_fails_naming_the_holder(settings):
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(settings.warehouse_path),
-                               "30"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(settings.warehouse_path), "30"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
@@ -175,8 +202,11 @@ def test_a_second_writer_waits_then_fails_naming_the_holder(settings):
 
 def test_a_second_writer_gets_the_lock_once_the_first_ends(settings):
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(settings.warehouse_path),
-                               "1"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(settings.warehouse_path), "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         con = warehouse.connect(settings, timeout=30)
@@ -224,8 +254,11 @@ def test_duckdb_lock_message_still_names_the_pid(settings):
     """The holder is read from DuckDB's lock error; if DuckDB stops naming the PID, the
     message says 'an unknown process' and this test says why."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(settings.warehouse_path),
-                               "30"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(settings.warehouse_path), "30"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         holder.stdout.readline()
         with pytest.raises(duckdb.IOException, match=rf"PID {holder.pid}"):

@@ -8,6 +8,7 @@ one cosmos task per dbt model, gates, publish, export) and then the four Airflow
 address that is not loopback, or any DNS query (port 53, wherever it goes), fails the test
 and names the process and the address.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,10 +25,14 @@ from ouderpeil.config import REPO_ROOT
 from ouderpeil.telemetry import TELEMETRY_OFF
 
 # connect(5, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.0.0.2")}, 16)
-_INET = re.compile(r'sa_family=AF_INET, sin_port=htons\((?P<port>\d+)\), '
-                   r'sin_addr=inet_addr\("(?P<addr>[\d.]+)"\)')
-_INET6 = re.compile(r'sa_family=AF_INET6, sin6_port=htons\((?P<port>\d+)\), .*?'
-                    r'inet_pton\(AF_INET6, "(?P<addr>[0-9a-fA-F:.]+)"')
+_INET = re.compile(
+    r"sa_family=AF_INET, sin_port=htons\((?P<port>\d+)\), "
+    r'sin_addr=inet_addr\("(?P<addr>[\d.]+)"\)'
+)
+_INET6 = re.compile(
+    r"sa_family=AF_INET6, sin6_port=htons\((?P<port>\d+)\), .*?"
+    r'inet_pton\(AF_INET6, "(?P<addr>[0-9a-fA-F:.]+)"'
+)
 
 
 def outside_attempts(trace: str) -> list[str]:
@@ -40,23 +45,29 @@ def outside_attempts(trace: str) -> list[str]:
         if not m:
             continue  # AF_UNIX, AF_NETLINK, or no address (sendto on a connected socket)
         addr, port = m["addr"], int(m["port"])
-        loopback = (addr.startswith("127.") or addr == "::1"
-                    or addr.startswith("::ffff:127.") or addr in ("0.0.0.0", "::"))
+        loopback = (
+            addr.startswith("127.")
+            or addr == "::1"
+            or addr.startswith("::ffff:127.")
+            or addr in ("0.0.0.0", "::")
+        )
         if port == 53 or not loopback:
             bad.append(line.strip())
     return bad
 
 
 def test_trace_parser_flags_other_hosts_and_name_lookups():
-    trace = "\n".join([
-        '11 connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT',
-        '11 connect(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
-        '11 connect(3, {sa_family=AF_INET6, sin6_port=htons(8793), sin6_flowinfo=htonl(0), '
-        'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0',
-        '12 connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16) = -1',
-        '13 connect(4, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("34.1.2.3")}, 16) = -1',
-        '14 sendto(5, "x", 1, 0, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 1',
-    ])
+    trace = "\n".join(
+        [
+            '11 connect(3, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT',
+            '11 connect(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
+            "11 connect(3, {sa_family=AF_INET6, sin6_port=htons(8793), sin6_flowinfo=htonl(0), "
+            'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0',
+            '12 connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.255.255.53")}, 16) = -1',
+            '13 connect(4, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("34.1.2.3")}, 16) = -1',
+            '14 sendto(5, "x", 1, 0, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 1',
+        ]
+    )
     bad = outside_attempts(trace)
     assert [line.split()[0] for line in bad] == ["12", "13", "14"]
 
@@ -71,8 +82,8 @@ def _env_file(path: Path) -> dict[str, str]:
 
 
 def test_telemetry_is_off_in_every_configuration_the_project_ships():
-    from ouderpeil.orchestration.local import airflow_env
     from ouderpeil.config import Settings
+    from ouderpeil.orchestration.local import airflow_env
 
     # Local runs, the demo's services and the tests: every Airflow process.
     env = airflow_env(Settings.from_env({"OUDERPEIL_DATA_DIR": "/tmp/x"}), Path("/tmp/x/af"))
@@ -94,7 +105,7 @@ def test_telemetry_is_off_in_every_configuration_the_project_ships():
     assert re.search(r"^SCARF_ANALYTICS = False", config, re.M)
 
 
-CHAIN = r'''
+CHAIN = r"""
 import sys, time
 sys.path.insert(0, {tests!r})
 from pathlib import Path
@@ -113,7 +124,7 @@ try:
     print("SERVICES", sorted(services.api().dags()), flush=True)
 finally:
     stop_airflow(home)
-'''
+"""
 
 
 @pytest.mark.slow
@@ -128,10 +139,18 @@ def test_demo_chain_with_loopback_only_network_reaches_no_other_host(tmp_path):
     script.write_text(CHAIN.format(tests=str(REPO_ROOT / "tests"), data=str(tmp_path / "data")))
     trace = tmp_path / "connect.trace"
     env = {k: v for k, v in os.environ.items() if not k.startswith(tuple(TELEMETRY_OFF))}
-    cmd = (f"ip link set lo up && exec strace -f -qq -e trace=connect,sendto "
-           f"-o {trace} {sys.executable} {script}")
-    proc = subprocess.run(["unshare", "--net", "--", "bash", "-c", cmd], env=env, text=True,
-                          capture_output=True, cwd=REPO_ROOT, timeout=2400)
+    cmd = (
+        f"ip link set lo up && exec strace -f -qq -e trace=connect,sendto "
+        f"-o {trace} {sys.executable} {script}"
+    )
+    proc = subprocess.run(
+        ["unshare", "--net", "--", "bash", "-c", cmd],
+        env=env,
+        text=True,
+        capture_output=True,
+        cwd=REPO_ROOT,
+        timeout=2400,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and "CHAIN {'ouderpeil_ingest': 'success'" in out, out[-4000:]
     assert "SERVICES ['ouderpeil_build', 'ouderpeil_export', 'ouderpeil_ingest'" in out

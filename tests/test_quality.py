@@ -4,6 +4,7 @@ Most tests corrupt one thing in the hand-made warehouse (test_quality_handmade.p
 both gates untouched) and check that the gate names it; the slow ones run on the real sample
 data and dbt build.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,13 @@ from dataclasses import replace
 
 import duckdb
 import pytest
+from handmade_warehouse import build_handmade_warehouse, build_wide_marts, corrupt
 
 from ouderpeil.contracts import SOURCES
 from ouderpeil.errors import QualityGateFailed
 from ouderpeil.quality import gate, validate
 from ouderpeil.quality.records import read_record
 from ouderpeil.quality.suites import load_suites, raw_suite
-from handmade_warehouse import build_handmade_warehouse, build_wide_marts, corrupt
 
 
 @pytest.fixture
@@ -40,8 +41,9 @@ def test_raw_suite_files_match_the_contracts(settings):
     `python -m ouderpeil.quality.suites`)."""
     suites = {s["name"]: s for s in load_suites(settings.expectations_dir, "raw")}
     for source in SOURCES.values():
-        assert suites[f"raw_{source.name}"] == json.loads(json.dumps(raw_suite(source))), \
+        assert suites[f"raw_{source.name}"] == json.loads(json.dumps(raw_suite(source))), (
             f"expectations/raw_{source.name}.json is out of date with contracts.py"
+        )
 
 
 def test_every_expectation_says_whether_it_blocks(settings):
@@ -55,20 +57,28 @@ def test_every_expectation_says_whether_it_blocks(settings):
 def test_corrupted_raw_tables_fail_the_gate_naming_each_expectation(handmade):
     s = handmade
     corrupt(s, "UPDATE raw.contact_logs SET channel = 'fax' WHERE contact_id = 'C1'")
-    corrupt(s, "UPDATE raw.contact_logs SET contact_at = TIMESTAMP '2099-03-01 10:00' "
-               "WHERE contact_id = 'C2'")
-    corrupt(s, "UPDATE raw.message_events SET occurred_at = TIMESTAMPTZ '2099-03-01 10:00+00' "
-               "WHERE event_id = 'E1-0'")
+    corrupt(
+        s,
+        "UPDATE raw.contact_logs SET contact_at = TIMESTAMP '2099-03-01 10:00' "
+        "WHERE contact_id = 'C2'",
+    )
+    corrupt(
+        s,
+        "UPDATE raw.message_events SET occurred_at = TIMESTAMPTZ '2099-03-01 10:00+00' "
+        "WHERE event_id = 'E1-0'",
+    )
     corrupt(s, "UPDATE raw.messages SET school_id = '99ZZ00' WHERE message_id = 'M3'")
     corrupt(s, "UPDATE raw.families SET parent_education = NULL WHERE school_id = '90AA00'")
     with pytest.raises(QualityGateFailed) as exc:
         gate(s, layer="raw", run_id="bad-raw")
     msg = str(exc.value)
-    for expected in ("raw.contact_logs column channel: expect_column_values_to_be_in_set",
-                     "raw.contact_logs column contact_at: expect_column_max_to_be_between",
-                     "raw.message_events column occurred_at: expect_column_max_to_be_between",
-                     "raw.families column parent_education: expect_column_values_to_not_be_null",
-                     "messages.school_id -> schools: 1 of 90 rows"):
+    for expected in (
+        "raw.contact_logs column channel: expect_column_values_to_be_in_set",
+        "raw.contact_logs column contact_at: expect_column_max_to_be_between",
+        "raw.message_events column occurred_at: expect_column_max_to_be_between",
+        "raw.families column parent_education: expect_column_values_to_not_be_null",
+        "messages.school_id -> schools: 1 of 90 rows",
+    ):
         assert expected in msg, msg
     record = read_record(s, "raw", "bad-raw")
     assert record["success"] is False and len(record["failures"]) == 5
@@ -86,11 +96,13 @@ def test_schema_drift_and_missing_tables_block(handmade):
 
 def test_clear_person_id_blocks_and_never_reaches_gx_results(handmade):
     s = handmade
-    corrupt(s, "UPDATE raw.messages SET family_ref = 'jan.jansen@example.nl' "
-               "WHERE message_id = 'M4'")
+    corrupt(
+        s, "UPDATE raw.messages SET family_ref = 'jan.jansen@example.nl' WHERE message_id = 'M4'"
+    )
     result = validate(s, layer="raw", run_id="leak")
-    assert ("raw.messages", "expect_column_values_to_match_regex", "family_ref") \
-        in _blocking(result)
+    assert ("raw.messages", "expect_column_values_to_match_regex", "family_ref") in _blocking(
+        result
+    )
     # Raw results keep counts only: the leaked id is not copied into results or Data Docs.
     for path in s.gx_dir.rglob("*"):
         if path.is_file() and path.suffix in (".json", ".html"):
@@ -100,33 +112,45 @@ def test_clear_person_id_blocks_and_never_reaches_gx_results(handmade):
 def test_unknown_families_warn_a_few_and_block_many(handmade):
     s = handmade
     # 2 of 90 contacts lose their family: a warning, the gate passes.
-    corrupt(s, "DELETE FROM raw.families WHERE family_ref IN "
-               "(SELECT family_ref FROM raw.contact_logs WHERE contact_id IN ('C10', 'C11'))")
+    corrupt(
+        s,
+        "DELETE FROM raw.families WHERE family_ref IN "
+        "(SELECT family_ref FROM raw.contact_logs WHERE contact_id IN ('C10', 'C11'))",
+    )
     few = gate(s, layer="raw", run_id="few-orphans")
     assert few.success
     assert ("raw.references", "expect_column_values_to_be_between", "orphans") in _warnings(few)
-    assert any("contact_logs.family_ref -> families: 2 of 90" in f.observed
-               for f in few.warnings)
+    assert any("contact_logs.family_ref -> families: 2 of 90" in f.observed for f in few.warnings)
     # A third of the families gone (e.g. another HMAC key): blocking. Rows deleted by hand are
     # only seen by a full validation (the gate after a pass reads the new loads' rows).
     corrupt(s, "DELETE FROM raw.families WHERE school_id = '92CA00'")
     many = validate(s, layer="raw", run_id="many-orphans", full=True)
     assert not many.success
-    assert ("raw.references", "expect_column_values_to_be_between", "orphan_share") \
-        in _blocking(many)
+    assert ("raw.references", "expect_column_values_to_be_between", "orphan_share") in _blocking(
+        many
+    )
 
 
 def test_corrupted_marts_fail_the_gate(handmade):
     s = handmade
-    corrupt(s, "UPDATE marts.fct_indicator SET value = 1.4, ci_high = 1.5 "
-               "WHERE indicator_code = 'contact_reach' AND ses_group = 'laag' AND NOT suppressed")
+    corrupt(
+        s,
+        "UPDATE marts.fct_indicator SET value = 1.4, ci_high = 1.5 "
+        "WHERE indicator_code = 'contact_reach' AND ses_group = 'laag' AND NOT suppressed",
+    )
     corrupt(s, "UPDATE marts.fct_indicator SET value = 0.5, numerator = 3 WHERE suppressed")
-    corrupt(s, "UPDATE marts.fct_indicator SET suppressed = false, suppression_reason = NULL, "
-               "value = 7, ci_low = 6, ci_high = 8 "
-               "WHERE n < 10 AND indicator_code = 'comm_grade'")
-    corrupt(s, "UPDATE marts.fct_indicator SET ci_low = value + 0.01 "
-               "WHERE indicator_code = 'contact_home_visits' AND ses_group = 'midden' "
-               "AND NOT suppressed")
+    corrupt(
+        s,
+        "UPDATE marts.fct_indicator SET suppressed = false, suppression_reason = NULL, "
+        "value = 7, ci_low = 6, ci_high = 8 "
+        "WHERE n < 10 AND indicator_code = 'comm_grade'",
+    )
+    corrupt(
+        s,
+        "UPDATE marts.fct_indicator SET ci_low = value + 0.01 "
+        "WHERE indicator_code = 'contact_home_visits' AND ses_group = 'midden' "
+        "AND NOT suppressed",
+    )
     with pytest.raises(QualityGateFailed) as exc:
         gate(s, layer="marts", run_id="bad-marts")
     msg = str(exc.value)
@@ -145,19 +169,28 @@ def test_a_missing_sector_blocks(handmade):
     s = handmade
     corrupt(s, "DELETE FROM marts.fct_indicator WHERE sector = 'mbo'")
     result = validate(s, layer="marts", run_id="no-mbo")
-    assert ("marts.fct_indicator", "expect_column_distinct_values_to_contain_set", "sector") \
-        in _blocking(result)
+    assert (
+        "marts.fct_indicator",
+        "expect_column_distinct_values_to_contain_set",
+        "sector",
+    ) in _blocking(result)
     assert result.parameters["expected_sectors"] == ["mbo", "po", "vo"]
 
 
 def test_warning_expectations_report_but_do_not_block(handmade):
     s = handmade
-    corrupt(s, "UPDATE marts.fct_indicator SET gap_significant = false "
-               "WHERE NOT ends_with(indicator_code, '_gap') AND period = '2025-10'")
+    corrupt(
+        s,
+        "UPDATE marts.fct_indicator SET gap_significant = false "
+        "WHERE NOT ends_with(indicator_code, '_gap') AND period = '2025-10'",
+    )
     result = gate(s, layer="marts", run_id="warn-only")
     assert result.success and not result.failures
-    assert ("marts.fct_indicator", "expect_column_values_to_be_null", "gap_significant") \
-        in _warnings(result)
+    assert (
+        "marts.fct_indicator",
+        "expect_column_values_to_be_null",
+        "gap_significant",
+    ) in _warnings(result)
 
 
 def test_row_count_may_not_collapse_against_the_last_publish(handmade):
@@ -167,15 +200,19 @@ def test_row_count_may_not_collapse_against_the_last_publish(handmade):
     gate(s, layer="marts", run_id="run-1")
     publish(s, run_id="run-1")
     # Tolerance 0.5 by default: losing 60 % of the rows blocks.
-    corrupt(s, "DELETE FROM marts.fct_indicator WHERE period_type = 'month' "
-               "OR (school_year = '2024-2025' AND hash(indicator_code, school_id, ses_group) "
-               "% 5 <> 0)")
+    corrupt(
+        s,
+        "DELETE FROM marts.fct_indicator WHERE period_type = 'month' "
+        "OR (school_year = '2024-2025' AND hash(indicator_code, school_id, ses_group) "
+        "% 5 <> 0)",
+    )
     con = duckdb.connect(str(s.warehouse_path))
     build_wide_marts(con)
     con.close()
     result = validate(s, layer="marts", run_id="run-2")
-    assert ("marts.fct_indicator", "expect_table_row_count_to_be_between", None) \
-        in _blocking(result)
+    assert ("marts.fct_indicator", "expect_table_row_count_to_be_between", None) in _blocking(
+        result
+    )
     published = result.parameters["last_published_rows"]
     assert result.parameters["min_row_count"] == math.ceil(published * 0.5)
 
@@ -208,8 +245,9 @@ def test_raw_gate_reads_only_the_columns_its_suite_names(handmade):
 
     con = duckdb.connect(str(handmade.warehouse_path), read_only=True)
     try:
-        suite = next(s for s in load_suites(handmade.expectations_dir, "raw")
-                     if s["name"] == "raw_messages")
+        suite = next(
+            s for s in load_suites(handmade.expectations_dir, "raw") if s["name"] == "raw_messages"
+        )
         shape, rest = frames.split_shape(suite)
         frame = frames.frame_for(con, rest)
         assert "_file_hash" not in frame.columns and "family_ref" in frame.columns
@@ -228,8 +266,9 @@ def test_keys_read_as_ranks_still_catch_nulls_and_duplicates(handmade):
     corrupt(s, "UPDATE raw.message_events SET message_id = NULL WHERE event_id = 'E3-0'")
     corrupt(s, "INSERT INTO raw.families SELECT * FROM raw.families LIMIT 1")
     result = validate(s, layer="raw", run_id="keys")
-    assert ("raw.message_events", "expect_column_values_to_not_be_null", "message_id") \
-        in _blocking(result)
+    assert ("raw.message_events", "expect_column_values_to_not_be_null", "message_id") in _blocking(
+        result
+    )
     dup = {(f.table, f.expectation): f.observed for f in result.warnings}
     assert dup[("raw.message_events", "expect_column_values_to_be_unique")].startswith("2 of ")
     assert dup[("raw.families", "expect_compound_columns_to_be_unique")].startswith("2 of ")
@@ -254,21 +293,30 @@ def test_real_marts_corrupted_fail(built_settings, tmp_path):
 
     s = make_settings(tmp_path / "data")
     shutil.copy(built_settings.warehouse_path, s.warehouse_path)
-    corrupt(s, "UPDATE marts.fct_indicator SET suppressed = false, value = 0.5 "
-               "WHERE suppression_reason = 'n_below_10'")
+    corrupt(
+        s,
+        "UPDATE marts.fct_indicator SET suppressed = false, value = 0.5 "
+        "WHERE suppression_reason = 'n_below_10'",
+    )
     result = validate(s, layer="marts", run_id="sample-bad")
     assert ("marts.fct_indicator", "expect_column_values_to_be_between", "n") in _blocking(result)
 
 
 def _append_contact_load(settings, load_id: str, changes: str, from_id: str = "C1") -> None:
     """A new load of one contact row: a copy of contact `from_id` with `changes` applied."""
-    corrupt(settings, f"""
+    corrupt(
+        settings,
+        f"""
         INSERT INTO raw.contact_logs
         SELECT * REPLACE ('{load_id}' AS _load_id, {changes})
-        FROM raw.contact_logs WHERE contact_id = '{from_id}'""")
-    corrupt(settings, f"""
+        FROM raw.contact_logs WHERE contact_id = '{from_id}'""",
+    )
+    corrupt(
+        settings,
+        f"""
         INSERT INTO raw.raw_load_files VALUES ('{load_id}', 'contact_logs', '{load_id}.csv',
-            'h-{load_id}', 'canonical', 1, 1, 0, '', 'loaded', TIMESTAMPTZ '2026-09-02 00:00+00')""")
+            'h-{load_id}', 'canonical', 1, 1, 0, '', 'loaded', TIMESTAMPTZ '2026-09-02 00:00+00')""",
+    )
 
 
 def test_raw_gate_after_a_pass_checks_the_new_loads(handmade):
@@ -283,8 +331,7 @@ def test_raw_gate_after_a_pass_checks_the_new_loads(handmade):
     assert second.scope.startswith("rows of 1 new loads of 2"), second.scope
     unread = second.scope.split("not read: ")[1].split(", ")
     assert "raw.messages" in unread and "raw.contact_logs" not in unread  # no new load there
-    assert ("raw.contact_logs", "expect_column_values_to_be_in_set", "channel") \
-        in _blocking(second)
+    assert ("raw.contact_logs", "expect_column_values_to_be_in_set", "channel") in _blocking(second)
     failed = next(f for f in second.failures if f.column == "channel")
     assert failed.observed.startswith("1 of 1 rows"), failed.observed  # only the new row read
     # Not remembered: the same load is checked (and fails) again.
@@ -295,8 +342,11 @@ def test_raw_gate_after_a_pass_checks_the_new_loads(handmade):
     # A key repeated across loads is found although the first row passed long ago.
     _append_contact_load(s, "load-3", "'telefoon' AS channel")
     dup = validate(s, layer="raw", run_id="dup")
-    unique = next(f for f in dup.warnings + dup.failures
-                  if f.expectation == "expect_column_values_to_be_unique")
+    unique = next(
+        f
+        for f in dup.warnings + dup.failures
+        if f.expectation == "expect_column_values_to_be_unique"
+    )
     assert unique.column == "contact_id" and unique.observed.startswith("2 of 2 rows"), unique
 
 

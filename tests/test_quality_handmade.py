@@ -1,9 +1,9 @@
 """The hand-made warehouse (tests/handmade_warehouse.py) passes both quality gates, so a failure
 in a test that corrupts it is that test's corruption, not a broken fixture."""
+
 from __future__ import annotations
 
 import pytest
-
 from handmade_warehouse import build_handmade_warehouse
 
 

@@ -3,6 +3,7 @@ rendered by gx_run.build_docs into one self-contained page, then opened in headl
 with no network: the failing expectation, its status and observed value are on the page, and
 a screenshot lands in test-artifacts/screenshots/.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,15 +21,21 @@ SUITE = {
     "name": "marts_report_check",
     "meta": {"layer": "marts", "table": "marts.fct_indicator"},
     "expectations": [
-        {"type": "expect_column_values_to_be_between",
-         "kwargs": {"column": "value", "min_value": 0, "max_value": 1},
-         "meta": {"severity": "blocking", "why": "Aandelen liggen tussen 0 en 1."}},
-        {"type": "expect_column_max_to_be_between",
-         "kwargs": {"column": "n", "min_value": 0, "max_value": 100},
-         "meta": {"severity": "warning", "why": "Grote scholen vallen op."}},
-        {"type": "expect_column_values_to_not_be_null",
-         "kwargs": {"column": "indicator_code"},
-         "meta": {"severity": "blocking", "why": "Elke rij heeft een indicator."}},
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "value", "min_value": 0, "max_value": 1},
+            "meta": {"severity": "blocking", "why": "Aandelen liggen tussen 0 en 1."},
+        },
+        {
+            "type": "expect_column_max_to_be_between",
+            "kwargs": {"column": "n", "min_value": 0, "max_value": 100},
+            "meta": {"severity": "warning", "why": "Grote scholen vallen op."},
+        },
+        {
+            "type": "expect_column_values_to_not_be_null",
+            "kwargs": {"column": "indicator_code"},
+            "meta": {"severity": "blocking", "why": "Elke rij heeft een indicator."},
+        },
     ],
 }
 
@@ -40,10 +47,16 @@ def report(tmp_path_factory):
 
     gx_dir = tmp_path_factory.mktemp("gx")
     ctx = gx_run.context(gx_dir)
-    frame = pd.DataFrame({"indicator_code": ["contact_reach"] * 4,
-                          "value": [0.2, 0.5, 1.7, 0.9], "n": [12, 40, 250, 33]})
-    vr, ids = gx_run.run_suite(ctx, SUITE, frame, {}, "marts", "run-report-1",
-                               dt.datetime.now(dt.timezone.utc))
+    frame = pd.DataFrame(
+        {
+            "indicator_code": ["contact_reach"] * 4,
+            "value": [0.2, 0.5, 1.7, 0.9],
+            "n": [12, 40, 250, 33],
+        }
+    )
+    vr, ids = gx_run.run_suite(
+        ctx, SUITE, frame, {}, "marts", "run-report-1", dt.datetime.now(dt.UTC)
+    )
     index = gx_run.build_docs(ctx, ids)
     assert index == gx_run.data_docs_index(ctx) == gx_dir / "reports" / "index.html"
     return report_path(gx_dir, "marts", "run-report-1"), index
@@ -73,20 +86,31 @@ def test_report_renders_offline_in_chromium_with_the_failure_visible(report, tmp
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / "quality_report_failing_expectation.png"
     shot.unlink(missing_ok=True)
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             f"--user-data-dir={tmp_path / 'profile'}",
-             # No network at all: what renders here renders offline.
-             "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
-    dom = subprocess.run([chromium, *flags, "--dump-dom", page.as_uri()], capture_output=True,
-                         text=True, timeout=180)
-    assert "MISLUKT (blokkerend)" in dom.stdout and "expect_column_values_to_be_between" in \
-        dom.stdout, dom.stderr[-2000:]
-    subprocess.run([chromium, *flags, "--window-size=1400,700", f"--screenshot={shot}",
-                    page.as_uri()], capture_output=True, timeout=180)
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        # No network at all: what renders here renders offline.
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+    ]
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180
+    )
+    assert (
+        "MISLUKT (blokkerend)" in dom.stdout and "expect_column_values_to_be_between" in dom.stdout
+    ), dom.stderr[-2000:]
+    subprocess.run(
+        [chromium, *flags, "--window-size=1400,700", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=180,
+    )
     assert shot.exists() and shot.stat().st_size > 10_000, "no screenshot written"
     from test_dashboard_browser import png_pixels  # the suite's PNG decoder (numpy only)
 
     px = png_pixels(shot.read_bytes()).reshape(-1, 3)
     # The failing row's red background is on the page (the report's colour for a failure).
-    reds = int(((px == (0xfd, 0xf0, 0xef)).all(axis=1)).sum())
+    reds = int(((px == (0xFD, 0xF0, 0xEF)).all(axis=1)).sum())
     assert reds > 2000, f"no failing row visible in the screenshot ({reds} px)"

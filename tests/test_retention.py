@@ -1,5 +1,6 @@
 """purge(): raw person-level rows older than the last N school years go, from the tables and
 from the file's bytes; aggregates stay. On a real DuckDB file."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,24 +8,30 @@ import shutil
 
 import duckdb
 import pytest
-
+from handmade_warehouse import build_handmade_warehouse, corrupt, pseudonym
 from helpers import make_settings
+
 from ouderpeil.quality import validate
 from ouderpeil.retention import purge, purge_and_rebuild, retention_cutoff
 from ouderpeil.transform import run_dbt
-from handmade_warehouse import build_handmade_warehouse, corrupt, pseudonym
 
 TODAY = dt.date(2026, 11, 26)  # school year 2026-2027
-RAW_DATES = {"raw.contact_logs": "contact_at", "raw.messages": "sent_at",
-             "raw.survey_responses": "submitted_at"}
+RAW_DATES = {
+    "raw.contact_logs": "contact_at",
+    "raw.messages": "sent_at",
+    "raw.survey_responses": "submitted_at",
+}
 
 
-@pytest.mark.parametrize("today, keep, cutoff, kept", [
-    (dt.date(2026, 11, 26), 2, dt.date(2025, 8, 1), ["2025-2026", "2026-2027"]),
-    (dt.date(2026, 7, 31), 2, dt.date(2024, 8, 1), ["2024-2025", "2025-2026"]),
-    (dt.date(2026, 8, 1), 1, dt.date(2026, 8, 1), ["2026-2027"]),
-    (dt.date(2026, 1, 15), 3, dt.date(2023, 8, 1), ["2023-2024", "2024-2025", "2025-2026"]),
-])
+@pytest.mark.parametrize(
+    "today, keep, cutoff, kept",
+    [
+        (dt.date(2026, 11, 26), 2, dt.date(2025, 8, 1), ["2025-2026", "2026-2027"]),
+        (dt.date(2026, 7, 31), 2, dt.date(2024, 8, 1), ["2024-2025", "2025-2026"]),
+        (dt.date(2026, 8, 1), 1, dt.date(2026, 8, 1), ["2026-2027"]),
+        (dt.date(2026, 1, 15), 3, dt.date(2023, 8, 1), ["2023-2024", "2024-2025", "2025-2026"]),
+    ],
+)
 def test_cutoff_follows_school_years(today, keep, cutoff, kept):
     assert retention_cutoff(today, keep) == (cutoff, kept)
 
@@ -43,23 +50,43 @@ def warehouse(settings):
     build_handmade_warehouse(settings)
     # A family enrolled since 2022 and still there, an old and a new event whose message
     # never arrived.
-    corrupt(settings, f"""INSERT INTO raw.families (family_ref, school_id, enrolled_from,
+    corrupt(
+        settings,
+        f"""INSERT INTO raw.families (family_ref, school_id, enrolled_from,
         enrolled_to, parent_education) VALUES ('{pseudonym("family", 999)}', '90AA00',
-        DATE '2022-08-20', NULL, 'hoog')""")
-    corrupt(settings, """INSERT INTO raw.message_events (event_id, message_id, event_type,
+        DATE '2022-08-20', NULL, 'hoog')""",
+    )
+    corrupt(
+        settings,
+        """INSERT INTO raw.message_events (event_id, message_id, event_type,
         occurred_at) VALUES ('X-old', 'M-unknown', 'sent', TIMESTAMPTZ '2024-02-01 09:00+00'),
-        ('X-new', 'M-unknown2', 'sent', TIMESTAMPTZ '2026-02-01 09:00+00')""")
+        ('X-new', 'M-unknown2', 'sent', TIMESTAMPTZ '2026-02-01 09:00+00')""",
+    )
     return settings
 
 
 def test_purge_deletes_old_person_level_rows_only(warehouse):
     s = warehouse
     con = duckdb.connect(str(s.warehouse_path), read_only=True)
-    before = {t: _count(con, f"SELECT count(*) FROM {t}") for t in
-              ("raw.families", "raw.contact_logs", "raw.messages", "raw.message_events",
-               "raw.survey_responses", "raw.raw_rejects", "raw.schools", "marts.fct_indicator")}
-    old_refs = [r[0] for r in con.execute(
-        "SELECT family_ref FROM raw.families WHERE enrolled_to < DATE '2025-08-01'").fetchall()]
+    before = {
+        t: _count(con, f"SELECT count(*) FROM {t}")
+        for t in (
+            "raw.families",
+            "raw.contact_logs",
+            "raw.messages",
+            "raw.message_events",
+            "raw.survey_responses",
+            "raw.raw_rejects",
+            "raw.schools",
+            "marts.fct_indicator",
+        )
+    }
+    old_refs = [
+        r[0]
+        for r in con.execute(
+            "SELECT family_ref FROM raw.families WHERE enrolled_to < DATE '2025-08-01'"
+        ).fetchall()
+    ]
     con.close()
     assert old_refs
 
@@ -74,16 +101,27 @@ def test_purge_deletes_old_person_level_rows_only(warehouse):
     for table, col in RAW_DATES.items():
         assert _count(con, f"SELECT count(*) FROM {table} WHERE {col} < DATE '2025-08-01'") == 0
         assert after[table] > 0
-    assert _count(con, "SELECT count(*) FROM raw.families "
-                       "WHERE enrolled_to < DATE '2025-08-01'") == 0
+    assert (
+        _count(con, "SELECT count(*) FROM raw.families WHERE enrolled_to < DATE '2025-08-01'") == 0
+    )
     # The family enrolled since 2022 is still enrolled, so it stays.
-    assert _count(con, f"SELECT count(*) FROM raw.families "
-                       f"WHERE family_ref = '{pseudonym('family', 999)}'") == 1
+    assert (
+        _count(
+            con,
+            f"SELECT count(*) FROM raw.families WHERE family_ref = '{pseudonym('family', 999)}'",
+        )
+        == 1
+    )
     # Events went with their message; orphan events by their own date.
-    assert _count(con, "SELECT count(*) FROM raw.message_events e WHERE NOT EXISTS "
-                       "(SELECT 1 FROM raw.messages m WHERE m.message_id = e.message_id)") == 1
-    assert _count(con, "SELECT count(*) FROM raw.message_events "
-                       "WHERE event_id = 'X-new'") == 1
+    assert (
+        _count(
+            con,
+            "SELECT count(*) FROM raw.message_events e WHERE NOT EXISTS "
+            "(SELECT 1 FROM raw.messages m WHERE m.message_id = e.message_id)",
+        )
+        == 1
+    )
+    assert _count(con, "SELECT count(*) FROM raw.message_events WHERE event_id = 'X-new'") == 1
     assert _count(con, "SELECT count(*) FROM raw.raw_rejects") == 1
     # Reference data and published aggregates stay.
     assert after["raw.schools"] == before["raw.schools"]
@@ -96,8 +134,7 @@ def test_purge_deletes_old_person_level_rows_only(warehouse):
     data = s.warehouse_path.read_bytes()
     assert not [r for r in old_refs if r.encode() in data]
     assert all(r.encode() in data for r in kept_refs)
-    assert [p.name for p in s.warehouse_path.parent.iterdir()
-            if p.name.startswith(".")] == []
+    assert [p.name for p in s.warehouse_path.parent.iterdir() if p.name.startswith(".")] == []
 
     # Purging again finds nothing; the raw layer still passes its gate.
     assert sum(purge(s, today=TODAY)["deleted"].values()) == 0
@@ -129,26 +166,36 @@ def test_purge_on_the_real_sample_warehouse(built_settings, tmp_path):
     assert summary["deleted"]["raw.contact_logs"] > 0
     con = duckdb.connect(str(s.warehouse_path), read_only=True)
     try:
-        assert _count(con, f"SELECT count(*) FROM raw.contact_logs "
-                           f"WHERE contact_at < DATE '{summary['cutoff']}'") == 0
+        assert (
+            _count(
+                con,
+                f"SELECT count(*) FROM raw.contact_logs "
+                f"WHERE contact_at < DATE '{summary['cutoff']}'",
+            )
+            == 0
+        )
         assert _count(con, "SELECT count(*) FROM marts.fct_indicator") == marts_before
     finally:
         con.close()
 
 
 @pytest.mark.slow
-def test_rebuild_after_purge_drops_person_level_copies_but_keeps_aggregates(built_settings,
-                                                                            tmp_path):
+def test_rebuild_after_purge_drops_person_level_copies_but_keeps_aggregates(
+    built_settings, tmp_path
+):
     """docs/spec/PRIVACY.md item 5: raw rows of old school years go, from dbt's staging copies too, while
     the published aggregates of those years stay exactly as they were."""
     s = make_settings(tmp_path / "data")
     shutil.copy(built_settings.warehouse_path, s.warehouse_path)
-    aggregates = ("SELECT indicator_code, period, sector, board_id, school_id, ses_group, value, n "
-                  "FROM marts.fct_indicator WHERE school_year = '2024-2025' ORDER BY ALL")
+    aggregates = (
+        "SELECT indicator_code, period, sector, board_id, school_id, ses_group, value, n "
+        "FROM marts.fct_indicator WHERE school_year = '2024-2025' ORDER BY ALL"
+    )
     con = duckdb.connect(str(s.warehouse_path), read_only=True)
     old_year_before = con.execute(aggregates).fetchall()
-    staged_before = _count(con, "SELECT count(*) FROM staging.stg_messages "
-                                "WHERE sent_at < DATE '2025-08-01'")
+    staged_before = _count(
+        con, "SELECT count(*) FROM staging.stg_messages WHERE sent_at < DATE '2025-08-01'"
+    )
     con.close()
     assert old_year_before and staged_before > 0
 
@@ -159,10 +206,19 @@ def test_rebuild_after_purge_drops_person_level_copies_but_keeps_aggregates(buil
 
     con = duckdb.connect(str(s.warehouse_path), read_only=True)
     try:
-        assert _count(con, "SELECT count(*) FROM staging.stg_messages "
-                           "WHERE sent_at < DATE '2025-08-01'") == 0
-        assert _count(con, "SELECT count(*) FROM staging.stg_families "
-                           "WHERE enrolled_to < DATE '2025-08-01'") == 0
+        assert (
+            _count(
+                con, "SELECT count(*) FROM staging.stg_messages WHERE sent_at < DATE '2025-08-01'"
+            )
+            == 0
+        )
+        assert (
+            _count(
+                con,
+                "SELECT count(*) FROM staging.stg_families WHERE enrolled_to < DATE '2025-08-01'",
+            )
+            == 0
+        )
         assert con.execute(aggregates).fetchall() == old_year_before
     finally:
         con.close()

@@ -2,6 +2,7 @@
 archive (or is deleted at once), retention empties the archive and the quarantine with the
 raw rows' cutoff, and a file dropped again is still recognised as loaded. Real files, a
 real DuckDB warehouse."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,12 +29,16 @@ def drop(settings, name="schools.csv", text=SCHOOLS_CSV, source="schools"):
 
 def archived(settings) -> list:
     root = settings.data_dir / "archive"
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) \
-        if root.exists() else []
+    return (
+        sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        if root.exists()
+        else []
+    )
 
 
-def test_a_loaded_file_moves_to_the_archive_and_is_skipped_when_dropped_again(settings,
-                                                                             monkeypatch):
+def test_a_loaded_file_moves_to_the_archive_and_is_skipped_when_dropped_again(
+    settings, monkeypatch
+):
     monkeypatch.delenv(archive.MODE_ENV, raising=False)
     path = drop(settings)
     report = load_inbox(settings)
@@ -68,9 +73,9 @@ def test_delete_mode_removes_the_file_at_once(settings, monkeypatch):
     assert not path.exists()
 
 
-def test_a_file_outside_the_inbox_and_a_file_that_failed_stay_where_they_are(settings,
-                                                                            tmp_path,
-                                                                            monkeypatch):
+def test_a_file_outside_the_inbox_and_a_file_that_failed_stay_where_they_are(
+    settings, tmp_path, monkeypatch
+):
     monkeypatch.delenv(archive.MODE_ENV, raising=False)
     outside = tmp_path / "elders" / "schools.csv"
     outside.parent.mkdir()
@@ -84,8 +89,7 @@ def test_a_file_outside_the_inbox_and_a_file_that_failed_stay_where_they_are(set
     assert (settings.quarantine_dir / "schools" / "leeg.csv").exists()
 
 
-def test_retention_empties_archive_and_quarantine_with_the_raw_rows_cutoff(settings,
-                                                                          monkeypatch):
+def test_retention_empties_archive_and_quarantine_with_the_raw_rows_cutoff(settings, monkeypatch):
     monkeypatch.delenv(archive.MODE_ENV, raising=False)
     today = dt.date(2026, 11, 26)
     cutoff, _ = retention_cutoff(today, 2)  # 1 August 2025

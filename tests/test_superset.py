@@ -6,6 +6,7 @@ published from ``make demo``'s sample (``demo_published_settings``: the demo sca
 quality gate, publish), so the gap panels have published numbers to show. The browser test
 (test_dashboard_browser.py) shares the same server.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -45,8 +46,9 @@ def superset_handle(settings, tmp_path_factory, config):
         config.add_cleanup(handle.stop)
         artifacts = REPO_ROOT / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
-        (artifacts / "superset-timings.json").write_text(json.dumps(
-            {k: round(v, 1) for k, v in handle.timings.items()}, indent=2))
+        (artifacts / "superset-timings.json").write_text(
+            json.dumps({k: round(v, 1) for k, v in handle.timings.items()}, indent=2)
+        )
         _SERVER[key] = handle
     return _SERVER[key]
 
@@ -60,9 +62,16 @@ def superset(demo_published_settings, tmp_path_factory, request):
 def api_session(handle, user: dict) -> requests.Session:
     """Log in through the security API (JWT) and keep the CSRF token for POSTs."""
     s = requests.Session()
-    r = s.post(f"{handle.url}/api/v1/security/login", timeout=60, json={
-        "username": user["username"], "password": user["password"], "provider": "db",
-        "refresh": False})
+    r = s.post(
+        f"{handle.url}/api/v1/security/login",
+        timeout=60,
+        json={
+            "username": user["username"],
+            "password": user["password"],
+            "provider": "db",
+            "refresh": False,
+        },
+    )
     assert r.status_code == 200, f"login {user['username']}: {r.status_code} {r.text[:200]}"
     s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
     token = s.get(f"{handle.url}/api/v1/security/csrf_token/", timeout=60)
@@ -77,38 +86,64 @@ def form_login(handle, user: dict) -> requests.Session:
     s = requests.Session()
     page = s.get(f"{handle.url}/login/", timeout=60)
     m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
-        r'"csrf_token"\s*:\s*"([^"]+)"', page.text)
+        r'"csrf_token"\s*:\s*"([^"]+)"', page.text
+    )
     assert m, "no CSRF token on the login page"
-    r = s.post(f"{handle.url}/login/", timeout=60, allow_redirects=False, data={
-        "username": user["username"], "password": user["password"], "csrf_token": m.group(1)})
-    assert r.status_code in (302, 303) and "session" in s.cookies, \
+    r = s.post(
+        f"{handle.url}/login/",
+        timeout=60,
+        allow_redirects=False,
+        data={"username": user["username"], "password": user["password"], "csrf_token": m.group(1)},
+    )
+    assert r.status_code in (302, 303) and "session" in s.cookies, (
         f"form login {user['username']} failed: {r.status_code}"
+    )
     assert "/login" not in r.headers.get("Location", ""), "login form rejected the password"
     return s
 
 
 def dashboards_by_slug(handle, s) -> dict:
-    r = s.get(f"{handle.url}/api/v1/dashboard/", timeout=60,
-              params={"q": json.dumps({"page_size": 100})})
+    r = s.get(
+        f"{handle.url}/api/v1/dashboard/", timeout=60, params={"q": json.dumps({"page_size": 100})}
+    )
     assert r.status_code == 200, r.text[:300]
     return {d["slug"]: d for d in r.json()["result"]}
 
 
 def dataset_ids(handle, s) -> dict:
-    r = s.get(f"{handle.url}/api/v1/dataset/", timeout=60,
-              params={"q": json.dumps({"page_size": 100})})
+    r = s.get(
+        f"{handle.url}/api/v1/dataset/", timeout=60, params={"q": json.dumps({"page_size": 100})}
+    )
     assert r.status_code == 200, r.text[:300]
     return {d["table_name"]: d["id"] for d in r.json()["result"]}
 
 
-def query_dataset(handle, s, dataset_id: int, columns: list, metrics: list,
-                  filters: list | None = None, result_format: str = "json",
-                  row_limit: int = 10000, force: bool = True) -> requests.Response:
+def query_dataset(
+    handle,
+    s,
+    dataset_id: int,
+    columns: list,
+    metrics: list,
+    filters: list | None = None,
+    result_format: str = "json",
+    row_limit: int = 10000,
+    force: bool = True,
+) -> requests.Response:
     body = {
-        "datasource": {"id": dataset_id, "type": "table"}, "force": force,
-        "result_format": result_format, "result_type": "full",
-        "queries": [{"columns": columns, "metrics": metrics, "filters": filters or [],
-                     "row_limit": row_limit, "orderby": [], "extras": {"where": "", "having": ""}}],
+        "datasource": {"id": dataset_id, "type": "table"},
+        "force": force,
+        "result_format": result_format,
+        "result_type": "full",
+        "queries": [
+            {
+                "columns": columns,
+                "metrics": metrics,
+                "filters": filters or [],
+                "row_limit": row_limit,
+                "orderby": [],
+                "extras": {"where": "", "having": ""},
+            }
+        ],
     }
     return s.post(f"{handle.url}/api/v1/chart/data", json=body, timeout=120)
 
@@ -124,16 +159,23 @@ def committed_charts_per_dashboard() -> dict:
     out = {}
     for path in (DASHBOARDS_DIR / "dashboards").glob("*.yaml"):
         dash = yaml.safe_load(path.read_text())
-        out[dash["slug"]] = {v["meta"]["uuid"] for v in dash["position"].values()
-                             if isinstance(v, dict) and v.get("type") == "CHART"}
+        out[dash["slug"]] = {
+            v["meta"]["uuid"]
+            for v in dash["position"].values()
+            if isinstance(v, dict) and v.get("type") == "CHART"
+        }
     return out
 
 
 def serving_boards(settings) -> set[str]:
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     try:
-        return {b for (b,) in con.execute(
-            "select distinct board_id from indicator where board_id <> 'ALL'").fetchall()}
+        return {
+            b
+            for (b,) in con.execute(
+                "select distinct board_id from indicator where board_id <> 'ALL'"
+            ).fetchall()
+        }
     finally:
         con.close()
 
@@ -141,8 +183,9 @@ def serving_boards(settings) -> set[str]:
 def serving_board_sectors(settings) -> dict[str, set[str]]:
     con = duckdb.connect(str(settings.serving_path), read_only=True)
     try:
-        rows = con.execute("select distinct board_id, sector from indicator "
-                           "where board_id <> 'ALL'").fetchall()
+        rows = con.execute(
+            "select distinct board_id, sector from indicator where board_id <> 'ALL'"
+        ).fetchall()
     finally:
         con.close()
     out: dict[str, set[str]] = {}
@@ -153,11 +196,13 @@ def serving_board_sectors(settings) -> dict[str, set[str]]:
 
 def chart_rows(handle, s, dashboard: dict, title_start: str) -> list[dict]:
     """The saved query of the dashboard's chart whose title starts with ``title_start``."""
-    charts = s.get(f"{handle.url}/api/v1/dashboard/{dashboard['id']}/charts",
-                   timeout=60).json()["result"]
+    charts = s.get(f"{handle.url}/api/v1/dashboard/{dashboard['id']}/charts", timeout=60).json()[
+        "result"
+    ]
     chart = next(c for c in charts if c["slice_name"].startswith(title_start))
-    r = s.get(f"{handle.url}/api/v1/chart/{chart['id']}/data/", timeout=120,
-              params={"force": "true"})
+    r = s.get(
+        f"{handle.url}/api/v1/chart/{chart['id']}/data/", timeout=120, params={"force": "true"}
+    )
     assert r.status_code == 200, f"{chart['slice_name']}: {r.status_code} {r.text[:300]}"
     return r.json()["result"][0]["data"]
 
@@ -182,10 +227,15 @@ def test_the_four_committed_dashboards_are_imported(superset):
     assert set(found) == set(committed), f"imported: {sorted(found)}"
     for slug, dash in found.items():
         assert dash["published"], slug
-        charts = admin.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
-                           timeout=60).json()["result"]
-        uuids = {admin.get(f"{superset.url}/api/v1/chart/{c['id']}", timeout=60)
-                 .json()["result"].get("uuid") for c in charts} - {None}
+        charts = admin.get(
+            f"{superset.url}/api/v1/dashboard/{dash['id']}/charts", timeout=60
+        ).json()["result"]
+        uuids = {
+            admin.get(f"{superset.url}/api/v1/chart/{c['id']}", timeout=60)
+            .json()["result"]
+            .get("uuid")
+            for c in charts
+        } - {None}
         assert len(charts) == len(committed[slug]), slug
         if uuids:  # the chart API exposes uuids in this Superset version
             assert uuids == committed[slug], slug
@@ -198,14 +248,19 @@ def test_every_chart_of_every_dashboard_returns_data(superset, demo_published_se
     sectors = serving_sectors(demo_published_settings)
     empty, checked = [], 0
     for slug, dash in dashboards_by_slug(superset, s).items():
-        charts = s.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
-                       timeout=60).json()["result"]
+        charts = s.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts", timeout=60).json()[
+            "result"
+        ]
         assert charts, slug
         for chart in charts:
-            r = s.get(f"{superset.url}/api/v1/chart/{chart['id']}/data/", timeout=120,
-                      params={"force": "true"})
-            assert r.status_code == 200, \
+            r = s.get(
+                f"{superset.url}/api/v1/chart/{chart['id']}/data/",
+                timeout=120,
+                params={"force": "true"},
+            )
+            assert r.status_code == 200, (
                 f"{slug} / {chart['slice_name']}: {r.status_code} {r.text[:300]}"
+            )
             for result in r.json()["result"]:
                 assert not result.get("error"), f"{chart['slice_name']}: {result['error']}"
                 checked += 1
@@ -227,52 +282,69 @@ def test_board_staff_see_only_their_own_board(superset, demo_published_settings)
     for user in superset.board_users:
         s = api_session(superset, user)
         for table in ("indicator", "channel_mix", "equity_gap"):
-            rows = rows_of(query_dataset(superset, s, ids[table], ["board_id", "school_id"],
-                                         ["count"]))
+            rows = rows_of(
+                query_dataset(superset, s, ids[table], ["board_id", "school_id"], ["count"])
+            )
             assert rows, f"{user['username']} sees nothing in {table}"
             assert {r["board_id"] for r in rows} == {user["board_id"]}, (
-                user["username"], table, {r["board_id"] for r in rows})
+                user["username"],
+                table,
+                {r["board_id"] for r in rows},
+            )
         # The dashboards' own charts are filtered too: the school table of every sector.
-        for slug, dash in dashboards_by_slug(superset, s).items():
-            for chart in s.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
-                               timeout=60).json()["result"]:
+        for dash in dashboards_by_slug(superset, s).values():
+            for chart in s.get(
+                f"{superset.url}/api/v1/dashboard/{dash['id']}/charts", timeout=60
+            ).json()["result"]:
                 if not chart["slice_name"].startswith("Scholen"):
                     continue
-                r = s.get(f"{superset.url}/api/v1/chart/{chart['id']}/data/",
-                          params={"type": "query"}, timeout=60)
+                r = s.get(
+                    f"{superset.url}/api/v1/chart/{chart['id']}/data/",
+                    params={"type": "query"},
+                    timeout=60,
+                )
                 assert r.status_code == 200
                 sql = r.json()["result"][0]["query"]
                 assert f"board_id = '{user['board_id']}'" in sql, sql
 
 
-def test_inspector_sees_all_boards_and_exports_csv_but_board_staff_cannot(superset,
-                                                                         demo_published_settings):
+def test_inspector_sees_all_boards_and_exports_csv_but_board_staff_cannot(
+    superset, demo_published_settings
+):
     boards = serving_boards(demo_published_settings)
     inspector = api_session(superset, superset.inspector)
     ids = dataset_ids(superset, inspector)
     rows = rows_of(query_dataset(superset, inspector, ids["indicator"], ["board_id"], ["count"]))
     assert {r["board_id"] for r in rows} - {"ALL"} == boards
-    csv = query_dataset(superset, inspector, ids["indicator"], ["board_id"], ["count"],
-                        result_format="csv")
+    csv = query_dataset(
+        superset, inspector, ids["indicator"], ["board_id"], ["count"], result_format="csv"
+    )
     assert csv.status_code == 200, csv.text[:300]
     header = csv.text.splitlines()[0]
     assert "Bestuursnummer" in header or "board_id" in header, header
     assert len(csv.text.splitlines()) == len(rows) + 1
     board = api_session(superset, superset.board_users[0])
-    refused = query_dataset(superset, board, ids["indicator"], ["board_id"], ["count"],
-                            result_format="csv")
+    refused = query_dataset(
+        superset, board, ids["indicator"], ["board_id"], ["count"], result_format="csv"
+    )
     assert refused.status_code == 403, refused.text[:300]
 
 
 def test_anonymous_requests_are_refused(superset):
     admin = api_session(superset, superset.admin)
     dash = next(iter(dashboards_by_slug(superset, admin).values()))
-    chart = admin.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts",
-                      timeout=60).json()["result"][0]
+    chart = admin.get(f"{superset.url}/api/v1/dashboard/{dash['id']}/charts", timeout=60).json()[
+        "result"
+    ][0]
     anon = requests.Session()
-    for path in ("/api/v1/dashboard/", f"/api/v1/dashboard/{dash['id']}",
-                 "/api/v1/chart/", f"/api/v1/chart/{chart['id']}/data/", "/api/v1/dataset/",
-                 "/api/v1/database/"):
+    for path in (
+        "/api/v1/dashboard/",
+        f"/api/v1/dashboard/{dash['id']}",
+        "/api/v1/chart/",
+        f"/api/v1/chart/{chart['id']}/data/",
+        "/api/v1/dataset/",
+        "/api/v1/database/",
+    ):
         r = anon.get(superset.url + path, allow_redirects=False, timeout=60)
         assert r.status_code in (401, 403), f"{path}: {r.status_code}"
     for path in (f"/superset/dashboard/{dash['id']}/", "/sqllab/", "/dashboard/list/"):
@@ -285,19 +357,27 @@ def test_anonymous_requests_are_refused(superset):
 def test_sql_lab_is_refused_for_board_staff_and_inspectors(superset):
     admin = api_session(superset, superset.admin)
     db_id = admin.get(f"{superset.url}/api/v1/database/", timeout=60).json()["result"][0]["id"]
-    body = {"database_id": db_id, "sql": "select count(*) as n from indicator",
-            "runAsync": False, "schema": "main", "tab": "test", "client_id": "t0ouderpeil"}
+    body = {
+        "database_id": db_id,
+        "sql": "select count(*) as n from indicator",
+        "runAsync": False,
+        "schema": "main",
+        "tab": "test",
+        "client_id": "t0ouderpeil",
+    }
     # Control: the admin can run SQL Lab against the serving file.
     r = admin.post(f"{superset.url}/api/v1/sqllab/execute/", json=body, timeout=120)
     assert r.status_code == 200, r.text[:300]
     assert r.json()["data"][0]["n"] > 0
     for user in (superset.inspector, superset.board_users[0]):
         s = api_session(superset, user)
-        r = s.post(f"{superset.url}/api/v1/sqllab/execute/", json=dict(body, client_id="t1x"),
-                   timeout=60)
+        r = s.post(
+            f"{superset.url}/api/v1/sqllab/execute/", json=dict(body, client_id="t1x"), timeout=60
+        )
         assert r.status_code in (401, 403), f"{user['username']}: {r.status_code} {r.text[:200]}"
-        page = form_login(superset, user).get(f"{superset.url}/sqllab/", allow_redirects=False,
-                                              timeout=60)
+        page = form_login(superset, user).get(
+            f"{superset.url}/sqllab/", allow_redirects=False, timeout=60
+        )
         assert page.status_code in (302, 403), f"{user['username']}: /sqllab/ {page.status_code}"
         if page.status_code == 302:
             assert "sqllab" not in page.headers["Location"]
@@ -306,8 +386,13 @@ def test_sql_lab_is_refused_for_board_staff_and_inspectors(superset):
 def test_board_staff_and_inspectors_cannot_read_users_rules_or_connections(superset):
     """RLS rule names, users and the database connection would reveal other boards."""
     admin = api_session(superset, superset.admin)
-    paths = ("/api/v1/rowlevelsecurity/", "/api/v1/security/users/", "/api/v1/database/",
-             "/api/v1/security/roles/", "/api/v1/log/")
+    paths = (
+        "/api/v1/rowlevelsecurity/",
+        "/api/v1/security/users/",
+        "/api/v1/database/",
+        "/api/v1/security/roles/",
+        "/api/v1/log/",
+    )
     # Control: the admin can read them all.
     for path in paths:
         r = admin.get(superset.url + path, timeout=60)
@@ -334,23 +419,38 @@ def test_suppressed_values_show_as_text_not_zero(superset):
     """The value_display metric the tables use: suppressed rows say 'onderdrukt (n<10)'."""
     s = api_session(superset, superset.inspector)
     ids = dataset_ids(superset, s)
-    rows = rows_of(query_dataset(
-        superset, s, ids["indicator"],
-        ["indicator_code", "period", "board_id", "school_id", "ses_group"],
-        ["weergave", "waarde", "interval"],
-        filters=[{"col": "suppressed", "op": "==", "val": True}], row_limit=200))
+    rows = rows_of(
+        query_dataset(
+            superset,
+            s,
+            ids["indicator"],
+            ["indicator_code", "period", "board_id", "school_id", "ses_group"],
+            ["weergave", "waarde", "interval"],
+            filters=[{"col": "suppressed", "op": "==", "val": True}],
+            row_limit=200,
+        )
+    )
     assert rows, "the published sample data has no suppressed rows to show"
     for row in rows:
         assert row["weergave"] == SUPPRESSED_TEXT, row
         assert row["waarde"] is None and row["interval"] == SUPPRESSED_TEXT, row
-    shown = rows_of(query_dataset(
-        superset, s, ids["indicator"], ["indicator_code", "school_id"], ["weergave", "waarde"],
-        filters=[{"col": "suppressed", "op": "==", "val": False}], row_limit=50))
+    shown = rows_of(
+        query_dataset(
+            superset,
+            s,
+            ids["indicator"],
+            ["indicator_code", "school_id"],
+            ["weergave", "waarde"],
+            filters=[{"col": "suppressed", "op": "==", "val": False}],
+            row_limit=50,
+        )
+    )
     assert all(r["weergave"] and r["weergave"] != SUPPRESSED_TEXT for r in shown)
 
 
-def test_a_swapped_serving_file_is_seen_without_restart(superset, demo_published_settings,
-                                                        tmp_path):
+def test_a_swapped_serving_file_is_seen_without_restart(
+    superset, demo_published_settings, tmp_path
+):
     """publish() replaces the file with os.replace: Superset must open a fresh read-only
     connection per query (NullPool) and hold no lock in between."""
     serving = demo_published_settings.serving_path
@@ -365,8 +465,7 @@ def test_a_swapped_serving_file_is_seen_without_restart(superset, demo_published
     ids = dataset_ids(superset, admin)
 
     def names():
-        rows = rows_of(query_dataset(superset, admin, ids["indicator"], ["board_name"],
-                                     ["count"]))
+        rows = rows_of(query_dataset(superset, admin, ids["indicator"], ["board_name"], ["count"]))
         return {r["board_name"] for r in rows}
 
     before = names()
@@ -388,8 +487,9 @@ def test_a_swapped_serving_file_is_seen_without_restart(superset, demo_published
     assert names() == before
 
 
-def test_board_users_are_offered_only_the_dashboards_of_their_sectors(superset,
-                                                                      demo_published_settings):
+def test_board_users_are_offered_only_the_dashboards_of_their_sectors(
+    superset, demo_published_settings
+):
     board_sectors = serving_board_sectors(demo_published_settings)
     # The demo has boards without schools in some sector, so this check can fail.
     assert any(len(sectors) < len(SECTOR_SLUGS) for sectors in board_sectors.values())
@@ -401,8 +501,7 @@ def test_board_users_are_offered_only_the_dashboards_of_their_sectors(superset,
         expected = {SECTOR_SLUGS[x] for x in board_sectors[user["board_id"]]} | {OVERVIEW_SLUG}
         assert set(dashboards_by_slug(superset, s)) == expected, user["username"]
         for slug in set(all_dashboards) - expected:
-            r = s.get(f"{superset.url}/api/v1/dashboard/{all_dashboards[slug]['id']}",
-                      timeout=60)
+            r = s.get(f"{superset.url}/api/v1/dashboard/{all_dashboards[slug]['id']}", timeout=60)
             assert r.status_code in (403, 404), f"{user['username']} opens {slug}: {r.status_code}"
 
 
@@ -422,15 +521,15 @@ def test_gap_panels_show_published_gaps_sorted_by_value(superset):
             published = [r for r in rows if GAP_NUMBER.match(r["kloof"])]
             assert published, f"{user['username']} {slug}: only suppressed gaps {rows}"
             assert all(r["kloof"] == SUPPRESSED_TEXT for r in rows if r not in published)
-            assert all(GAP_NUMBER.match(r["kloof"]).group(2) == "procentpunt"
-                       for r in published)
+            assert all(GAP_NUMBER.match(r["kloof"]).group(2) == "procentpunt" for r in published)
 
             def key(row):
                 if row["kloof"] == SUPPRESSED_TEXT:
                     return (2, 0.0)
                 signal = "▼" in row["signaal"] or "↑" in row["trend"]
-                value = float(GAP_NUMBER.match(row["kloof"]).group(1)
-                              .replace("−", "-").replace(",", "."))
+                value = float(
+                    GAP_NUMBER.match(row["kloof"]).group(1).replace("−", "-").replace(",", ".")
+                )
                 return (0 if signal else 1, value)
 
             keys = [key(r) for r in rows]
@@ -439,8 +538,7 @@ def test_gap_panels_show_published_gaps_sorted_by_value(superset):
             assert signals and all(r["school_name"] not in ("Alle scholen",) for r in signals)
 
 
-def test_the_equity_gap_matches_the_published_laag_and_hoog_rows(superset,
-                                                                 demo_published_settings):
+def test_the_equity_gap_matches_the_published_laag_and_hoog_rows(superset, demo_published_settings):
     """The gap panel's numbers are the published fct rows, never recomputed from hidden
     cells: laag - hoog of the served indicator table, and suppressed on either side."""
     con = duckdb.connect(str(demo_published_settings.serving_path), read_only=True)
@@ -460,8 +558,10 @@ def test_the_equity_gap_matches_the_published_laag_and_hoog_rows(superset,
                    > 1e-6)
                or (not g.gap_suppressed and (l.suppressed or h.suppressed))
         """).fetchall()
-        published = con.execute("select count(*) from equity_gap where not gap_suppressed "
-                                "and school_id = 'ALL' and board_id <> 'ALL'").fetchall()[0][0]
+        published = con.execute(
+            "select count(*) from equity_gap where not gap_suppressed "
+            "and school_id = 'ALL' and board_id <> 'ALL'"
+        ).fetchall()[0][0]
     finally:
         con.close()
     assert not bad, bad[:5]

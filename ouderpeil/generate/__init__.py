@@ -8,6 +8,7 @@ offsets), schools / families / contacts / messages / events / surveys (the model
 monitor (calibration targets), dirt (deliberate faults), profiles / render / freetext / output /
 writers / webhooks (file formats), core (generate) and day (generate_day).
 """
+
 from ouderpeil.generate.core import DEFAULT_SCHOOL_YEARS, generate
 from ouderpeil.generate.day import generate_day
 from ouderpeil.generate.dirt import DIRT_RATES

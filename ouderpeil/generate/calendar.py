@@ -9,12 +9,13 @@ Sample data never lies in the future: a school year's days end at ``data_until()
 (yesterday, or OUDERPEIL_SAMPLE_UNTIL=YYYY-MM-DD for a data set as of another day), and at
 the last day its calendar is known (KNOWN_UNTIL: the 2026-2027 calendar is not complete yet).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -65,6 +66,7 @@ def data_until() -> np.datetime64:
         return np.datetime64(day, "D")
     return np.datetime64((dt.date.today() - dt.timedelta(days=1)).isoformat(), "D")
 
+
 SECONDS_PER_DAY = 86_400
 
 
@@ -77,8 +79,9 @@ def year_bounds(school_year: str) -> tuple[np.datetime64, np.datetime64]:
 def holiday_dates(school_year: str) -> np.ndarray:
     """Every holiday date (datetime64[D]) that falls in the school year, weekends not included."""
     if school_year not in HOLIDAYS:
-        raise ValueError(f"no holiday calendar for school year {school_year!r}; "
-                         f"known: {', '.join(HOLIDAYS)}")
+        raise ValueError(
+            f"no holiday calendar for school year {school_year!r}; known: {', '.join(HOLIDAYS)}"
+        )
     start, end = year_bounds(school_year)
     days = [np.arange(np.datetime64(a), np.datetime64(b) + 1) for _, a, b in HOLIDAYS[school_year]]
     days = np.unique(np.concatenate(days))
@@ -90,7 +93,7 @@ class SchoolCalendar:
     """The school days of one school year and their grouping into weeks."""
 
     school_year: str
-    days: np.ndarray         # datetime64[D], sorted school days
+    days: np.ndarray  # datetime64[D], sorted school days
     week_of_day: np.ndarray  # index into week_starts for every school day
     week_starts: np.ndarray  # index into days of the first school day of each school week
     week_lengths: np.ndarray  # school days in each school week
@@ -105,20 +108,23 @@ def school_calendar(school_year: str) -> SchoolCalendar:
     return _school_calendar(school_year, data_until())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _school_calendar(school_year: str, until: np.datetime64) -> SchoolCalendar:
     start, end = year_bounds(school_year)
     end = min(end, until, np.datetime64(KNOWN_UNTIL.get(school_year, str(end))))
     if end < start:
-        raise ValueError(f"school year {school_year} has not started on {until} (sample data "
-                         f"never lies in the future)")
+        raise ValueError(
+            f"school year {school_year} has not started on {until} (sample data "
+            f"never lies in the future)"
+        )
     all_days = np.arange(start, end + 1)
     weekday = (all_days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
     closed = np.isin(all_days, holiday_dates(school_year)) | (weekday >= 5)
     days = all_days[~closed]
     monday = days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")
     _, week_starts, week_of_day, week_lengths = np.unique(
-        monday, return_index=True, return_inverse=True, return_counts=True)
+        monday, return_index=True, return_inverse=True, return_counts=True
+    )
     return SchoolCalendar(school_year, days, week_of_day, week_starts, week_lengths)
 
 
@@ -138,7 +144,7 @@ def _last_sunday(year: int, month: int) -> dt.date:
     return last - dt.timedelta(days=(last.weekday() + 1) % 7)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dst_windows_utc(first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
     """Summer-time windows in UTC seconds: EU rule, last Sunday of March/October 01:00 UTC."""
     starts, ends = [], []
@@ -146,15 +152,19 @@ def _dst_windows_utc(first_year: int, last_year: int) -> tuple[np.ndarray, np.nd
         starts.append(dt.datetime.combine(_last_sunday(y, 3), dt.time(1)))
         ends.append(dt.datetime.combine(_last_sunday(y, 10), dt.time(1)))
     epoch = dt.datetime(1970, 1, 1)
-    to_s = lambda xs: np.array([int((x - epoch).total_seconds()) for x in xs], dtype="int64")
+
+    def to_s(xs):
+        return np.array([int((x - epoch).total_seconds()) for x in xs], dtype="int64")
+
     return to_s(starts), to_s(ends)
 
 
 def utc_offset_hours(utc_seconds: np.ndarray) -> np.ndarray:
     """+1 (CET) or +2 (CEST) for every UTC instant (seconds since the epoch)."""
     years = utc_seconds.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
-    starts, ends = _dst_windows_utc(int(years.min()) if len(years) else 2024,
-                                    int(years.max()) if len(years) else 2024)
+    starts, ends = _dst_windows_utc(
+        int(years.min()) if len(years) else 2024, int(years.max()) if len(years) else 2024
+    )
     idx = years - (int(years.min()) if len(years) else 2024)
     summer = (utc_seconds >= starts[idx]) & (utc_seconds < ends[idx])
     return np.where(summer, 2, 1).astype("int64")

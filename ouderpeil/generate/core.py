@@ -3,6 +3,7 @@
 Which profile each file uses (FILE_PROFILES) alternates by school year so that every source
 arrives both in the canonical format and in a Dutch export profile.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,8 +49,12 @@ def families_by_school(families: pd.DataFrame) -> dict[int, pd.DataFrame]:
     return {k: g for k, g in families.groupby("school_index", sort=True)}
 
 
-def generate(out_dir, scale: str = "small", seed: int = 1,
-             school_years: tuple[str, ...] = DEFAULT_SCHOOL_YEARS) -> dict:
+def generate(
+    out_dir,
+    scale: str = "small",
+    seed: int = 1,
+    school_years: tuple[str, ...] = DEFAULT_SCHOOL_YEARS,
+) -> dict:
     """Write the sample inbox under ``out_dir/<source>/`` and return a summary (files, rows per
     source, dirt written per kind and source, expected loader rejects per source)."""
     sc = get_scale(scale)
@@ -66,13 +71,24 @@ def generate(out_dir, scale: str = "small", seed: int = 1,
     _write_families(output, families, school_years, seed)
     late: pd.DataFrame | None = None
     n_messages = n_events = 0
-    events_until = (data_until() + 1 - np.datetime64("1970-01-01")).astype("timedelta64[s]") \
-        .astype("int64")  # UTC seconds at the end of the last data day
+    events_until = (
+        (data_until() + 1 - np.datetime64("1970-01-01")).astype("timedelta64[s]").astype("int64")
+    )  # UTC seconds at the end of the last data day
     for k, year in enumerate(school_years):
-        contacts = RowFile(output, out / "contact_logs" / f"contact_logs_{year}.csv",
-                           "contact_logs", _profile("contact_logs", k), seed)
-        messages = RowFile(output, out / "messages" / f"messages_{year}.csv", "messages",
-                           _profile("messages", k), seed)
+        contacts = RowFile(
+            output,
+            out / "contact_logs" / f"contact_logs_{year}.csv",
+            "contact_logs",
+            _profile("contact_logs", k),
+            seed,
+        )
+        messages = RowFile(
+            output,
+            out / "messages" / f"messages_{year}.csv",
+            "messages",
+            _profile("messages", k),
+            seed,
+        )
         events = JsonlWriter(out / "message_events" / f"message_events_{year}.jsonl")
         event_quota = DirtQuota(REJECT_KINDS + ("duplicate_events", "out_of_order_events"))
         event_dirt: dict[str, int] = {}
@@ -91,8 +107,12 @@ def generate(out_dir, scale: str = "small", seed: int = 1,
             contacts.write(school_contacts)
             msgs = make_messages(school, fams, k, year, seed, sc.weekly_message_dose)
             activity.append(_activity(school_contacts, msgs))
-            ev = make_events(msgs, bad_address_families(fams, seed, school.school_index),
-                             (school.school_index, year), seed)
+            ev = make_events(
+                msgs,
+                bad_address_families(fams, seed, school.school_index),
+                (school.school_index, year),
+                seed,
+            )
             ev = ev[ev["utc"] < events_until]  # webhooks of what has not happened yet: none
             n_messages += len(msgs)
             n_events += len(ev)
@@ -101,27 +121,44 @@ def generate(out_dir, scale: str = "small", seed: int = 1,
             if len(hold):
                 held_back.append(msgs.iloc[hold])
                 output.add_dirt("messages", {"late_messages": len(hold)})
-                output.add_dirt("message_events",
-                                {"late_events": int(np.isin(ev["message_row"], hold).sum())})
+                output.add_dirt(
+                    "message_events", {"late_events": int(np.isin(ev["message_row"], hold).sum())}
+                )
             kept = msgs.drop(index=msgs.index[hold]) if len(hold) else msgs
             messages.write(kept, message_bodies(messages, kept))
-            events.write(event_lines(
-                stream(seed, "webhooks", school.school_index, year), ev, msgs, "EVT",
-                (school.school_index + 1) * EVENT_ID_BLOCK + k * (EVENT_ID_BLOCK // 10),
-                event_quota, event_dirt, late_messages=hold))
+            events.write(
+                event_lines(
+                    stream(seed, "webhooks", school.school_index, year),
+                    ev,
+                    msgs,
+                    "EVT",
+                    (school.school_index + 1) * EVENT_ID_BLOCK + k * (EVENT_ID_BLOCK // 10),
+                    event_quota,
+                    event_dirt,
+                    late_messages=hold,
+                )
+            )
         if held_back:
             late = pd.concat(held_back, ignore_index=True)
         contacts.close()
         messages.close()
         events.close()
         output.add_dirt("message_events", event_dirt)
-        output.add_file(events.path, "message_events", "jsonl", "canonical", events.rows,
-                        "utf-8", None)
+        output.add_file(
+            events.path, "message_events", "jsonl", "canonical", events.rows, "utf-8", None
+        )
         _write_survey(output, schools, families, k, year, seed, pd.concat(activity))
 
-    return output.summary(scale=sc.name, seed=seed, school_years=list(school_years),
-                          schools=len(schools), boards=int(schools["board_id"].nunique()),
-                          families=len(families), messages=n_messages, events=n_events)
+    return output.summary(
+        scale=sc.name,
+        seed=seed,
+        school_years=list(school_years),
+        schools=len(schools),
+        boards=int(schools["board_id"].nunique()),
+        families=len(families),
+        messages=n_messages,
+        events=n_events,
+    )
 
 
 def late_rows(rng, n: int, quota: DirtQuota) -> np.ndarray:
@@ -132,8 +169,14 @@ def late_rows(rng, n: int, quota: DirtQuota) -> np.ndarray:
 
 
 def _write_schools(output: Output, schools: pd.DataFrame, seed: int) -> None:
-    f = RowFile(output, output.out_dir / "schools" / "schools.csv", "schools",
-                _profile("schools", 0), seed, dirty=False)
+    f = RowFile(
+        output,
+        output.out_dir / "schools" / "schools.csv",
+        "schools",
+        _profile("schools", 0),
+        seed,
+        dirty=False,
+    )
     f.write(schools)
     f.close()
 
@@ -147,8 +190,13 @@ def _write_families(output: Output, families: pd.DataFrame, school_years, seed: 
         end = np.datetime64(f"{year[5:]}-07-31T23:59:59")
         begin = np.datetime64(f"{year[:4]}-08-01")
         sel = (starts <= end) & ((starts >= begin) if k else True)
-        f = RowFile(output, output.out_dir / "families" / f"families_{year}.csv", "families",
-                    _profile("families", k), seed)
+        f = RowFile(
+            output,
+            output.out_dir / "families" / f"families_{year}.csv",
+            "families",
+            _profile("families", k),
+            seed,
+        )
         for _, chunk in families[sel].groupby("school_index", sort=True):
             f.write(chunk)
         f.close()
@@ -156,16 +204,26 @@ def _write_families(output: Output, families: pd.DataFrame, school_years, seed: 
 
 def _activity(contacts: pd.DataFrame, messages: pd.DataFrame) -> pd.DataFrame:
     """Held individual contacts and tip messages per family_index (what parents experienced)."""
-    individual = contacts[(contacts["status"] == "gehouden")
-                          & ~contacts["channel"].isin(COLLECTIVE_CONTACT_CHANNELS)]
-    return pd.DataFrame({
-        "held_contacts": individual.groupby("family_index").size(),
-        "tip_messages": messages[messages["purpose"] == "tip"].groupby("family_index").size(),
-    }).fillna(0)
+    individual = contacts[
+        (contacts["status"] == "gehouden") & ~contacts["channel"].isin(COLLECTIVE_CONTACT_CHANNELS)
+    ]
+    return pd.DataFrame(
+        {
+            "held_contacts": individual.groupby("family_index").size(),
+            "tip_messages": messages[messages["purpose"] == "tip"].groupby("family_index").size(),
+        }
+    ).fillna(0)
 
 
-def _write_survey(output: Output, schools, families, k: int, year: str, seed: int,
-                  activity: pd.DataFrame | None = None) -> None:
+def _write_survey(
+    output: Output,
+    schools,
+    families,
+    k: int,
+    year: str,
+    seed: int,
+    activity: pd.DataFrame | None = None,
+) -> None:
     if np.datetime64(f"{year[5:]}-03-08") > school_calendar(year).days[-1]:
         return  # this year's survey wave (March) lies ahead: no responses yet
     responses = make_survey(schools, families, k, year, seed, activity)

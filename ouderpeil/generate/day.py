@@ -1,4 +1,5 @@
 """generate_day(): one extra school day of messages and events, for incremental runs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from ouderpeil.generate.calendar import school_calendar, school_year_of
-from ouderpeil.generate.core import (DEFAULT_SCHOOL_YEARS, EVENT_ID_BLOCK, late_rows,
-                                     families_by_school)
+from ouderpeil.generate.core import (
+    DEFAULT_SCHOOL_YEARS,
+    EVENT_ID_BLOCK,
+    families_by_school,
+    late_rows,
+)
 from ouderpeil.generate.dirt import REJECT_KINDS, DirtQuota
 from ouderpeil.generate.events import bad_address_families, make_events
 from ouderpeil.generate.families import make_families
@@ -59,12 +64,14 @@ def generate_day(out_dir, scale: str = "small", seed: int = 1, day=None) -> dict
     by_school = families_by_school(make_families(schools, seed, school_years))
     today = _day_messages(sc, schools, by_school, seed, k, year, day)
     # Yesterday's held-back messages arrive in today's file.
-    yesterday = (_day_messages(sc, schools, by_school, seed, k, year, cal.days[pos - 1])
-                 if pos > 0 else [])
+    yesterday = (
+        _day_messages(sc, schools, by_school, seed, k, year, cal.days[pos - 1]) if pos > 0 else []
+    )
     stamp = str(day).replace("-", "")
 
-    messages = RowFile(output, out / "messages" / f"messages_day_{day}.csv", "messages",
-                       "canonical", seed)
+    messages = RowFile(
+        output, out / "messages" / f"messages_day_{day}.csv", "messages", "canonical", seed
+    )
     events = JsonlWriter(out / "message_events" / f"message_events_day_{day}.jsonl")
     quota = DirtQuota(REJECT_KINDS + ("duplicate_events", "out_of_order_events"))
     event_dirt: dict[str, int] = {}
@@ -75,24 +82,35 @@ def generate_day(out_dir, scale: str = "small", seed: int = 1, day=None) -> dict
     for school, msgs, hold in today:
         kept = msgs.drop(index=msgs.index[hold]) if len(hold) else msgs
         messages.write(kept)
-        ev = make_events(msgs, bad_address_families(by_school[school.school_index], seed,
-                                                    school.school_index),
-                         (school.school_index, str(day)), seed)
+        ev = make_events(
+            msgs,
+            bad_address_families(by_school[school.school_index], seed, school.school_index),
+            (school.school_index, str(day)),
+            seed,
+        )
         if len(hold):
             output.add_dirt("messages", {"late_messages": len(hold)})
-            output.add_dirt("message_events",
-                            {"late_events": int(np.isin(ev["message_row"], hold).sum())})
-        events.write(event_lines(stream(seed, "webhooks-day", school.school_index, str(day)),
-                                 ev, msgs, f"EVT{stamp}-",
-                                 (school.school_index + 1) * EVENT_ID_BLOCK, quota, event_dirt,
-                                 late_messages=hold))
+            output.add_dirt(
+                "message_events", {"late_events": int(np.isin(ev["message_row"], hold).sum())}
+            )
+        events.write(
+            event_lines(
+                stream(seed, "webhooks-day", school.school_index, str(day)),
+                ev,
+                msgs,
+                f"EVT{stamp}-",
+                (school.school_index + 1) * EVENT_ID_BLOCK,
+                quota,
+                event_dirt,
+                late_messages=hold,
+            )
+        )
         n_messages += len(msgs)
         n_events += len(ev)
     messages.close()
     events.close()
     output.add_dirt("message_events", event_dirt)
-    output.add_file(events.path, "message_events", "jsonl", "canonical", events.rows, "utf-8",
-                    None)
+    output.add_file(events.path, "message_events", "jsonl", "canonical", events.rows, "utf-8", None)
     return output.summary(**head, school_day=True, messages=n_messages, events=n_events)
 
 
@@ -105,7 +123,6 @@ def _day_messages(sc, schools, by_school, seed: int, k: int, year: str, day) -> 
         if fams is None:
             continue
         msgs = make_messages(school, fams, k, year, seed, sc.weekly_message_dose, only_day=day)
-        hold = late_rows(stream(seed, "late-day", school.school_index, str(day)), len(msgs),
-                          quota)
+        hold = late_rows(stream(seed, "late-day", school.school_index, str(day)), len(msgs), quota)
         out.append((school, msgs, hold))
     return out

@@ -5,21 +5,22 @@ the count per file is round(rate x rows) but at least 1, so even the small scale
 every path of the loader. Dirty rows of different kinds never overlap, so every dirty row has
 exactly one fault and the summary's counts can be compared with the loader's rejects.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 DIRT_RATES = {
     # rejected by the loader (one reject reason per row)
-    "unknown_labels": 0.001,      # a code/label outside the profile or contract
-    "bad_dates": 0.0005,          # an impossible date (30 February, month 13)
-    "missing_required": 0.0005,   # a required value left empty
+    "unknown_labels": 0.001,  # a code/label outside the profile or contract
+    "bad_dates": 0.0005,  # an impossible date (30 February, month 13)
+    "missing_required": 0.0005,  # a required value left empty
     # duplicates (same key as an earlier row in the same file)
     "duplicate_contact_rows": 0.005,  # contact_logs: the same contact exported twice
-    "duplicate_events": 0.01,     # message_events: the same event_id delivered twice
+    "duplicate_events": 0.01,  # message_events: the same event_id delivered twice
     # valid but awkward
     "out_of_order_events": 0.02,  # an event written after a later event of its message
-    "late_messages": 0.002,       # message rows that arrive in a later file than their events
+    "late_messages": 0.002,  # message rows that arrive in a later file than their events
 }
 DIRTY_SOURCES = ("families", "contact_logs", "messages", "message_events", "survey_responses")
 
@@ -31,9 +32,13 @@ UNKNOWN_LABEL = {
     "message_events": ("event_type", {"*": "opened"}),
     "survey_responses": ("q_talk_school", {"canonical": "soms", "*": "Soms"}),
 }
-BAD_DATE_COLUMN = {"families": "enrolled_from", "contact_logs": "contact_at",
-                   "messages": "sent_at", "message_events": "occurred_at",
-                   "survey_responses": "submitted_at"}
+BAD_DATE_COLUMN = {
+    "families": "enrolled_from",
+    "contact_logs": "contact_at",
+    "messages": "sent_at",
+    "message_events": "occurred_at",
+    "survey_responses": "submitted_at",
+}
 BAD_DATES = {  # by column type and profile family
     ("date", "canonical"): ("2025-02-30", "2025-13-01", "2024-09-31"),
     ("date", "nl"): ("30-02-2025", "01-13-2025", "31-09-2024"),
@@ -41,9 +46,13 @@ BAD_DATES = {  # by column type and profile family
     ("timestamp", "nl"): ("30-02-2025 10:15", "31-04-2025 19:00", "00-00-0000 00:00"),
     ("timestamptz", "canonical"): ("2025-02-30T10:15:00+01:00", "2025-13-01T08:30:00+01:00"),
 }
-MISSING_REQUIRED_COLUMN = {"families": "family_ref", "contact_logs": "family_ref",
-                           "messages": "family_ref", "message_events": "message_id",
-                           "survey_responses": "parent_education"}
+MISSING_REQUIRED_COLUMN = {
+    "families": "family_ref",
+    "contact_logs": "family_ref",
+    "messages": "family_ref",
+    "message_events": "message_id",
+    "survey_responses": "parent_education",
+}
 REJECT_KINDS = ("unknown_labels", "bad_dates", "missing_required")
 
 
@@ -69,8 +78,9 @@ class DirtQuota:
             self.issued[k] += v
 
 
-def choose_disjoint(rng, n_rows: int, counts: dict[str, int],
-                    exclude: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def choose_disjoint(
+    rng, n_rows: int, counts: dict[str, int], exclude: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Disjoint row sets for each kind (fewer when the chunk is too small)."""
     allowed = np.ones(n_rows, dtype=bool)
     if exclude is not None and len(exclude):
@@ -81,13 +91,19 @@ def choose_disjoint(rng, n_rows: int, counts: dict[str, int],
     out, start = {}, 0
     for kind, k in counts.items():
         k = min(k, wanted - start)
-        out[kind] = np.sort(chosen[start:start + k])
+        out[kind] = np.sort(chosen[start : start + k])
         start += k
     return out
 
 
-def inject_rejects(rng, cells: dict[str, np.ndarray], source: str, profile: str,
-                   col_types: dict[str, str], rows: dict[str, np.ndarray]) -> None:
+def inject_rejects(
+    rng,
+    cells: dict[str, np.ndarray],
+    source: str,
+    profile: str,
+    col_types: dict[str, str],
+    rows: dict[str, np.ndarray],
+) -> None:
     """Write the reject-causing faults into the text cells (in place)."""
     family = "canonical" if profile == "canonical" else "nl"
     col, values = UNKNOWN_LABEL[source]
@@ -95,5 +111,7 @@ def inject_rejects(rng, cells: dict[str, np.ndarray], source: str, profile: str,
     date_col = BAD_DATE_COLUMN[source]
     options = BAD_DATES[(col_types[date_col], family)]
     idx = rows["bad_dates"]
-    cells[date_col][idx] = np.asarray(options, dtype=object)[rng.integers(0, len(options), len(idx))]
+    cells[date_col][idx] = np.asarray(options, dtype=object)[
+        rng.integers(0, len(options), len(idx))
+    ]
     cells[MISSING_REQUIRED_COLUMN[source]][rows["missing_required"]] = None

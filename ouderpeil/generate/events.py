@@ -6,6 +6,7 @@ low-SES families) fail repeatedly; e-mail bounces. SMS reports no reads. Low-SES
 fewer messages. Tips can be rated (feedback nuttig / niet_nuttig). Delays are lognormal:
 seconds for the gateway, minutes to hours for reading.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,9 @@ import pandas as pd
 from ouderpeil.generate.calendar import local_to_utc
 from ouderpeil.generate.rng import stream
 
-EVENT_TYPES = np.array(["queued", "sent", "delivered", "read", "clicked", "replied", "failed",
-                        "bounced", "feedback"])
+EVENT_TYPES = np.array(
+    ["queued", "sent", "delivered", "read", "clicked", "replied", "failed", "bounced", "feedback"]
+)
 _T = {name: i for i, name in enumerate(EVENT_TYPES)}
 
 # Delivery failure: a family with a bad number/address fails most of the time.
@@ -24,14 +26,23 @@ BAD_ADDRESS_LANGUAGE = {"pl": 2.5, "uk": 2.5, "ti": 2.5, "ar": 1.8}  # x base ra
 BAD_ADDRESS_LOW_SES = 1.5
 FAIL_IF_BAD = {"sms": 0.90, "whatsapp": 0.80, "app": 0.60, "email": 0.80}
 FAIL_OTHERWISE = {"sms": 0.04, "whatsapp": 0.012, "app": 0.01, "email": 0.015}
-ERROR_CODES = {"sms": ("30003", "30005", "30006"), "whatsapp": ("63016", "131026"),
-               "app": ("device_unregistered",), "email": ("550 5.1.1", "552 5.2.2")}
+ERROR_CODES = {
+    "sms": ("30003", "30005", "30006"),
+    "whatsapp": ("63016", "131026"),
+    "app": ("device_unregistered",),
+    "email": ("550 5.1.1", "552 5.2.2"),
+}
 # Read (of delivered, on channels that report reads), by SES; channel factor on top.
 READ_RATE = {"hoog": 0.82, "midden": 0.74, "laag": 0.56, "onbekend": 0.62}
 READ_CHANNEL = {"app": 1.0, "whatsapp": 1.12, "email": 0.80, "sms": 0.0}
 CLICK_RATE = {"tip": 0.30, "organisatorisch": 0.15}  # of read messages with a link
-REPLY_RATE = {"voortgang": 0.12, "aanmoediging": 0.08, "tip": 0.05, "organisatorisch": 0.03,
-              "herinnering": 0.02}  # of delivered
+REPLY_RATE = {
+    "voortgang": 0.12,
+    "aanmoediging": 0.08,
+    "tip": 0.05,
+    "organisatorisch": 0.03,
+    "herinnering": 0.02,
+}  # of delivered
 REPLY_LOW_SES = 0.7
 FEEDBACK_RATE = 0.35  # of read tips (of delivered tips on SMS: 0.15)
 FEEDBACK_RATE_SMS = 0.15
@@ -48,14 +59,18 @@ def bad_address_families(fams: pd.DataFrame, seed: int, school_index: int) -> np
     """family_index values whose number/address is wrong (stable over the years)."""
     rng = stream(seed, "bad-address", school_index)
     lang = fams["home_language"].to_numpy()
-    rate = BAD_ADDRESS_RATE * np.vectorize(lambda x: BAD_ADDRESS_LANGUAGE.get(x, 1.0))(lang) if len(fams) \
+    rate = (
+        BAD_ADDRESS_RATE * np.vectorize(lambda x: BAD_ADDRESS_LANGUAGE.get(x, 1.0))(lang)
+        if len(fams)
         else np.zeros(0)
+    )
     rate = rate * np.where(fams["parent_education"].to_numpy() == "laag", BAD_ADDRESS_LOW_SES, 1)
     return fams["family_index"].to_numpy()[rng.random(len(fams)) < rate]
 
 
-def make_events(messages: pd.DataFrame, bad_families: np.ndarray, rng_key: tuple,
-                seed: int) -> pd.DataFrame:
+def make_events(
+    messages: pd.DataFrame, bad_families: np.ndarray, rng_key: tuple, seed: int
+) -> pd.DataFrame:
     """All webhook events of the messages, in message order: columns message_row, event_type
     (index into EVENT_TYPES), utc (seconds), error_code, feedback, step (order within the
     message)."""
@@ -77,25 +92,43 @@ def make_events(messages: pd.DataFrame, bad_families: np.ndarray, rng_key: tuple
     t_sent = t_queued + _lognormal_seconds(rng, 3, 0.8, k, 600)
     # Phones that are off get app/WhatsApp pushes hours later.
     slow = rng.random(k) < 0.05
-    t_delivered = t_sent + np.where(slow, _lognormal_seconds(rng, 7200, 1.0, k, 86400 * 2),
-                                    _lognormal_seconds(rng, 6, 1.0, k, 3600))
-    read_p = (np.vectorize(READ_RATE.get)(ses) * np.vectorize(READ_CHANNEL.get)(channel)
-              if k else np.zeros(0))
+    t_delivered = t_sent + np.where(
+        slow,
+        _lognormal_seconds(rng, 7200, 1.0, k, 86400 * 2),
+        _lognormal_seconds(rng, 6, 1.0, k, 3600),
+    )
+    read_p = (
+        np.vectorize(READ_RATE.get)(ses) * np.vectorize(READ_CHANNEL.get)(channel)
+        if k
+        else np.zeros(0)
+    )
     read = ~failed & (rng.random(k) < np.minimum(read_p, 0.97))
     t_read = t_delivered + _lognormal_seconds(rng, 2400, 1.4, k, 86400 * 7)
     click_p = np.vectorize(lambda p: CLICK_RATE.get(p, 0.0))(purpose) if k else np.zeros(0)
     clicked = read & (rng.random(k) < click_p)
     t_clicked = t_read + _lognormal_seconds(rng, 40, 1.0, k, 3600)
-    reply_p = (np.vectorize(REPLY_RATE.get)(purpose) * np.where(ses == "laag", REPLY_LOW_SES, 1)
-               if k else np.zeros(0))
+    reply_p = (
+        np.vectorize(REPLY_RATE.get)(purpose) * np.where(ses == "laag", REPLY_LOW_SES, 1)
+        if k
+        else np.zeros(0)
+    )
     replied = ~failed & (rng.random(k) < reply_p)
     t_replied = np.where(read, t_read, t_delivered) + _lognormal_seconds(rng, 900, 1.2, k, 86400)
     is_tip = purpose == "tip"
-    feedback = is_tip & np.where(channel == "sms", ~failed & (rng.random(k) < FEEDBACK_RATE_SMS),
-                                 read & (rng.random(k) < FEEDBACK_RATE))
+    feedback = is_tip & np.where(
+        channel == "sms",
+        ~failed & (rng.random(k) < FEEDBACK_RATE_SMS),
+        read & (rng.random(k) < FEEDBACK_RATE),
+    )
     t_feedback = np.where(read, t_read, t_delivered) + _lognormal_seconds(rng, 90, 1.0, k, 86400)
-    useful_p = (np.vectorize(USEFUL_RATE.get)(messages["sector"].to_numpy())
-                + np.vectorize(USEFUL_SES.get)(ses)) if k else np.zeros(0)
+    useful_p = (
+        (
+            np.vectorize(USEFUL_RATE.get)(messages["sector"].to_numpy())
+            + np.vectorize(USEFUL_SES.get)(ses)
+        )
+        if k
+        else np.zeros(0)
+    )
     useful = rng.random(k) < useful_p
     error = _error_codes(rng, channel)
 
@@ -113,15 +146,23 @@ def make_events(messages: pd.DataFrame, bad_families: np.ndarray, rng_key: tuple
     frames = []
     for step, (mask, etype, t, err, fb) in enumerate(pieces):
         idx = rows[mask]
-        frames.append(pd.DataFrame({
-            "message_row": idx, "event_type": np.full(len(idx), etype, dtype="int8"),
-            "utc": t[idx], "step": np.full(len(idx), step, dtype="int8"),
-            # object dtype: no conversion to (and back from) pandas' Arrow strings
-            "error_code": pd.Series(err[idx] if err is not None else np.full(len(idx), None),
-                                    dtype=object),
-            "feedback": pd.Series(fb[idx] if fb is not None else np.full(len(idx), None),
-                                  dtype=object),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "message_row": idx,
+                    "event_type": np.full(len(idx), etype, dtype="int8"),
+                    "utc": t[idx],
+                    "step": np.full(len(idx), step, dtype="int8"),
+                    # object dtype: no conversion to (and back from) pandas' Arrow strings
+                    "error_code": pd.Series(
+                        err[idx] if err is not None else np.full(len(idx), None), dtype=object
+                    ),
+                    "feedback": pd.Series(
+                        fb[idx] if fb is not None else np.full(len(idx), None), dtype=object
+                    ),
+                }
+            )
+        )
     events = pd.concat(frames, ignore_index=True)
     return events.sort_values(["message_row", "utc", "step"], kind="stable").reset_index(drop=True)
 

@@ -7,6 +7,7 @@ and at high-weging schools; English is mostly spoken in highly educated (expat) 
 Families leave when their oldest child finishes the school (group 8 in po), and new families
 take their places; a few families move mid-year.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,10 +31,16 @@ LANGUAGE_MIX = {  # among families that speak another language than Dutch at hom
     "other": (0.22, 0.22, 0.16, 0.12, 0.04, 0.09, 0.07, 0.08),
 }
 NON_WESTERN = ("tr", "ar", "ber", "ti", "pap")
-N_CHILDREN = {"po": (0.55, 0.35, 0.08, 0.02), "vo": (0.80, 0.18, 0.02, 0.0),
-              "mbo": (0.95, 0.05, 0.0, 0.0)}
-FINAL_GRADE = {"po": ((8,), (1.0,)), "vo": ((4, 5, 6), (0.45, 0.30, 0.25)),
-               "mbo": ((2, 3, 4), (0.20, 0.35, 0.45))}
+N_CHILDREN = {
+    "po": (0.55, 0.35, 0.08, 0.02),
+    "vo": (0.80, 0.18, 0.02, 0.0),
+    "mbo": (0.95, 0.05, 0.0, 0.0),
+}
+FINAL_GRADE = {
+    "po": ((8,), (1.0,)),
+    "vo": ((4, 5, 6), (0.45, 0.30, 0.25)),
+    "mbo": ((2, 3, 4), (0.20, 0.35, 0.45)),
+}
 MID_YEAR_MOVE_RATE = 0.03  # families leaving during the year (moves)
 MID_YEAR_ARRIVAL_RATE = 0.02  # families arriving during the year (zij-instroom)
 # Engagement spread: gamma with mean 1; a smaller shape gives more hard-to-reach families.
@@ -41,16 +48,20 @@ ENGAGEMENT_SHAPE = 1.2
 FAMILY_ID_BLOCK = 100_000  # family numbers are school_index * block + local number
 
 
-def _draw_traits(rng: np.random.Generator, n: int, sector: str, weging_z: float,
-                 laag_reach_factor: float = 1.0) -> dict:
+def _draw_traits(
+    rng: np.random.Generator, n: int, sector: str, weging_z: float, laag_reach_factor: float = 1.0
+) -> dict:
     base = np.log(np.asarray(SES_MIX[sector]))
     logits = base + np.array([WEGING_SES_EFFECT * weging_z, 0.0, -WEGING_SES_EFFECT * weging_z, 0])
     p = np.exp(logits) / np.exp(logits).sum()
     ses = pick(rng, SES, p, n)
     non_nl_logit = -1.9 + 0.5 * weging_z + 0.9 * (ses == "laag") - 0.4 * (ses == "hoog")
     non_nl = rng.random(n) < 1 / (1 + np.exp(-non_nl_logit))
-    lang = np.where(ses == "hoog", pick(rng, LANGUAGES, LANGUAGE_MIX["hoog"], n),
-                    pick(rng, LANGUAGES, LANGUAGE_MIX["other"], n))
+    lang = np.where(
+        ses == "hoog",
+        pick(rng, LANGUAGES, LANGUAGE_MIX["hoog"], n),
+        pick(rng, LANGUAGES, LANGUAGE_MIX["other"], n),
+    )
     home_language = np.where(non_nl, lang, "nl")
     final_options, final_p = FINAL_GRADE[sector]
     return {
@@ -84,20 +95,27 @@ def make_families(schools: pd.DataFrame, seed: int, school_years: tuple[str, ...
 def _school_families(school, seed: int, school_years: tuple[str, ...]) -> pd.DataFrame:
     rng = stream(seed, "families", school.school_index)
     sector = school.sector
-    weging_z = ((school.schoolweging - 30.0) / 3.0 if sector != "mbo"
-                else float(rng.normal(0.0, 0.7)))
+    weging_z = (
+        (school.schoolweging - 30.0) / 3.0 if sector != "mbo" else float(rng.normal(0.0, 0.7))
+    )
     first_year = int(school_years[0][:4])
     n = int(school.size)
     laag_factor = float(getattr(school, "laag_reach_factor", 1.0))
 
     traits = _draw_traits(rng, n, sector, weging_z, laag_factor)
-    grade = np.minimum(rng.integers(1, 9, n), traits["final_grade"]) if sector == "po" else \
-        1 + (rng.random(n) * traits["final_grade"]).astype(int)
+    grade = (
+        np.minimum(rng.integers(1, 9, n), traits["final_grade"])
+        if sector == "po"
+        else 1 + (rng.random(n) * traits["final_grade"]).astype(int)
+    )
     # Enrolled when the oldest child started (po: any day after the 4th birthday).
     start_year = first_year - (grade - 1)
     offset_days = np.where(sector == "po", rng.integers(0, 320, n), rng.integers(19, 30, n))
-    enrolled_from = (start_year - 1970).astype("datetime64[Y]").astype("datetime64[D]") \
-        + np.timedelta64(212, "D") + offset_days.astype("timedelta64[D]")  # 1 Aug + offset
+    enrolled_from = (
+        (start_year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+        + np.timedelta64(212, "D")
+        + offset_days.astype("timedelta64[D]")
+    )  # 1 Aug + offset
     enrolled_from = np.maximum(enrolled_from, np.datetime64(f"{first_year - 9}-08-20"))
     # A po child starting this year is in group 1 during it; keep enrolment dates on school days.
     this_year = enrolled_from >= year_bounds(school_years[0])[0]
@@ -117,10 +135,19 @@ def _school_families(school, seed: int, school_years: tuple[str, ...]) -> pd.Dat
         # Mid-year arrivals (zij-instroom) with a random grade.
         n_arrive = int(rng.binomial(n, MID_YEAR_ARRIVAL_RATE))
         if n_arrive:
-            _append(fam, grades, k, _draw_traits(rng, n_arrive, sector, weging_z, laag_factor),
-                    _random_school_days(rng, year, n_arrive), rng)
-        current = [i for i in range(len(fam["enrolled_from"]))
-                   if np.isnat(fam["enrolled_to"][i]) and fam["enrolled_from"][i] <= end]
+            _append(
+                fam,
+                grades,
+                k,
+                _draw_traits(rng, n_arrive, sector, weging_z, laag_factor),
+                _random_school_days(rng, year, n_arrive),
+                rng,
+            )
+        current = [
+            i
+            for i in range(len(fam["enrolled_from"]))
+            if np.isnat(fam["enrolled_to"][i]) and fam["enrolled_from"][i] <= end
+        ]
         g = np.array([grades[k][i] for i in current])
         # Mid-year moves: leave on a random school day.
         movers = np.array(current, dtype=int)[rng.random(len(current)) < MID_YEAR_MOVE_RATE]
@@ -150,9 +177,15 @@ def _school_families(school, seed: int, school_years: tuple[str, ...]) -> pd.Dat
                 days = _random_school_days(rng, next_year, n_new)
             else:
                 days = np.full(n_new, _year_start_day(next_year))
-            _append(fam, grades, k + 1,
-                    _draw_traits(rng, n_new, sector, weging_z, laag_factor), days, rng,
-                    grade=1)
+            _append(
+                fam,
+                grades,
+                k + 1,
+                _draw_traits(rng, n_new, sector, weging_z, laag_factor),
+                days,
+                rng,
+                grade=1,
+            )
 
     out = pd.DataFrame({k: np.asarray(v) for k, v in fam.items()})
     for k in range(len(school_years)):

@@ -1,4 +1,5 @@
 """Source-system identifiers as text, built vectorised (pyarrow) for millions of rows."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,9 @@ import pyarrow.compute as pc
 
 def prefixed(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     """``prefix`` + zero-padded number, e.g. prefixed("C", [7], 4) -> ["C0007"]."""
-    digits = pc.utf8_lpad(pa.array(np.asarray(numbers, dtype="int64")).cast(pa.string()),
-                          width, "0")
+    digits = pc.utf8_lpad(
+        pa.array(np.asarray(numbers, dtype="int64")).cast(pa.string()), width, "0"
+    )
     return pc.binary_join_element_wise(prefix, digits, "").to_numpy(zero_copy_only=False)
 
 

@@ -7,6 +7,7 @@ days only, never in holidays or weekends. Families prefer a channel: low-SES and
 families use SMS and WhatsApp more, highly educated parents e-mail and the school app. Some
 schools translate messages into the home language.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,10 @@ from ouderpeil.generate.rng import pick, pick_rows, stream
 
 CHANNELS = np.array(["app", "whatsapp", "email", "sms"])
 PREFERRED_CHANNEL = {  # app, whatsapp, email, sms
-    "hoog": (0.50, 0.20, 0.25, 0.05), "midden": (0.45, 0.28, 0.17, 0.10),
-    "laag": (0.35, 0.35, 0.08, 0.22), "onbekend": (0.40, 0.30, 0.10, 0.20),
+    "hoog": (0.50, 0.20, 0.25, 0.05),
+    "midden": (0.45, 0.28, 0.17, 0.10),
+    "laag": (0.35, 0.35, 0.08, 0.22),
+    "onbekend": (0.40, 0.30, 0.10, 0.20),
 }
 PREFERRED_SHARE = 0.85  # messages on the family's preferred channel
 PURPOSES = np.array(["voortgang", "tip", "aanmoediging", "organisatorisch", "herinnering"])
@@ -40,8 +43,9 @@ MESSAGE_ID_WIDTH = 11
 def school_profile(school, seed: int, weekly_dose: float) -> dict:
     """A school's messaging habits: dose, purpose mix, translation."""
     rng = stream(seed, "message-school", school.school_index)
-    dose = weekly_dose * SECTOR_DOSE[school.sector] * rng.lognormal(-DOSE_SPREAD**2 / 2,
-                                                                     DOSE_SPREAD)
+    dose = (
+        weekly_dose * SECTOR_DOSE[school.sector] * rng.lognormal(-(DOSE_SPREAD**2) / 2, DOSE_SPREAD)
+    )
     return {
         "dose": float(np.clip(dose, 0.4, 4.0)),
         "purposes": rng.dirichlet(np.asarray(PURPOSE_MIX) * PURPOSE_CONCENTRATION),
@@ -57,14 +61,24 @@ def family_habits(fams: pd.DataFrame, seed: int, school_index: int) -> pd.DataFr
     probs = np.array([PREFERRED_CHANNEL[s] for s in ses]).reshape(n, 4)
     non_nl = fams["home_language"].to_numpy() != "nl"
     probs[:, 3] += np.where(non_nl, 0.05, 0.0)  # SMS: no app in the home language
-    return pd.DataFrame({
-        "dose_mult": rng.gamma(FAMILY_DOSE_SHAPE, 1 / FAMILY_DOSE_SHAPE, n),
-        "preferred": pick_rows(rng, probs),
-    }, index=fams.index)
+    return pd.DataFrame(
+        {
+            "dose_mult": rng.gamma(FAMILY_DOSE_SHAPE, 1 / FAMILY_DOSE_SHAPE, n),
+            "preferred": pick_rows(rng, probs),
+        },
+        index=fams.index,
+    )
 
 
-def make_messages(school, fams: pd.DataFrame, year_index: int, school_year: str, seed: int,
-                  weekly_dose: float, only_day: np.datetime64 | None = None) -> pd.DataFrame:
+def make_messages(
+    school,
+    fams: pd.DataFrame,
+    year_index: int,
+    school_year: str,
+    seed: int,
+    weekly_dose: float,
+    only_day: np.datetime64 | None = None,
+) -> pd.DataFrame:
     """Messages of one school in one school year (or on one day of it), sorted by sent_at.
 
     Returns canonical columns plus hidden family_index, parent_education, home_language,
@@ -75,9 +89,11 @@ def make_messages(school, fams: pd.DataFrame, year_index: int, school_year: str,
     f = fams[enrolled_in_year(fams, school_year)]
     h = habits.loc[f.index]
     f = f.reset_index(drop=True)
-    n = len(f)
-    key = ("messages", school.school_index, school_year) if only_day is None else \
-        ("messages-day", school.school_index, str(only_day))
+    key = (
+        ("messages", school.school_index, school_year)
+        if only_day is None
+        else ("messages-day", school.school_index, str(only_day))
+    )
     rng = stream(seed, *key)
 
     if only_day is None:
@@ -110,26 +126,30 @@ def make_messages(school, fams: pd.DataFrame, year_index: int, school_year: str,
     language = np.where(prof["translates"], lang, "nl") if k else np.array([], dtype=object)
     # Tips come from a catalogue; a few popular tips are sent more often (Zipf-like).
     tip_rank = np.minimum(rng.zipf(1.6, k), TIPS_PER_SECTOR)
-    tip_id = np.where(purpose == "tip",
-                      prefixed(f"TIP-{school.sector}-", tip_rank, 3) if k else [], None)
+    tip_id = np.where(
+        purpose == "tip", prefixed(f"TIP-{school.sector}-", tip_rank, 3) if k else [], None
+    )
 
-    out = pd.DataFrame({
-        "school_id": school.school_id,
-        "family_ref": f["family_ref"].to_numpy()[fam_idx],
-        "sent_at": sent_at,
-        "channel": CHANNELS[channel_idx],
-        "purpose": purpose,
-        "language": language,
-        "tip_id": tip_id,
-        "family_index": f["family_index"].to_numpy()[fam_idx],
-        "parent_education": f["parent_education"].to_numpy()[fam_idx],
-        "home_language": lang,
-    })
+    out = pd.DataFrame(
+        {
+            "school_id": school.school_id,
+            "family_ref": f["family_ref"].to_numpy()[fam_idx],
+            "sent_at": sent_at,
+            "channel": CHANNELS[channel_idx],
+            "purpose": purpose,
+            "language": language,
+            "tip_id": tip_id,
+            "family_index": f["family_index"].to_numpy()[fam_idx],
+            "parent_education": f["parent_education"].to_numpy()[fam_idx],
+            "home_language": lang,
+        }
+    )
     out = out.sort_values(["sent_at", "family_ref"], kind="stable").reset_index(drop=True)
     out["sector"] = school.sector
     out["school_index"] = school.school_index
-    out["number"] = (school.school_index + 1) * 100_000_000 + year_index * 10_000_000 \
-        + np.arange(len(out))
+    out["number"] = (
+        (school.school_index + 1) * 100_000_000 + year_index * 10_000_000 + np.arange(len(out))
+    )
     if only_day is None:
         ids = prefixed("MSG", out["number"].to_numpy(), MESSAGE_ID_WIDTH)
     else:  # day files: a separate, longer id format can never collide with the base data
@@ -140,7 +160,24 @@ def make_messages(school, fams: pd.DataFrame, year_index: int, school_year: str,
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in (
-        "message_id", "school_id", "family_ref", "sent_at", "channel", "purpose", "language",
-        "tip_id", "family_index", "parent_education", "home_language", "sector",
-        "school_index", "number")}).astype({"sent_at": "datetime64[s]"})
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype=object)
+            for c in (
+                "message_id",
+                "school_id",
+                "family_ref",
+                "sent_at",
+                "channel",
+                "purpose",
+                "language",
+                "tip_id",
+                "family_index",
+                "parent_education",
+                "home_language",
+                "sector",
+                "school_index",
+                "number",
+            )
+        }
+    ).astype({"sent_at": "datetime64[s]"})

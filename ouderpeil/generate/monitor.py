@@ -4,23 +4,24 @@ Survey answers are drawn so that each sector's share matches these figures on av
 and other differences of ``surveys.py`` are layered on top and the intercept is solved so that
 the sector average stays at the monitor's value (``calibrated_intercept``).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 # Share of parents (0-1) per sector, report table in the comment.
 MONITOR_2014: dict[str, dict[str, float]] = {
-    "talk_daily": {"po": 0.70, "vo": 0.70, "mbo": 0.48},            # 6.2
-    "read_aloud_weekly": {"po": 0.65},                                # 6.3 (daily 32 + weekly 33)
-    "homework_help_weekly": {"vo": 0.51},                             # 6.4 (daily 7 + weekly 44)
-    "tips_received": {"po": 0.45, "vo": 0.32, "mbo": 0.28},          # 6.5
-    "support_no_contact": {"po": 0.23, "vo": 0.44, "mbo": 0.52},     # 6.5
-    "tip_usefulness": {"po": 0.72, "vo": 0.67, "mbo": 0.64},         # 6.6
-    "contact_insufficient": {"po": 0.19, "vo": 0.23, "mbo": 0.37},   # 4.3
-    "can_contribute": {"po": 0.57, "vo": 0.44, "mbo": 0.32},         # 6.11
-    "teacher_open": {"po": 0.49, "vo": 0.40, "mbo": 0.28},           # 6.12
-    "expectations_clear": {"po": 0.44, "vo": 0.39, "mbo": 0.28},     # 6.12
-    "helps_school": {"po": 0.80, "vo": 0.50, "mbo": 0.50},           # ch. 5 (approximate)
+    "talk_daily": {"po": 0.70, "vo": 0.70, "mbo": 0.48},  # 6.2
+    "read_aloud_weekly": {"po": 0.65},  # 6.3 (daily 32 + weekly 33)
+    "homework_help_weekly": {"vo": 0.51},  # 6.4 (daily 7 + weekly 44)
+    "tips_received": {"po": 0.45, "vo": 0.32, "mbo": 0.28},  # 6.5
+    "support_no_contact": {"po": 0.23, "vo": 0.44, "mbo": 0.52},  # 6.5
+    "tip_usefulness": {"po": 0.72, "vo": 0.67, "mbo": 0.64},  # 6.6
+    "contact_insufficient": {"po": 0.19, "vo": 0.23, "mbo": 0.37},  # 4.3
+    "can_contribute": {"po": 0.57, "vo": 0.44, "mbo": 0.32},  # 6.11
+    "teacher_open": {"po": 0.49, "vo": 0.40, "mbo": 0.28},  # 6.12
+    "expectations_clear": {"po": 0.44, "vo": 0.39, "mbo": 0.28},  # 6.12
+    "helps_school": {"po": 0.80, "vo": 0.50, "mbo": 0.50},  # ch. 5 (approximate)
 }
 
 # Table 6.6: heel veel / tamelijk veel / niet zo veel / weinig of niets.

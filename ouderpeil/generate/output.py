@@ -4,6 +4,7 @@ RowFile renders canonical rows in a file's profile and injects the reject-causin
 chunk (dirt.py); Output collects what every file received for the summary that tests and the
 loader's reject counts are compared with.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,13 @@ import pandas as pd
 
 from ouderpeil.contracts import SOURCES
 from ouderpeil.generate import freetext
-from ouderpeil.generate.dirt import (DIRT_RATES, REJECT_KINDS, DirtQuota, choose_disjoint,
-                                     inject_rejects)
+from ouderpeil.generate.dirt import (
+    DIRT_RATES,
+    REJECT_KINDS,
+    DirtQuota,
+    choose_disjoint,
+    inject_rejects,
+)
 from ouderpeil.generate.profiles import file_style
 from ouderpeil.generate.render import header_of, render, to_export_columns
 from ouderpeil.generate.rng import stream
@@ -35,11 +41,29 @@ class Output:
         for k, v in counts.items():
             d[k] = d.get(k, 0) + int(v)
 
-    def add_file(self, path: Path, source: str, fmt: str, profile: str, rows: int,
-                 encoding: str | None, delimiter: str | None, **extra) -> None:
-        self.files.append({"path": str(path.relative_to(self.out_dir)), "source": source,
-                           "format": fmt, "profile": profile, "encoding": encoding,
-                           "delimiter": delimiter, "rows": int(rows), **extra})
+    def add_file(
+        self,
+        path: Path,
+        source: str,
+        fmt: str,
+        profile: str,
+        rows: int,
+        encoding: str | None,
+        delimiter: str | None,
+        **extra,
+    ) -> None:
+        self.files.append(
+            {
+                "path": str(path.relative_to(self.out_dir)),
+                "source": source,
+                "format": fmt,
+                "profile": profile,
+                "encoding": encoding,
+                "delimiter": delimiter,
+                "rows": int(rows),
+                **extra,
+            }
+        )
 
     def summary(self, **head) -> dict:
         rows: dict[str, int] = {}
@@ -50,19 +74,27 @@ class Output:
             for kind, v in counts.items():
                 dirt.setdefault(kind, {})[source] = v
         totals = {kind: sum(v.values()) for kind, v in dirt.items()}
-        expected_rejects = {s: sum(self.dirt.get(s, {}).get(k, 0) for k in REJECT_KINDS)
-                            for s in SOURCES}
-        return {**head, "files": self.files, "rows": rows, "dirt": dirt,
-                "dirt_totals": totals, "dirt_rates": dict(DIRT_RATES),
-                "expected_rejects": expected_rejects}
+        expected_rejects = {
+            s: sum(self.dirt.get(s, {}).get(k, 0) for k in REJECT_KINDS) for s in SOURCES
+        }
+        return {
+            **head,
+            "files": self.files,
+            "rows": rows,
+            "dirt": dirt,
+            "dirt_totals": totals,
+            "dirt_rates": dict(DIRT_RATES),
+            "expected_rejects": expected_rejects,
+        }
 
 
 class RowFile:
     """A CSV file of one source in one style, written in chunks, with reject dirt (and
     duplicate rows for contact_logs) injected per chunk."""
 
-    def __init__(self, output: Output, path: Path, source: str, profile: str, seed: int,
-                 dirty: bool = True):
+    def __init__(
+        self, output: Output, path: Path, source: str, profile: str, seed: int, dirty: bool = True
+    ):
         self.output, self.path, self.source = output, path, source
         self.style = file_style(profile, source)
         self.header = header_of(source, self.style)
@@ -95,8 +127,15 @@ class RowFile:
 
     def close(self) -> None:
         self.writer.close()
-        self.output.add_file(self.path, self.source, "csv", self.style.profile, self.writer.rows,
-                             self.style.encoding, self.style.delimiter)
+        self.output.add_file(
+            self.path,
+            self.source,
+            "csv",
+            self.style.profile,
+            self.writer.rows,
+            self.style.encoding,
+            self.style.delimiter,
+        )
 
 
 def message_bodies(file: RowFile, msgs: pd.DataFrame) -> dict | None:
@@ -106,8 +145,9 @@ def message_bodies(file: RowFile, msgs: pd.DataFrame) -> dict | None:
     return {"Berichttekst": freetext.bodies(file.rng, msgs["purpose"].to_numpy())}
 
 
-def write_survey_xlsx(output: Output, path: Path, responses: pd.DataFrame, profile: str,
-                       seed: int) -> None:
+def write_survey_xlsx(
+    output: Output, path: Path, responses: pd.DataFrame, profile: str, seed: int
+) -> None:
     """Survey tools export Excel: labels as text, grades as numbers, the submission time as a
     real date cell."""
     style = file_style(profile, "survey_responses")
@@ -121,10 +161,15 @@ def write_survey_xlsx(output: Output, path: Path, responses: pd.DataFrame, profi
     # Excel cells: a date cell where the date is valid, numbers as numbers.
     bad = set(rows["bad_dates"].tolist())
     cells["submitted_at"] = np.array(
-        [cells["submitted_at"][i] if i in bad else dt.datetime.fromisoformat(str(v))
-         for i, v in enumerate(responses["submitted_at"].astype(str))], dtype=object)
-    cells["q_comm_grade"] = np.array([None if v is None else int(v)
-                                      for v in cells["q_comm_grade"]], dtype=object)
+        [
+            cells["submitted_at"][i] if i in bad else dt.datetime.fromisoformat(str(v))
+            for i, v in enumerate(responses["submitted_at"].astype(str))
+        ],
+        dtype=object,
+    )
+    cells["q_comm_grade"] = np.array(
+        [None if v is None else int(v) for v in cells["q_comm_grade"]], dtype=object
+    )
     columns = to_export_columns(cells, "survey_responses", style, rng)
     header = header_of("survey_responses", style)
     n = write_xlsx(path, header, columns)

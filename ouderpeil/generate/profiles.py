@@ -5,10 +5,11 @@ codes; the generator reads it at runtime and inverts it, so a file rendered here
 what the loader's profile maps back. Where several headers or labels map onto one canonical
 value, the first one in the YAML is used.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -34,7 +35,7 @@ class FileStyle:
     ignored: tuple = ()  # free-text headers of the profile
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> dict:
     return yaml.safe_load((PROFILES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
 
@@ -46,13 +47,22 @@ def _invert(mapping: dict) -> dict:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def file_style(profile: str, source: str, encoding: str | None = None) -> FileStyle:
     """The style of a file of ``source`` in ``profile`` (canonical, generic_sis_nl, ...)."""
     doc = _load(profile)
     if profile == "canonical":
-        return FileStyle("canonical", ",", encoding or "utf-8", False, "%Y-%m-%d",
-                         "%Y-%m-%dT%H:%M:%S", "true", "false", ".")
+        return FileStyle(
+            "canonical",
+            ",",
+            encoding or "utf-8",
+            False,
+            "%Y-%m-%d",
+            "%Y-%m-%dT%H:%M:%S",
+            "true",
+            "false",
+            ".",
+        )
     spec = doc["sources"][source]
     headers = {}
     for header, canonical in spec["columns"].items():
@@ -64,11 +74,16 @@ def file_style(profile: str, source: str, encoding: str | None = None) -> FileSt
             labels.setdefault(col, _invert(vals))
     sis = profile == "generic_sis_nl"
     return FileStyle(
-        profile=profile, delimiter=";",
-        encoding=encoding or ("cp1252" if sis else "utf-8-sig"), crlf=sis,
-        date_format="%d-%m-%Y", timestamp_format="%d-%m-%Y %H:%M",
+        profile=profile,
+        delimiter=";",
+        encoding=encoding or ("cp1252" if sis else "utf-8-sig"),
+        crlf=sis,
+        date_format="%d-%m-%Y",
+        timestamp_format="%d-%m-%Y %H:%M",
         true_label=str(doc.get("true_values", ["ja"])[0]),
         false_label=str(doc.get("false_values", ["nee"])[0]),
-        decimal=str(doc.get("decimal", ",")), headers=headers, labels=labels,
+        decimal=str(doc.get("decimal", ",")),
+        headers=headers,
+        labels=labels,
         ignored=tuple(spec.get("ignore") or ()),
     )

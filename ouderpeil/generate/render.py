@@ -1,4 +1,5 @@
 """Canonical records -> text cells of one export format (canonical or a Dutch profile)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,14 +17,18 @@ def format_datetimes(values: np.ndarray, fmt: str) -> np.ndarray:
     (ten times faster than strftime on millions of rows); others go through strftime."""
     arr = pa.array(np.asarray(values).astype("datetime64[s]"), pa.timestamp("s"))
     iso = arr.cast(pa.string())  # "YYYY-MM-DD HH:MM:SS"
-    cut = lambda a, b: pc.utf8_slice_codeunits(iso, a, b)
+
+    def cut(a, b):
+        return pc.utf8_slice_codeunits(iso, a, b)
+
     fast = {
         "%Y-%m-%d": lambda: cut(0, 10),
         "%Y-%m-%dT%H:%M:%S": lambda: pc.utf8_replace_slice(iso, 10, 11, "T"),
         "%Y-%m-%d %H:%M:%S": lambda: iso,
         "%d-%m-%Y": lambda: pc.binary_join_element_wise(cut(8, 10), cut(5, 7), cut(0, 4), "-"),
         "%d-%m-%Y %H:%M": lambda: pc.binary_join_element_wise(
-            cut(8, 10), "-", cut(5, 7), "-", cut(0, 4), " ", cut(11, 16), ""),
+            cut(8, 10), "-", cut(5, 7), "-", cut(0, 4), " ", cut(11, 16), ""
+        ),
     }
     out = fast[fmt]() if fmt in fast else pc.strftime(arr, format=fmt)
     return out.to_numpy(zero_copy_only=False)
@@ -63,8 +68,9 @@ def render(df: pd.DataFrame, source: str, style: FileStyle) -> dict[str, np.ndar
         elif col.type == "int":
             t = _numbers(v, None, ".")
         elif col.type == "bool":
-            t = np.where(pd.Series(v).astype(bool).to_numpy(), style.true_label,
-                         style.false_label).astype(object)
+            t = np.where(
+                pd.Series(v).astype(bool).to_numpy(), style.true_label, style.false_label
+            ).astype(object)
         else:
             t = _text(v)
         labels = style.labels.get(col.name)
@@ -81,16 +87,19 @@ def header_of(source: str, style: FileStyle) -> list[str]:
     """Export headers, canonical order, with the profile's free-text columns at the end."""
     if style.profile == "canonical":
         return SOURCES[source].column_names
-    return [style.headers[c] for c in SOURCES[source].column_names if c in style.headers] \
-        + list(style.ignored)
+    return [style.headers[c] for c in SOURCES[source].column_names if c in style.headers] + list(
+        style.ignored
+    )
 
 
-def to_export_columns(cells: dict[str, np.ndarray], source: str, style: FileStyle,
-                      rng, extra: dict | None = None) -> dict[str, np.ndarray]:
+def to_export_columns(
+    cells: dict[str, np.ndarray], source: str, style: FileStyle, rng, extra: dict | None = None
+) -> dict[str, np.ndarray]:
     """Rename canonical keys to export headers and fill the free-text columns with fakes."""
     n = len(next(iter(cells.values())))
-    out = {style.headers.get(c, c) if style.profile != "canonical" else c: v
-           for c, v in cells.items()}
+    out = {
+        style.headers.get(c, c) if style.profile != "canonical" else c: v for c, v in cells.items()
+    }
     extra = extra or {}
     for header in style.ignored:
         key = header.casefold()

@@ -4,6 +4,7 @@ Keying each stream by what it generates (instead of drawing everything from one 
 sequence) keeps outputs stable: generating one day, or adding a source, never shifts the
 numbers of another source or school.
 """
+
 from __future__ import annotations
 
 import zlib

@@ -5,6 +5,7 @@ siblings share a school), a secondary school about 800 pupils, an mbo location a
 students of whom fewer parents are in view. The family counts are enrolments at the start of
 the first school year; churn adds about 10-20 % new enrolments per year.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Scale:
     name: str
-    schools: dict[str, int]          # sector -> number of schools
+    schools: dict[str, int]  # sector -> number of schools
     families_per_school: dict[str, int]  # sector -> mean families per school at the start
-    boards: dict[str, int]           # sector -> number of boards serving that sector
-    shared_boards: bool = False      # one board runs both po and vo schools (small scale)
+    boards: dict[str, int]  # sector -> number of boards serving that sector
+    shared_boards: bool = False  # one board runs both po and vo schools (small scale)
     weekly_message_dose: float = 1.3  # mean messages per family per school week
     # Schools differ in how well they reach low-SES families (schools.py, families.py): off
     # for the fixed test scales, whose expected figures rest on the plain SES effects.

@@ -4,6 +4,7 @@ The schoolweging (CBS, po and vo) summarises the expected disadvantage of a scho
 from parents' education, income and origin; it runs from about 20 to 40 with a mean near 30.
 It drives the parent-education mix of each school's families (families.py).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,29 +14,109 @@ from ouderpeil.generate.rng import stream
 from ouderpeil.generate.scales import Scale
 
 MUNICIPALITIES = (
-    "Utrecht", "Amersfoort", "Nieuwegein", "Zeist", "Veenendaal", "Houten", "IJsselstein",
-    "Woerden", "De Bilt", "Soest", "Leusden", "Utrechtse Heuvelrug", "Stichtse Vecht", "Lopik",
-    "Montfoort", "Baarn", "Bunschoten", "Wijk bij Duurstede", "Vijfheerenlanden",
-    "De Ronde Venen", "Oudewater", "Rhenen", "Woudenberg", "Eemnes", "Renswoude",
+    "Utrecht",
+    "Amersfoort",
+    "Nieuwegein",
+    "Zeist",
+    "Veenendaal",
+    "Houten",
+    "IJsselstein",
+    "Woerden",
+    "De Bilt",
+    "Soest",
+    "Leusden",
+    "Utrechtse Heuvelrug",
+    "Stichtse Vecht",
+    "Lopik",
+    "Montfoort",
+    "Baarn",
+    "Bunschoten",
+    "Wijk bij Duurstede",
+    "Vijfheerenlanden",
+    "De Ronde Venen",
+    "Oudewater",
+    "Rhenen",
+    "Woudenberg",
+    "Eemnes",
+    "Renswoude",
 )
-PO_NAMES = ("De Regenboog", "Het Kompas", "De Wegwijzer", "De Zonnewijzer", "Het Palet",
-            "De Klimop", "Sint Jozef", "De Vlinder", "De Springplank", "Het Mozaïek",
-            "De Fontein", "De Bron", "Wereldwijs", "De Tweemaster", "Het Anker", "De Linde",
-            "Koningin Beatrix", "Prins Willem-Alexander", "De Achtbaan", "Op Dreef")
-PO_KINDS = ("Basisschool", "Openbare basisschool", "Christelijke basisschool", "Daltonschool",
-            "Montessorischool", "Jenaplanschool", "Kindcentrum")
-VO_NAMES = ("Erasmus", "Het Nieuwe Lyceum", "Revius", "Bonifatius", "Hofstad", "Amadeus",
-            "Oostland", "Vechtstede", "Minkema", "Ichthus", "Cals", "Gregorius", "Niftarlake")
+PO_NAMES = (
+    "De Regenboog",
+    "Het Kompas",
+    "De Wegwijzer",
+    "De Zonnewijzer",
+    "Het Palet",
+    "De Klimop",
+    "Sint Jozef",
+    "De Vlinder",
+    "De Springplank",
+    "Het Mozaïek",
+    "De Fontein",
+    "De Bron",
+    "Wereldwijs",
+    "De Tweemaster",
+    "Het Anker",
+    "De Linde",
+    "Koningin Beatrix",
+    "Prins Willem-Alexander",
+    "De Achtbaan",
+    "Op Dreef",
+)
+PO_KINDS = (
+    "Basisschool",
+    "Openbare basisschool",
+    "Christelijke basisschool",
+    "Daltonschool",
+    "Montessorischool",
+    "Jenaplanschool",
+    "Kindcentrum",
+)
+VO_NAMES = (
+    "Erasmus",
+    "Het Nieuwe Lyceum",
+    "Revius",
+    "Bonifatius",
+    "Hofstad",
+    "Amadeus",
+    "Oostland",
+    "Vechtstede",
+    "Minkema",
+    "Ichthus",
+    "Cals",
+    "Gregorius",
+    "Niftarlake",
+)
 VO_KINDS = ("College", "Lyceum", "Scholengemeenschap", "Mavo", "Gymnasium")
-MBO_NAMES = ("ROC Midden Nederland", "MBO Utrecht", "MBO Amersfoort", "Grafisch Lyceum Utrecht",
-             "Aeres MBO", "Yuverta")
-MBO_LOCATIONS = ("Zorg en Welzijn", "Techniek", "Economie", "Horeca en Toerisme", "ICT",
-                 "Entree", "Bouw", "Onderwijs en Sport")
+MBO_NAMES = (
+    "ROC Midden Nederland",
+    "MBO Utrecht",
+    "MBO Amersfoort",
+    "Grafisch Lyceum Utrecht",
+    "Aeres MBO",
+    "Yuverta",
+)
+MBO_LOCATIONS = (
+    "Zorg en Welzijn",
+    "Techniek",
+    "Economie",
+    "Horeca en Toerisme",
+    "ICT",
+    "Entree",
+    "Bouw",
+    "Onderwijs en Sport",
+)
 BOARD_NAMES = {
-    "po": ("Stichting Primair Onderwijs {m}", "Stichting Katholiek Onderwijs {m}",
-           "Vereniging Christelijk Primair Onderwijs {m}", "Stichting Openbaar Onderwijs {m}"),
-    "vo": ("Stichting Voortgezet Onderwijs {m}", "Stichting Scholengroep {m}",
-           "Vereniging Christelijk Voortgezet Onderwijs {m}"),
+    "po": (
+        "Stichting Primair Onderwijs {m}",
+        "Stichting Katholiek Onderwijs {m}",
+        "Vereniging Christelijk Primair Onderwijs {m}",
+        "Stichting Openbaar Onderwijs {m}",
+    ),
+    "vo": (
+        "Stichting Voortgezet Onderwijs {m}",
+        "Stichting Scholengroep {m}",
+        "Vereniging Christelijk Voortgezet Onderwijs {m}",
+    ),
     "mbo": ("{n}",),
 }
 # Mean and spread of the schoolweging per sector (CBS: 20-40, mean about 30).
@@ -87,8 +168,7 @@ def make_schools(scale: Scale, seed: int) -> pd.DataFrame:
     for sector in ("po", "vo", "mbo"):
         n_boards = scale.boards[sector]
         for i in range(scale.schools[sector]):
-            board_key = ("po" if scale.shared_boards and sector == "vo" else sector,
-                         i % n_boards)
+            board_key = ("po" if scale.shared_boards and sector == "vo" else sector, i % n_boards)
             if board_key not in boards:
                 board_seq += 1
                 m = MUNICIPALITIES[int(rng.integers(len(MUNICIPALITIES)))]
@@ -124,18 +204,27 @@ def make_schools(scale: Scale, seed: int) -> pd.DataFrame:
                 weging = np.nan
             size_mean = scale.families_per_school[sector]
             size = int(max(30, round(size_mean * rng.lognormal(0, 0.25) / np.exp(0.25**2 / 2))))
-            rows.append({
-                "school_id": brin + vestiging, "school_name": name, "sector": sector,
-                "board_id": board_id, "board_name": board_name, "municipality": municipality,
-                "schoolweging": weging, "school_index": len(rows), "size": size,
-            })
+            rows.append(
+                {
+                    "school_id": brin + vestiging,
+                    "school_name": name,
+                    "sector": sector,
+                    "board_id": board_id,
+                    "board_name": board_name,
+                    "municipality": municipality,
+                    "schoolweging": weging,
+                    "school_index": len(rows),
+                    "size": size,
+                }
+            )
     schools = pd.DataFrame(rows)
     schools["laag_reach_factor"] = _laag_reach_factors(scale, schools, seed)
     if scale.n_schools > 3:  # keep the scale's documented total despite random school sizes
         for sector, group in schools.groupby("sector"):
             target = scale.schools[sector] * scale.families_per_school[sector]
             schools.loc[group.index, "size"] = np.maximum(
-                30, np.round(group["size"] * target / group["size"].sum())).astype(int)
+                30, np.round(group["size"] * target / group["size"].sum())
+            ).astype(int)
     else:
         schools["size"] = [scale.families_per_school[s] for s in schools["sector"]]
     return schools

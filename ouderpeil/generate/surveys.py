@@ -7,6 +7,7 @@ support and find contact insufficient more often), work hours (working parents r
 participation and home support, monitor 2014) and a small school effect. Response is lower for
 low-SES and non-Dutch-speaking families.
 """
+
 from __future__ import annotations
 
 from statistics import NormalDist
@@ -24,8 +25,12 @@ RESPONSE_SES = {"laag": 0.55, "midden": 1.0, "hoog": 1.25, "onbekend": 0.6}
 RESPONSE_NON_DUTCH = 0.7
 WAVE_OPEN_DAYS = 26  # invitations on the second Monday of March, closed before the meivakantie
 WORK_HOURS = np.array(["0", "1-19", "20-31", "32+"])
-WORK_MIX = {"hoog": (0.08, 0.14, 0.36, 0.42), "midden": (0.14, 0.22, 0.36, 0.28),
-            "laag": (0.30, 0.25, 0.25, 0.20), "onbekend": (0.20, 0.22, 0.30, 0.28)}
+WORK_MIX = {
+    "hoog": (0.08, 0.14, 0.36, 0.42),
+    "midden": (0.14, 0.22, 0.36, 0.28),
+    "laag": (0.30, 0.25, 0.25, 0.20),
+    "onbekend": (0.20, 0.22, 0.30, 0.28),
+}
 FAMILY_REF_SHARE = 0.7  # responses through a personal link carry the family number
 
 # Log-odds shifts per SES group (laag, midden, hoog, onbekend) for each binary item.
@@ -61,9 +66,14 @@ DONT_KNOW_CONTACT = {"po": 0.05, "vo": 0.07, "mbo": 0.10}
 SES_ORDER = ("laag", "midden", "hoog", "onbekend")
 
 
-def make_survey(schools: pd.DataFrame, families: pd.DataFrame, year_index: int,
-                school_year: str, seed: int, activity: pd.DataFrame | None = None
-                ) -> pd.DataFrame:
+def make_survey(
+    schools: pd.DataFrame,
+    families: pd.DataFrame,
+    year_index: int,
+    school_year: str,
+    seed: int,
+    activity: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """All responses of one wave (canonical columns + hidden family_index).
 
     ``activity`` (index family_index; columns held_contacts, tip_messages) links answers to
@@ -74,18 +84,26 @@ def make_survey(schools: pd.DataFrame, families: pd.DataFrame, year_index: int,
     wave_year = int(school_year[5:])
     march_8 = np.datetime64(f"{wave_year}-03-08")
     opens = march_8 + (-(march_8.astype("int64") + 3)) % 7  # first Monday from 8 March
-    f = f[(f["enrolled_from"] <= opens.astype("datetime64[s]"))
-          & (f["enrolled_to"].isna() | (f["enrolled_to"] >= opens.astype("datetime64[s]")))]
+    f = f[
+        (f["enrolled_from"] <= opens.astype("datetime64[s]"))
+        & (f["enrolled_to"].isna() | (f["enrolled_to"] >= opens.astype("datetime64[s]")))
+    ]
     ses = f["parent_education"].to_numpy()
-    p = (f["sector"].map(RESPONSE_RATE).to_numpy() * np.vectorize(RESPONSE_SES.get)(ses)
-         * np.where(f["home_language"].to_numpy() == "nl", 1.0, RESPONSE_NON_DUTCH))
+    p = (
+        f["sector"].map(RESPONSE_RATE).to_numpy()
+        * np.vectorize(RESPONSE_SES.get)(ses)
+        * np.where(f["home_language"].to_numpy() == "nl", 1.0, RESPONSE_NON_DUTCH)
+    )
     r = f[rng.random(len(f)) < p].reset_index(drop=True)
     n = len(r)
     ses = r["parent_education"].to_numpy()
     ses_code = pd.Categorical(ses, categories=SES_ORDER).codes
     sector = r["sector"].to_numpy()
-    work = WORK_HOURS[pick_rows(rng, np.array([WORK_MIX[s] for s in ses]).reshape(n, 4))] \
-        if n else np.array([], dtype=object)
+    work = (
+        WORK_HOURS[pick_rows(rng, np.array([WORK_MIX[s] for s in ses]).reshape(n, 4))]
+        if n
+        else np.array([], dtype=object)
+    )
     school_fx = stream(seed, "survey-school").normal(0, SCHOOL_EFFECT_SD, 100_000)
     school_shift = school_fx[r["school_index"].to_numpy()]
 
@@ -99,8 +117,11 @@ def make_survey(schools: pd.DataFrame, families: pd.DataFrame, year_index: int,
     def shifts(item: str) -> np.ndarray:
         s = np.asarray(SES_SHIFT[item])[ses_code] + school_shift
         if held is not None:
-            s = s + NO_CONTACT_SHIFT.get(item, 0.0) * (held == 0) \
+            s = (
+                s
+                + NO_CONTACT_SHIFT.get(item, 0.0) * (held == 0)
                 + TIPS_SHIFT.get(item, 0.0) * np.log1p(tips_received)
+            )
         if item in WORK_ITEMS:
             s = s + np.vectorize(WORK_SHIFT.get)(work)
         return s
@@ -116,21 +137,34 @@ def make_survey(schools: pd.DataFrame, families: pd.DataFrame, year_index: int,
             out[sel] = rng.random(int(sel.sum())) < m.logistic(a + sh[sel])
         return out
 
-    freq4 = lambda top, rest_p: np.where(top, "dagelijks", pick(rng, np.array(
-        ["wekelijks", "maandelijks", "zelden"]), rest_p, n))
+    def freq4(top, rest_p):
+        return np.where(
+            top, "dagelijks", pick(rng, np.array(["wekelijks", "maandelijks", "zelden"]), rest_p, n)
+        )
+
     talk = freq4(draw("talk_daily", m.MONITOR_2014["talk_daily"]), (0.7, 0.2, 0.1))
 
     weekly = draw("read_aloud_weekly", m.MONITOR_2014["read_aloud_weekly"])
     daily = rng.random(n) < m.READ_ALOUD_DAILY_SHARE
-    read_aloud = np.where(weekly, np.where(daily, "dagelijks", "wekelijks"),
-                          pick(rng, np.array(["maandelijks", "zelden"]), (0.6, 0.4), n))
+    read_aloud = np.where(
+        weekly,
+        np.where(daily, "dagelijks", "wekelijks"),
+        pick(rng, np.array(["maandelijks", "zelden"]), (0.6, 0.4), n),
+    )
     read_aloud = np.where(sector == "po", read_aloud, None)
 
     nvt = rng.random(n) < NVT_HOMEWORK
     hw_weekly = draw("homework_help_weekly", m.MONITOR_2014["homework_help_weekly"], ~nvt)
     hw_daily = rng.random(n) < m.HOMEWORK_DAILY_SHARE
-    homework = np.where(nvt, "nvt", np.where(hw_weekly, np.where(hw_daily, "dagelijks", "wekelijks"),
-                        pick(rng, np.array(["maandelijks", "zelden"]), (0.55, 0.45), n)))
+    homework = np.where(
+        nvt,
+        "nvt",
+        np.where(
+            hw_weekly,
+            np.where(hw_daily, "dagelijks", "wekelijks"),
+            pick(rng, np.array(["maandelijks", "zelden"]), (0.55, 0.45), n),
+        ),
+    )
     homework = np.where(sector == "vo", homework, None)
 
     # Support: "no contact about support" excludes tips and asking; tips are calibrated on
@@ -147,19 +181,28 @@ def make_survey(schools: pd.DataFrame, families: pd.DataFrame, year_index: int,
     detail = np.array([m.TIP_USEFULNESS_DETAIL[s] for s in sector]).reshape(n, 4)
     very = rng.random(n) < detail[:, 0] / (detail[:, 0] + detail[:, 1])
     little = rng.random(n) < detail[:, 3] / np.maximum(detail[:, 2] + detail[:, 3], 1e-9)
-    tips_useful = np.where(useful, np.where(very, "heel_veel", "tamelijk_veel"),
-                           np.where(little, "weinig_niets", "niet_zo_veel"))
+    tips_useful = np.where(
+        useful,
+        np.where(very, "heel_veel", "tamelijk_veel"),
+        np.where(little, "weinig_niets", "niet_zo_veel"),
+    )
     tips_useful = np.where(tips, tips_useful, None)
 
-    dont_know = rng.random(n) < np.vectorize(DONT_KNOW_CONTACT.get)(sector) if n else np.zeros(0, bool)
+    dont_know = (
+        rng.random(n) < np.vectorize(DONT_KNOW_CONTACT.get)(sector) if n else np.zeros(0, bool)
+    )
     insufficient = draw("contact_insufficient", m.MONITOR_2014["contact_insufficient"], ~dont_know)
-    contact_enough = np.where(dont_know, "weet_niet",
-                              np.where(insufficient, "onvoldoende", "voldoende"))
+    contact_enough = np.where(
+        dont_know, "weet_niet", np.where(insufficient, "onvoldoende", "voldoende")
+    )
 
     helps = draw("helps_school", m.MONITOR_2014["helps_school"])
     likert = {}
-    for item, col in (("can_contribute", "q_can_contribute"), ("teacher_open", "q_teacher_open"),
-                      ("expectations_clear", "q_expectations_clear")):
+    for item, col in (
+        ("can_contribute", "q_can_contribute"),
+        ("teacher_open", "q_teacher_open"),
+        ("expectations_clear", "q_expectations_clear"),
+    ):
         agree = draw(item, m.MONITOR_2014[item])
         five = rng.random(n) < 0.25
         low = pick(rng, np.array([3, 2, 1]), (0.55, 0.30, 0.15), n)
@@ -173,38 +216,46 @@ def make_survey(schools: pd.DataFrame, families: pd.DataFrame, year_index: int,
     day_offset = np.minimum(rng.exponential(6.0, n), WAVE_OPEN_DAYS - 1).astype(int)
     reminder = rng.random(n) < 0.3  # a reminder after two weeks brings a second wave
     day_offset = np.where(reminder, 14 + rng.integers(0, 5, n), day_offset)
-    submitted = (opens + day_offset.astype("timedelta64[D]")).astype("datetime64[s]") \
-        + (rng.integers(7 * 60, 23 * 60, n) * 60).astype("timedelta64[s]") \
+    submitted = (
+        (opens + day_offset.astype("timedelta64[D]")).astype("datetime64[s]")
+        + (rng.integers(7 * 60, 23 * 60, n) * 60).astype("timedelta64[s]")
         + rng.integers(0, 60, n).astype("timedelta64[s]")
+    )
 
     number = (year_index + 1) * 1_000_000 + np.arange(n)
-    out = pd.DataFrame({
-        "response_id": prefixed(f"R{wave_year}-", np.arange(1, n + 1), 6),
-        "respondent_ref": prefixed("T", (r["family_index"].to_numpy() * 7919 + year_index) % 10**9, 9),
-        "family_ref": np.where(rng.random(n) < FAMILY_REF_SHARE, r["family_ref"].to_numpy(), None),
-        "school_id": r["school_id"].to_numpy(),
-        "sector": sector,
-        "wave": f"{wave_year}-voorjaar",
-        "submitted_at": submitted,
-        "parent_education": ses,
-        "work_hours": work,
-        "q_comm_grade": grade,
-        "q_contact_enough": contact_enough,
-        "q_talk_school": talk,
-        "q_read_aloud": read_aloud,
-        "q_homework_help": homework,
-        "q_support_ask": ask.astype(int),
-        "q_support_tips": tips.astype(int),
-        "q_support_none": none.astype(int),
-        "q_tips_useful": tips_useful,
-        "q_helps_school": helps.astype(int),
-        "q_can_contribute": likert["q_can_contribute"],
-        "q_expectations_clear": likert["q_expectations_clear"],
-        "q_teacher_open": likert["q_teacher_open"],
-        "family_index": r["family_index"].to_numpy(),
-        "home_language": r["home_language"].to_numpy(),
-        "number": number,
-    })
+    out = pd.DataFrame(
+        {
+            "response_id": prefixed(f"R{wave_year}-", np.arange(1, n + 1), 6),
+            "respondent_ref": prefixed(
+                "T", (r["family_index"].to_numpy() * 7919 + year_index) % 10**9, 9
+            ),
+            "family_ref": np.where(
+                rng.random(n) < FAMILY_REF_SHARE, r["family_ref"].to_numpy(), None
+            ),
+            "school_id": r["school_id"].to_numpy(),
+            "sector": sector,
+            "wave": f"{wave_year}-voorjaar",
+            "submitted_at": submitted,
+            "parent_education": ses,
+            "work_hours": work,
+            "q_comm_grade": grade,
+            "q_contact_enough": contact_enough,
+            "q_talk_school": talk,
+            "q_read_aloud": read_aloud,
+            "q_homework_help": homework,
+            "q_support_ask": ask.astype(int),
+            "q_support_tips": tips.astype(int),
+            "q_support_none": none.astype(int),
+            "q_tips_useful": tips_useful,
+            "q_helps_school": helps.astype(int),
+            "q_can_contribute": likert["q_can_contribute"],
+            "q_expectations_clear": likert["q_expectations_clear"],
+            "q_teacher_open": likert["q_teacher_open"],
+            "family_index": r["family_index"].to_numpy(),
+            "home_language": r["home_language"].to_numpy(),
+            "number": number,
+        }
+    )
     return out.sort_values(["submitted_at", "response_id"], kind="stable").reset_index(drop=True)
 
 

@@ -5,6 +5,7 @@ Europe/Amsterdam offset, error_code, feedback) plus platform fields the loader m
 (recipient phone number or e-mail address, provider, attempt). Lines are in arrival order:
 at least once (duplicates keep their event_id), and sometimes out of order.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,16 +44,25 @@ def recipients(messages: pd.DataFrame) -> np.ndarray:
     channel = messages["channel"].to_numpy()
     phone = prefixed("+31600", (fam * 7919) % 1_000_000, 6)
     mail = prefixed("ouder", fam % 100_000, 5)
-    mail = pc.binary_join_element_wise(pa.array(mail, pa.string()), "@example.nl", "")\
-        .to_numpy(zero_copy_only=False)
+    mail = pc.binary_join_element_wise(pa.array(mail, pa.string()), "@example.nl", "").to_numpy(
+        zero_copy_only=False
+    )
     device = prefixed("device-", (fam * 104729) % 10**8, 8)
-    return np.where(np.isin(channel, ("sms", "whatsapp")), phone,
-                    np.where(channel == "email", mail, device))
+    return np.where(
+        np.isin(channel, ("sms", "whatsapp")), phone, np.where(channel == "email", mail, device)
+    )
 
 
-def event_lines(rng, events: pd.DataFrame, messages: pd.DataFrame, id_prefix: str,
-                id_base: int, quota: DirtQuota, dirt: dict,
-                late_messages: np.ndarray | None = None) -> pa.Array:
+def event_lines(
+    rng,
+    events: pd.DataFrame,
+    messages: pd.DataFrame,
+    id_prefix: str,
+    id_base: int,
+    quota: DirtQuota,
+    dirt: dict,
+    late_messages: np.ndarray | None = None,
+) -> pa.Array:
     """JSON lines of one chunk in arrival order; dirt counts are added to ``dirt``.
     Events of ``late_messages`` (message rows held back to a later file) stay clean, so that
     every late event can be matched once its message arrives."""
@@ -87,8 +97,14 @@ def event_lines(rng, events: pd.DataFrame, messages: pd.DataFrame, id_prefix: st
         "error_code": events["error_code"].to_numpy(),
         "feedback": events["feedback"].to_numpy(),
     }
-    inject_rejects(rng, cells, "message_events", "canonical", EVENT_COLUMN_TYPES,
-                   {k: rows[k] for k in ("unknown_labels", "bad_dates", "missing_required")})
+    inject_rejects(
+        rng,
+        cells,
+        "message_events",
+        "canonical",
+        EVENT_COLUMN_TYPES,
+        {k: rows[k] for k in ("unknown_labels", "bad_dates", "missing_required")},
+    )
     recipient = recipients(messages)[msg_row]
     attempt = np.ones(n, dtype="int64")
 
@@ -101,15 +117,23 @@ def event_lines(rng, events: pd.DataFrame, messages: pd.DataFrame, id_prefix: st
     src = order_src[order]
 
     parts = [
-        '{"event_id":', _json_value(cells["event_id"][src]),
-        ',"message_id":', _json_value(cells["message_id"][src]),
-        ',"event_type":', _json_value(cells["event_type"][src]),
-        ',"occurred_at":', _json_value(cells["occurred_at"][src]),
-        ',"error_code":', _json_value(cells["error_code"][src]),
-        ',"feedback":', _json_value(cells["feedback"][src]),
-        ',"recipient":', _json_value(recipient[src]),
+        '{"event_id":',
+        _json_value(cells["event_id"][src]),
+        ',"message_id":',
+        _json_value(cells["message_id"][src]),
+        ',"event_type":',
+        _json_value(cells["event_type"][src]),
+        ',"occurred_at":',
+        _json_value(cells["occurred_at"][src]),
+        ',"error_code":',
+        _json_value(cells["error_code"][src]),
+        ',"feedback":',
+        _json_value(cells["feedback"][src]),
+        ',"recipient":',
+        _json_value(recipient[src]),
         f',"provider":"{PROVIDER}","attempt":',
-        pa.array(attempt_all[order]).cast(pa.string()), "}",
+        pa.array(attempt_all[order]).cast(pa.string()),
+        "}",
     ]
     lines = pc.binary_join_element_wise(*parts, "")
 

@@ -3,6 +3,7 @@
 Files are written in chunks (one school at a time) so the region scale fits in memory; every
 writer counts its data rows for the summary.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -91,8 +92,9 @@ class JsonlWriter:
         self._fh.close()
 
 
-def write_xlsx(path: Path, header: list[str], columns: dict[str, np.ndarray],
-               sheet: str = "Resultaten") -> int:
+def write_xlsx(
+    path: Path, header: list[str], columns: dict[str, np.ndarray], sheet: str = "Resultaten"
+) -> int:
     """One sheet, header in row 1. Date-time columns (datetime64) become Excel date cells,
     numbers stay numbers; document properties and zip entry times are fixed."""
     from openpyxl import Workbook
@@ -108,8 +110,12 @@ def write_xlsx(path: Path, header: list[str], columns: dict[str, np.ndarray],
         if np.issubdtype(np.asarray(v).dtype, np.datetime64):
             v = [None if np.isnat(x) else x.astype("datetime64[s]").astype(dt.datetime) for x in v]
         else:
-            v = [None if x is None or (isinstance(x, float) and np.isnan(x)) else
-                 (int(x) if isinstance(x, (np.integer,)) else x) for x in v]
+            v = [
+                None
+                if x is None or (isinstance(x, float) and np.isnan(x))
+                else (int(x) if isinstance(x, (np.integer,)) else x)
+                for x in v
+            ]
         cols.append(v)
     for i in range(n):
         ws.append([c[i] for c in cols])
@@ -131,8 +137,12 @@ def _rezip_fixed_times(data: bytes, path: Path) -> None:
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 import re
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                                 rb"\g<1>" + stamp + rb"\g<2>", content)
+
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                    rb"\g<1>" + stamp + rb"\g<2>",
+                    content,
+                )
             fixed = zipfile.ZipInfo(info.filename, date_time=XLSX_TIMESTAMP.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr

@@ -17,6 +17,7 @@ A file dropped again after it was archived is still skipped: ``raw.raw_load_file
 its content hash (retention never deletes those rows). Files outside the inbox (``ouderpeil
 load`` on a path elsewhere) are never moved.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,15 +58,19 @@ def _in_inbox(settings: Settings, path: Path) -> bool:
     return True
 
 
-def retire(settings: Settings, path: Path, result: FileLoadResult,
-           today: dt.date | None = None) -> FileLoadResult:
+def retire(
+    settings: Settings, path: Path, result: FileLoadResult, today: dt.date | None = None
+) -> FileLoadResult:
     """Archive or delete an inbox file the warehouse holds (loaded now or before).
 
     Returns ``result`` unchanged, so the loader can wrap its call. A failure to move leaves
     the file in the inbox (the next load skips it by its hash and tries again).
     """
-    if result.status not in (LOADED, SKIPPED) or not path.is_file() \
-            or not _in_inbox(settings, path):
+    if (
+        result.status not in (LOADED, SKIPPED)
+        or not path.is_file()
+        or not _in_inbox(settings, path)
+    ):
         return result
     mode = retirement_mode()
     if mode == "keep":
@@ -73,8 +78,12 @@ def retire(settings: Settings, path: Path, result: FileLoadResult,
     try:
         if mode == "delete":
             path.unlink()
-            log.info("%s/%s: deleted from the inbox (loaded; %s=delete)", result.source,
-                     path.name, MODE_ENV)
+            log.info(
+                "%s/%s: deleted from the inbox (loaded; %s=delete)",
+                result.source,
+                path.name,
+                MODE_ENV,
+            )
             return result
         folder = archive_dir(settings) / result.source / (today or dt.date.today()).isoformat()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -87,8 +96,12 @@ def retire(settings: Settings, path: Path, result: FileLoadResult,
         os.chmod(target, 0o600)
         log.info("%s/%s: archived to %s", result.source, path.name, target)
     except OSError as exc:
-        log.warning("%s/%s: could not be moved out of the inbox (%s); the next load tries "
-                    "again", result.source, path.name, type(exc).__name__)
+        log.warning(
+            "%s/%s: could not be moved out of the inbox (%s); the next load tries again",
+            result.source,
+            path.name,
+            type(exc).__name__,
+        )
     return result
 
 
@@ -113,7 +126,7 @@ def purge_raw_files(settings: Settings, cutoff: dt.date) -> dict[str, int]:
             # The note is written when the file is quarantined: its time is the file's.
             noted = dt.datetime.fromtimestamp(note.stat().st_mtime).date()
             if noted < cutoff:
-                data = note.with_name(note.name[:-len(REASON_SUFFIX)])
+                data = note.with_name(note.name[: -len(REASON_SUFFIX)])
                 if data.exists():
                     data.unlink()
                     deleted["quarantined"] += 1

@@ -15,14 +15,23 @@ timestamp also ``46297.4375``) is read as the day it counts from 30 December 189
 Local times (``timestamp`` columns, Europe/Amsterdam wall clock) that do not exist (the spring
 DST gap) or occur twice (the autumn hour) are found by ``local_time_problem_expr``.
 """
+
 from __future__ import annotations
 
 import re
 
 DUTCH_MONTHS = (
-    ("januari", "jan"), ("februari", "feb"), ("maart", "mrt", "maa"), ("april", "apr"),
-    ("mei",), ("juni", "jun"), ("juli", "jul"), ("augustus", "aug"),
-    ("september", "sept", "sep"), ("oktober", "okt"), ("november", "nov"),
+    ("januari", "jan"),
+    ("februari", "feb"),
+    ("maart", "mrt", "maa"),
+    ("april", "apr"),
+    ("mei",),
+    ("juni", "jun"),
+    ("juli", "jul"),
+    ("augustus", "aug"),
+    ("september", "sept", "sep"),
+    ("oktober", "okt"),
+    ("november", "nov"),
     ("december", "dec"),
 )
 _MONTH_NAME = "(" + "|".join(n for names in DUTCH_MONTHS for n in names) + r")\.?"
@@ -51,10 +60,12 @@ def format_regex(fmt: str) -> str:
     """The strict (full-match, case-insensitive) regular expression of a strptime format."""
     out, pos = [], 0
     for m in _DIRECTIVE.finditer(fmt):
-        out.append(re.escape(fmt[pos:m.start()]))
+        out.append(re.escape(fmt[pos : m.start()]))
         if m.group() not in DIRECTIVES:
-            raise ValueError(f"date format {fmt!r}: directive {m.group()} is not supported "
-                             f"(supported: {' '.join(DIRECTIVES)})")
+            raise ValueError(
+                f"date format {fmt!r}: directive {m.group()} is not supported "
+                f"(supported: {' '.join(DIRECTIVES)})"
+            )
         out.append(DIRECTIVES[m.group()])
         pos = m.end()
     out.append(re.escape(fmt[pos:]))
@@ -81,7 +92,8 @@ def check_formats(profile: str, formats: list[str] | tuple[str, ...]) -> None:
         if shape in seen and seen[shape][0] != order:
             raise ValueError(
                 f"profile {profile}: formats {seen[shape][1]!r} and {fmt!r} read the same "
-                "spelling day-first and month-first; which one a value means would be a guess")
+                "spelling day-first and month-first; which one a value means would be a guess"
+            )
         seen.setdefault(shape, (order, fmt))
 
 
@@ -105,8 +117,10 @@ def _parse_one(m: str, fmt: str) -> str:
         value, fmt = _months_to_numbers(m), fmt.replace("%b", "%m").replace("%B", "%m")
     else:
         value = m
-    return (f"CASE WHEN regexp_full_match({m}, {_sql_str(regex)}, 'i') "
-            f"THEN try_strptime({value}, {_sql_str(fmt)}) END")
+    return (
+        f"CASE WHEN regexp_full_match({m}, {_sql_str(regex)}, 'i') "
+        f"THEN try_strptime({value}, {_sql_str(fmt)}) END"
+    )
 
 
 def timestamp_expr(m: str, formats, excel_serial: bool) -> str:
@@ -114,17 +128,21 @@ def timestamp_expr(m: str, formats, excel_serial: bool) -> str:
     NULL when none does or the day does not exist."""
     parts = [_parse_one(m, f) for f in formats]
     if excel_serial:
-        parts.append(f"CASE WHEN regexp_full_match({m}, '{EXCEL_DATETIME_RE}') THEN "
-                     f"TIMESTAMP '{EXCEL_EPOCH}' + to_microseconds("
-                     f"round(CAST({m} AS DOUBLE) * 86400e6)::BIGINT) END")
+        parts.append(
+            f"CASE WHEN regexp_full_match({m}, '{EXCEL_DATETIME_RE}') THEN "
+            f"TIMESTAMP '{EXCEL_EPOCH}' + to_microseconds("
+            f"round(CAST({m} AS DOUBLE) * 86400e6)::BIGINT) END"
+        )
     return "coalesce(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
 
 def date_expr(m: str, formats, excel_serial: bool) -> str:
     parts = [f"CAST({_parse_one(m, f)} AS DATE)" for f in formats]
     if excel_serial:  # a date column takes whole serial numbers only
-        parts.append(f"CASE WHEN regexp_full_match({m}, '{EXCEL_DATE_RE}') THEN "
-                     f"CAST(DATE '{EXCEL_EPOCH}' + CAST({m} AS INTEGER) AS DATE) END")
+        parts.append(
+            f"CASE WHEN regexp_full_match({m}, '{EXCEL_DATE_RE}') THEN "
+            f"CAST(DATE '{EXCEL_EPOCH}' + CAST({m} AS INTEGER) AS DATE) END"
+        )
     return "coalesce(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
 
@@ -137,9 +155,11 @@ def local_time_problem_expr(t: str) -> tuple[str, str]:
     """(nonexistent, ambiguous) conditions on a Europe/Amsterdam wall-clock TIMESTAMP ``t``:
     02:00-02:59 on the last Sunday of March does not exist (clocks jump to 03:00), and on the
     last Sunday of October it happens twice (summer then winter time): neither can be placed."""
+
     def in_hour(month: int) -> str:
         start = f"CAST({_last_sunday(t, month)} AS TIMESTAMP) + INTERVAL 2 HOUR"
         return f"({t} >= {start} AND {t} < {start} + INTERVAL 1 HOUR)"
+
     return in_hour(3), in_hour(10)
 
 
@@ -154,15 +174,19 @@ def decimal_expr(m: str, decimal: str) -> str:
     grouped = rf"[+-]?[0-9]{{1,3}}({g}[0-9]{{3}})+({d}[0-9]+)?"
     ambiguous = r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}"
     single = r"[+-]?([0-9]+|[0-9]*[.,][0-9]+)"
-    return (f"CASE WHEN regexp_full_match({m}, {_sql_str(ambiguous)}) THEN NULL "
-            f"WHEN regexp_full_match({m}, {_sql_str(grouped)}) "
-            f"THEN TRY_CAST(replace(replace({m}, {_sql_str(group)}, ''), ',', '.') AS DOUBLE) "
-            f"WHEN regexp_full_match({m}, {_sql_str(single)}) "
-            f"THEN TRY_CAST(replace({m}, ',', '.') AS DOUBLE) END")
+    return (
+        f"CASE WHEN regexp_full_match({m}, {_sql_str(ambiguous)}) THEN NULL "
+        f"WHEN regexp_full_match({m}, {_sql_str(grouped)}) "
+        f"THEN TRY_CAST(replace(replace({m}, {_sql_str(group)}, ''), ',', '.') AS DOUBLE) "
+        f"WHEN regexp_full_match({m}, {_sql_str(single)}) "
+        f"THEN TRY_CAST(replace({m}, ',', '.') AS DOUBLE) END"
+    )
 
 
 def int_expr(m: str) -> str:
     """INTEGER of text ``m``: digits, optionally with a zero fraction as Excel writes it
     (``41037.0``, ``41037,0``). ``41037.5`` is not a whole number (DuckDB would round it)."""
-    return (f"CASE WHEN regexp_full_match({m}, '[+-]?[0-9]+([.,]0+)?') "
-            f"THEN TRY_CAST(regexp_replace({m}, '[.,]0+$', '') AS INTEGER) END")
+    return (
+        f"CASE WHEN regexp_full_match({m}, '[+-]?[0-9]+([.,]0+)?') "
+        f"THEN TRY_CAST(regexp_replace({m}, '[.,]0+$', '') AS INTEGER) END"
+    )

@@ -10,6 +10,7 @@ hashed as before.
 The cache is a JSON file in the data directory (<data_dir>/inbox_hashes.json); losing it only
 costs one more read of every file.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,11 @@ class HashCache:
     def get(self, file: Path) -> str | None:
         """The file's sha256 if it was hashed before and its stamp is unchanged, else None."""
         entry = self.entries.get(str(file.absolute()))
-        if entry and len(entry) == self.STAMP_FIELDS + 1 \
-                and entry[:self.STAMP_FIELDS] == self._stamp(file):
+        if (
+            entry
+            and len(entry) == self.STAMP_FIELDS + 1
+            and entry[: self.STAMP_FIELDS] == self._stamp(file)
+        ):
             return entry[self.STAMP_FIELDS]
         return None
 

@@ -6,6 +6,7 @@ then in one transaction: parse and validate in SQL -> insert good rows, rejects 
 bookkeeping row -> commit. A file that cannot be read at all goes to quarantine; any other
 failure rolls the file back and is raised.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,21 +26,39 @@ from ouderpeil.config import Settings
 from ouderpeil.contracts import SOURCES, Source
 from ouderpeil.errors import OuderpeilError, SourceFileError
 from ouderpeil.loading import archive, readers, warehouse
-from ouderpeil.loading.normalise import normalise_staged
 from ouderpeil.loading.hash_cache import HashCache
+from ouderpeil.loading.normalise import normalise_staged
 from ouderpeil.loading.profiles import HeaderMatch, detect_profile
 from ouderpeil.loading.pseudonymise import load_key, pseudonymise_columns
-from ouderpeil.loading.report import (LOADED, QUARANTINED, SKIPPED, WAITING,
-                                      FileLoadResult, LoadReport)
+from ouderpeil.loading.report import (
+    LOADED,
+    QUARANTINED,
+    SKIPPED,
+    WAITING,
+    FileLoadResult,
+    LoadReport,
+)
 from ouderpeil.loading.validation import build_checked, build_rejects
 
 log = logging.getLogger(__name__)
 
 # Reference data first: school ids are checked against raw.schools.
-LOAD_ORDER = ("schools", "families", "contact_logs", "messages", "message_events",
-              "survey_responses")
-FORMAT_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl",
-                    ".ndjson": "jsonl", ".json": "jsonl"}
+LOAD_ORDER = (
+    "schools",
+    "families",
+    "contact_logs",
+    "messages",
+    "message_events",
+    "survey_responses",
+)
+FORMAT_BY_SUFFIX = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 
 STAGED, CHECKED, REJECTS = "ld_staged", "ld_checked", "ld_rejects"
 REJECTED_ROWS = "ld_rejected_rows"  # row numbers in REJECTS, once each
@@ -59,8 +78,9 @@ def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadRepo
     wanted = list(LOAD_ORDER) if not sources else list(sources)
     unknown = [s for s in wanted if s not in SOURCES]
     if unknown:
-        raise OuderpeilError(f"unknown source(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(LOAD_ORDER)}")
+        raise OuderpeilError(
+            f"unknown source(s) {', '.join(unknown)}; known: {', '.join(LOAD_ORDER)}"
+        )
     report = LoadReport()
     hashes = HashCache(settings)
     con = warehouse.connect(settings)
@@ -72,17 +92,27 @@ def load_inbox(settings: Settings, sources: list[str] | None = None) -> LoadRepo
             folder = settings.inbox_dir / name
             for path, refusal in inbox_entries(folder):
                 if refusal:
-                    report.files.append(_quarantine(con, settings, SOURCES[name], path, None,
-                                                    uuid.uuid4().hex, refusal))
+                    report.files.append(
+                        _quarantine(
+                            con, settings, SOURCES[name], path, None, uuid.uuid4().hex, refusal
+                        )
+                    )
                     continue
-                report.files.append(archive.retire(
-                    settings, path, _load_one(con, settings, SOURCES[name], path, key, hashes)))
+                report.files.append(
+                    archive.retire(
+                        settings, path, _load_one(con, settings, SOURCES[name], path, key, hashes)
+                    )
+                )
     finally:
         con.close()
         hashes.save()
-    log.info("load finished: %d file(s), %d rows loaded, %d rejected, %d quarantined",
-             len(report.files), report.rows_loaded, report.rows_rejected,
-             len(report.quarantined))
+    log.info(
+        "load finished: %d file(s), %d rows loaded, %d rejected, %d quarantined",
+        len(report.files),
+        report.rows_loaded,
+        report.rows_rejected,
+        len(report.quarantined),
+    )
     return report
 
 
@@ -97,10 +127,14 @@ def load_file(settings: Settings, source: str, path: Path | str) -> FileLoadResu
         warehouse.ensure_raw_tables(con)
         refusal = entry_refusal(path)
         if refusal:
-            return _quarantine(con, settings, SOURCES[source], path, None, uuid.uuid4().hex,
-                               refusal)
-        return archive.retire(settings, Path(path), _load_one(
-            con, settings, SOURCES[source], Path(path), load_key(settings), hashes))
+            return _quarantine(
+                con, settings, SOURCES[source], path, None, uuid.uuid4().hex, refusal
+            )
+        return archive.retire(
+            settings,
+            Path(path),
+            _load_one(con, settings, SOURCES[source], Path(path), load_key(settings), hashes),
+        )
     finally:
         con.close()
         hashes.save()
@@ -120,13 +154,20 @@ def entry_refusal(path: Path) -> str | None:
         return f"{path.name}: the entry disappeared before it was read"
     if stat.S_ISLNK(st.st_mode):
         target = os.readlink(path)
-        return (f"{path.name}: a symbolic link (to {target!r}); links are never followed, "
-                "put the file itself in the inbox")
+        return (
+            f"{path.name}: a symbolic link (to {target!r}); links are never followed, "
+            "put the file itself in the inbox"
+        )
     if stat.S_ISDIR(st.st_mode):
         return f"{path.name}: a directory, not a file; folders inside a source folder are not read"
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a named pipe" if stat.S_ISFIFO(st.st_mode) else "a socket"
-                if stat.S_ISSOCK(st.st_mode) else "a device")
+        kind = (
+            "a named pipe"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "a device"
+        )
         return f"{path.name}: {kind}, not a regular file"
     return None
 
@@ -140,8 +181,10 @@ def inbox_entries(folder: Path) -> list[tuple[Path, str | None]]:
         return []
     if not folder.is_dir():
         return []
-    return sorted(((p, entry_refusal(p)) for p in folder.iterdir() if not _not_data(p.name)),
-                  key=lambda e: e[0].name)
+    return sorted(
+        ((p, entry_refusal(p)) for p in folder.iterdir() if not _not_data(p.name)),
+        key=lambda e: e[0].name,
+    )
 
 
 def inbox_files(folder: Path) -> list[Path]:
@@ -200,22 +243,42 @@ def file_sha256(path: Path, hashes: HashCache | None = None) -> str:
 
 
 def _skipped(source: Source, path: Path, file_hash: str) -> FileLoadResult:
-    log.info("%s/%s: skipped, this file (sha256 %s) is already loaded", source.name, path.name,
-             file_hash[:12])
-    return FileLoadResult(source.name, path.name, file_hash, SKIPPED,
-                          message="already loaded (same content hash)")
+    log.info(
+        "%s/%s: skipped, this file (sha256 %s) is already loaded",
+        source.name,
+        path.name,
+        file_hash[:12],
+    )
+    return FileLoadResult(
+        source.name, path.name, file_hash, SKIPPED, message="already loaded (same content hash)"
+    )
 
 
 def _waiting(source: Source, path: Path) -> FileLoadResult:
-    log.warning("%s/%s: still being written (size or modification time changed); it stays in "
-                "the inbox for the next run", source.name, path.name)
-    return FileLoadResult(source.name, path.name, "", WAITING,
-                          message="still being written (size or modification time changed "
-                                  "within the settle period); loaded on a later run")
+    log.warning(
+        "%s/%s: still being written (size or modification time changed); it stays in "
+        "the inbox for the next run",
+        source.name,
+        path.name,
+    )
+    return FileLoadResult(
+        source.name,
+        path.name,
+        "",
+        WAITING,
+        message="still being written (size or modification time changed "
+        "within the settle period); loaded on a later run",
+    )
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source, path: Path,
-              key: bytes, hashes: HashCache) -> FileLoadResult:
+def _load_one(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    source: Source,
+    path: Path,
+    key: bytes,
+    hashes: HashCache,
+) -> FileLoadResult:
     known = hashes.get(path)  # unchanged since it was hashed: no need to read it
     if known and warehouse.file_already_loaded(con, source.name, known):
         return _skipped(source, path, known)
@@ -233,8 +296,9 @@ def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source
     earlier = warehouse.loaded_under_name(con, source.name, path.name)
     load_id = uuid.uuid4().hex
     try:
-        with tempfile.TemporaryDirectory(prefix=".ouderpeil-load-",
-                                         dir=settings.warehouse_path.parent) as tmp:
+        with tempfile.TemporaryDirectory(
+            prefix=".ouderpeil-load-", dir=settings.warehouse_path.parent
+        ) as tmp:
             # Staging only creates TEMP tables, outside the transaction: a DuckDB error while
             # parsing (which aborts a transaction) can then fall back to the Python reader.
             match = _stage(con, source, path, Path(tmp), key, encoding)
@@ -248,7 +312,8 @@ def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source
                 result.message = (
                     f"new content under a name loaded before: replaces the earlier load of "
                     f"{path.name} (sha256 {', '.join(h[:12] for h in earlier)}; "
-                    f"{replaced} row(s) of it removed, in the same transaction)")
+                    f"{replaced} row(s) of it removed, in the same transaction)"
+                )
                 log.warning("%s/%s: %s", source.name, path.name, result.message)
             con.commit()
         except BaseException:
@@ -258,14 +323,25 @@ def _load_one(con: duckdb.DuckDBPyConnection, settings: Settings, source: Source
         return _quarantine(con, settings, source, path, file_hash, load_id, str(exc))
     except Exception as exc:
         # Only the type: a database error text may quote a value of the file.
-        log.error("%s/%s: load failed (%s); the file is rolled back and stays in the inbox",
-                  source.name, path.name, type(exc).__name__)
+        log.error(
+            "%s/%s: load failed (%s); the file is rolled back and stays in the inbox",
+            source.name,
+            path.name,
+            type(exc).__name__,
+        )
         raise
     finally:
         _drop_work_tables(con)
-    log.info("%s/%s: rows_in %d, loaded %d, rejected %d, profile %s, ignored columns %s",
-             source.name, path.name, result.rows_in, result.rows_loaded, result.rows_rejected,
-             result.profile, ", ".join(result.ignored_columns) or "none")
+    log.info(
+        "%s/%s: rows_in %d, loaded %d, rejected %d, profile %s, ignored columns %s",
+        source.name,
+        path.name,
+        result.rows_in,
+        result.rows_loaded,
+        result.rows_rejected,
+        result.profile,
+        ", ".join(result.ignored_columns) or "none",
+    )
     return result
 
 
@@ -276,7 +352,8 @@ def open_reader(con, source: Source, path: Path, workdir: Path, encoding=None):
     if file_format not in source.file_formats:
         raise SourceFileError(
             f"{path.name}: format {path.suffix or '(none)'} is not accepted for {source.name} "
-            f"(accepted: {', '.join(source.file_formats)})")
+            f"(accepted: {', '.join(source.file_formats)})"
+        )
     if file_format == "csv":
         return readers.CsvReader(path, workdir, encoding)
     if file_format == "xlsx":
@@ -284,8 +361,9 @@ def open_reader(con, source: Source, path: Path, workdir: Path, encoding=None):
     return readers.JsonLinesReader(path, workdir, con, encoding)
 
 
-def _stage(con, source: Source, path: Path, workdir: Path, key: bytes,
-           encoding=None) -> HeaderMatch:
+def _stage(
+    con, source: Source, path: Path, workdir: Path, key: bytes, encoding=None
+) -> HeaderMatch:
     """Read the mapped columns of a file into the TEMP table STAGED (never the warehouse),
     pick its profile and pseudonymise the person ids straight away."""
     _drop_work_tables(con)
@@ -296,8 +374,9 @@ def _stage(con, source: Source, path: Path, workdir: Path, key: bytes,
     if getattr(reader, "late_keys", None):
         match = _add_late_keys(con, source, reader, match, column_types, path.name)
     normalise_staged(con, STAGED, CELL_PROBLEMS, source, list(match.column_positions))
-    person_ids = [c.name for c in source.columns
-                  if c.person_id and c.name in match.column_positions]
+    person_ids = [
+        c.name for c in source.columns if c.person_id and c.name in match.column_positions
+    ]
     pseudonymise_columns(con, STAGED, person_ids, key)
     return match
 
@@ -326,33 +405,39 @@ def _detect_header(con, source: Source, reader, file_name: str) -> HeaderMatch:
     raise first_error
 
 
-def _add_late_keys(con, source: Source, reader, match: HeaderMatch,
-                   column_types: dict[str, str], file_name: str) -> HeaderMatch:
+def _add_late_keys(
+    con, source: Source, reader, match: HeaderMatch, column_types: dict[str, str], file_name: str
+) -> HeaderMatch:
     """JSONL keys first seen after the first block: the match on the whole file's keys, as if
     they had all been known up front. Usually they map to nothing (the match differs only in
     its ignored columns) and the staged table stands; if they change the profile or the keys
     read, the file is staged again with the full header."""
-    first = (match.profile.profile,
-             {name: reader.header[pos] for name, pos in match.column_positions.items()})
+    first = (
+        match.profile.profile,
+        {name: reader.header[pos] for name, pos in match.column_positions.items()},
+    )
     reader.add_late_keys()
     full = detect_profile(source, reader.header, file_name)
-    if (full.profile.profile,
-            {name: reader.header[pos] for name, pos in full.column_positions.items()}) != first:
+    if (
+        full.profile.profile,
+        {name: reader.header[pos] for name, pos in full.column_positions.items()},
+    ) != first:
         con.execute(f"DROP TABLE {STAGED}")
         reader.stage(con, STAGED, full.column_positions, column_types)
     return full
 
 
-def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, load_id: str,
-                         match: HeaderMatch) -> FileLoadResult:
+def _load_in_transaction(
+    con, source: Source, file_name: str, file_hash: str, load_id: str, match: HeaderMatch
+) -> FileLoadResult:
     present = set(match.column_positions)
     build_checked(con, STAGED, CHECKED, source, match.profile, present)
-    check_schools = "school_id" in present and source.name != "schools" \
-        and warehouse.schools_known(con)
+    check_schools = (
+        "school_id" in present and source.name != "schools" and warehouse.schools_known(con)
+    )
     build_rejects(con, CHECKED, REJECTS, source, check_schools, CELL_PROBLEMS)
     # REJECTS has a line per rejected column; the row filter and count need each row once.
-    con.execute(f"CREATE TEMP TABLE {REJECTED_ROWS} AS "
-                f"SELECT DISTINCT row_number FROM {REJECTS}")
+    con.execute(f"CREATE TEMP TABLE {REJECTED_ROWS} AS SELECT DISTINCT row_number FROM {REJECTS}")
 
     rows_loaded = _insert_rows(con, source, file_name, file_hash, load_id, match)
     _insert_rejects(con, source, file_name, file_hash, load_id)
@@ -362,56 +447,104 @@ def _load_in_transaction(con, source: Source, file_name: str, file_hash: str, lo
 
 
 def _drop_work_tables(con) -> None:
-    for table in (STAGED, f"{STAGED}_in", f"{STAGED}_pseudonymised", f"{STAGED}_normalised",
-                  CHECKED, REJECTS, REJECTED_ROWS, CELL_PROBLEMS, f"{CELL_PROBLEMS}_rows"):
+    for table in (
+        STAGED,
+        f"{STAGED}_in",
+        f"{STAGED}_pseudonymised",
+        f"{STAGED}_normalised",
+        CHECKED,
+        REJECTS,
+        REJECTED_ROWS,
+        CELL_PROBLEMS,
+        f"{CELL_PROBLEMS}_rows",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _insert_rows(con, source: Source, file_name: str, file_hash: str, load_id: str,
-                 match: HeaderMatch) -> int:
+def _insert_rows(
+    con, source: Source, file_name: str, file_hash: str, load_id: str, match: HeaderMatch
+) -> int:
     canonical = ", ".join(source.column_names)
     typed = ", ".join(f"t_{c}" for c in source.column_names)
-    return con.execute(f"""
+    return con.execute(
+        f"""
         INSERT INTO raw.{source.name}
           ({canonical}, _file_name, _file_hash, _row_number, _loaded_at, _source_profile, _load_id)
         SELECT {typed}, ?, ?, _row_number, now(), ?, ?
         FROM {CHECKED} c ANTI JOIN {REJECTED_ROWS} r ON r.row_number = c._row_number
-    """, [file_name, file_hash, match.profile.profile, load_id]).fetchall()[0][0]
+    """,
+        [file_name, file_hash, match.profile.profile, load_id],
+    ).fetchall()[0][0]
 
 
 def _insert_rejects(con, source: Source, file_name: str, file_hash: str, load_id: str) -> None:
-    con.execute(f"""
+    con.execute(
+        f"""
         INSERT INTO raw.raw_rejects
         SELECT ?, ?, ?, ?, row_number, column_name, value, reason, now()
         FROM {REJECTS} ORDER BY row_number, column_name
-    """, [load_id, source.name, file_name, file_hash])
+    """,
+        [load_id, source.name, file_name, file_hash],
+    )
 
 
-def _summarise(con, source: Source, file_name: str, file_hash: str, load_id: str,
-               match: HeaderMatch, rows_loaded: int) -> FileLoadResult:
+def _summarise(
+    con,
+    source: Source,
+    file_name: str,
+    file_hash: str,
+    load_id: str,
+    match: HeaderMatch,
+    rows_loaded: int,
+) -> FileLoadResult:
     rows_in = con.execute(f"SELECT count(*) FROM {CHECKED}").fetchall()[0][0]
     rows_rejected = con.execute(f"SELECT count(*) FROM {REJECTED_ROWS}").fetchall()[0][0]
     if rows_in != rows_loaded + rows_rejected:  # a bug, not a data problem: roll back
-        raise OuderpeilError(f"{source.name}/{file_name}: rows_in {rows_in} != loaded "
-                             f"{rows_loaded} + rejected {rows_rejected}")
-    reasons = dict(con.execute(
-        f"SELECT reason, count(*) FROM {REJECTS} GROUP BY reason ORDER BY reason").fetchall())
-    return FileLoadResult(source.name, file_name, file_hash, LOADED,
-                          profile=match.profile.profile, rows_in=rows_in,
-                          rows_loaded=rows_loaded, rows_rejected=rows_rejected,
-                          ignored_columns=list(match.ignored_columns), reject_reasons=reasons,
-                          load_id=load_id)
+        raise OuderpeilError(
+            f"{source.name}/{file_name}: rows_in {rows_in} != loaded "
+            f"{rows_loaded} + rejected {rows_rejected}"
+        )
+    reasons = dict(
+        con.execute(
+            f"SELECT reason, count(*) FROM {REJECTS} GROUP BY reason ORDER BY reason"
+        ).fetchall()
+    )
+    return FileLoadResult(
+        source.name,
+        file_name,
+        file_hash,
+        LOADED,
+        profile=match.profile.profile,
+        rows_in=rows_in,
+        rows_loaded=rows_loaded,
+        rows_rejected=rows_rejected,
+        ignored_columns=list(match.ignored_columns),
+        reject_reasons=reasons,
+        load_id=load_id,
+    )
 
 
 def _record_load_file(con, result: FileLoadResult) -> None:
-    con.execute("INSERT INTO raw.raw_load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-                [result.load_id, result.source, result.file_name, result.file_hash,
-                 result.profile, result.rows_in, result.rows_loaded, result.rows_rejected,
-                 json.dumps(result.ignored_columns, ensure_ascii=False), result.status])
+    con.execute(
+        "INSERT INTO raw.raw_load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        [
+            result.load_id,
+            result.source,
+            result.file_name,
+            result.file_hash,
+            result.profile,
+            result.rows_in,
+            result.rows_loaded,
+            result.rows_rejected,
+            json.dumps(result.ignored_columns, ensure_ascii=False),
+            result.status,
+        ],
+    )
 
 
-def _quarantine(con, settings: Settings, source: Source, path: Path, file_hash: str,
-                load_id: str, reason: str) -> FileLoadResult:
+def _quarantine(
+    con, settings: Settings, source: Source, path: Path, file_hash: str, load_id: str, reason: str
+) -> FileLoadResult:
     """Move an unreadable file aside with a note saying why; other files still load."""
     folder = settings.quarantine_dir / source.name
     folder.mkdir(parents=True, exist_ok=True)
@@ -425,10 +558,12 @@ def _quarantine(con, settings: Settings, source: Source, path: Path, file_hash: 
     elif path.exists():
         shutil.move(str(path), target)
     target.with_name(target.name + ".reason.txt").write_text(
-        f"file: {path.name}\nsource: {source.name}\nsha256: {file_hash or '-'}\n"
-        f"reason: {reason}\n", encoding="utf-8")
-    result = FileLoadResult(source.name, path.name, file_hash or "", QUARANTINED,
-                            message=reason, load_id=load_id)
+        f"file: {path.name}\nsource: {source.name}\nsha256: {file_hash or '-'}\nreason: {reason}\n",
+        encoding="utf-8",
+    )
+    result = FileLoadResult(
+        source.name, path.name, file_hash or "", QUARANTINED, message=reason, load_id=load_id
+    )
     con.begin()
     try:
         _record_load_file(con, result)

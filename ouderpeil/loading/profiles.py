@@ -4,13 +4,13 @@ A profile (``ouderpeil/profiles/<name>.yaml``) names, per source, which header h
 canonical column, which answer labels stand for which code, and which columns are free text
 to be ignored. The loader picks the profile whose headers cover the source's required columns.
 """
+
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import unicodedata
 
 import yaml
 
@@ -25,8 +25,12 @@ CANONICAL = "canonical"
 # ISO formats every profile also accepts: Excel date cells arrive as ISO text (see readers.py).
 ISO_DATE_FORMATS = ("%Y-%m-%d",)
 ISO_TIMESTAMP_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
 )
 
 
@@ -88,17 +92,20 @@ def _source_profile(doc: dict, source: Source, profiles_dir: Path) -> SourceProf
         columns = {normalise_header(h): c for h, c in (spec.get("columns") or {}).items()}
         unknown = set(columns.values()) - set(source.column_names)
         if unknown:
-            raise ValueError(f"profile {doc['name']}: {source.name} maps to unknown columns "
-                             f"{sorted(unknown)}")
+            raise ValueError(
+                f"profile {doc['name']}: {source.name} maps to unknown columns {sorted(unknown)}"
+            )
     values: dict[str, dict[str, str]] = {}
     if spec.get("codebook"):
         codebook = yaml.safe_load((profiles_dir / spec["codebook"]).read_text(encoding="utf-8"))
         for column, labels in codebook.items():
             values.setdefault(column, {}).update(
-                {normalise_label(k): str(v) for k, v in labels.items()})
+                {normalise_label(k): str(v) for k, v in labels.items()}
+            )
     for column, labels in (spec.get("values") or {}).items():
         values.setdefault(column, {}).update(
-            {normalise_label(k): str(v) for k, v in labels.items()})
+            {normalise_label(k): str(v) for k, v in labels.items()}
+        )
     return SourceProfile(
         profile=doc["name"],
         source=source,
@@ -125,8 +132,9 @@ def load_profiles(profiles_dir: Path = PROFILES_DIR) -> dict[str, list[SourcePro
     docs.sort(key=lambda d: (d["name"] != CANONICAL, d["name"]))
     for doc in docs:  # a profile that would have to guess day-first or month-first is refused
         check_formats(doc["name"], _merge_formats(doc.get("date_formats"), ISO_DATE_FORMATS))
-        check_formats(doc["name"], _merge_formats(doc.get("timestamp_formats"),
-                                                  ISO_TIMESTAMP_FORMATS))
+        check_formats(
+            doc["name"], _merge_formats(doc.get("timestamp_formats"), ISO_TIMESTAMP_FORMATS)
+        )
     per_source: dict[str, list[SourceProfile]] = {}
     for source in SOURCES.values():
         found = (_source_profile(d, source, profiles_dir) for d in docs)
@@ -149,8 +157,9 @@ def _match(profile: SourceProfile, header: list[str]) -> HeaderMatch:
     return HeaderMatch(profile, positions, ignored)
 
 
-def detect_profile(source: Source, header: list[str], file_name: str,
-                   profiles_dir: Path = PROFILES_DIR) -> HeaderMatch:
+def detect_profile(
+    source: Source, header: list[str], file_name: str, profiles_dir: Path = PROFILES_DIR
+) -> HeaderMatch:
     """The profile whose headers cover the source's required columns, the best-covering one
     when several do. Raises SourceFileError (quarantine) when none does."""
     best: HeaderMatch | None = None
@@ -167,8 +176,10 @@ def detect_profile(source: Source, header: list[str], file_name: str,
     if closest is None or not closest.column_positions:
         raise SourceFileError(
             f"{file_name}: no {source.name} columns recognised in the header by any profile "
-            f"({', '.join(p.profile for p in load_profiles(profiles_dir)[source.name])})")
+            f"({', '.join(p.profile for p in load_profiles(profiles_dir)[source.name])})"
+        )
     missing = [c for c in source.required_columns if c not in closest.column_positions]
     raise SourceFileError(
         f"{file_name}: header lacks required {source.name} column(s) {', '.join(missing)} "
-        f"(closest profile: {closest.profile.profile})")
+        f"(closest profile: {closest.profile.profile})"
+    )

@@ -4,6 +4,7 @@ The key comes from ``settings.hmac_key`` (hex, e.g. an Airflow secret) or the ke
 neither exists the demo path creates a key file readable by its owner only. The key is never
 logged, printed or written to the warehouse.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -34,8 +35,7 @@ def load_key(settings: Settings) -> bytes:
         else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32) + "\n")
-            log.warning("created a new HMAC key file at %s; keep it, pseudonyms depend on it",
-                        path)
+            log.warning("created a new HMAC key file at %s; keep it, pseudonyms depend on it", path)
     return _from_hex(path.read_text().strip(), f"key file {path}")
 
 
@@ -54,27 +54,37 @@ def pseudonym(key: bytes, value: str) -> str:
     return hmac.digest(key, value.encode("utf-8"), "sha256").hex()
 
 
-def pseudonymise_columns(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
-                         key: bytes) -> None:
+def pseudonymise_columns(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], key: bytes
+) -> None:
     """Replace the clear ids in ``columns`` of a staging table by their pseudonyms.
 
     The HMAC is computed once per distinct id in Python and joined back in SQL, which keeps
     a million-row file fast (there are far fewer families than messages)."""
     if not columns:
         return
-    union = " UNION ALL ".join(f'SELECT "{c}" AS v FROM {table} WHERE "{c}" IS NOT NULL'
-                               for c in columns)
+    union = " UNION ALL ".join(
+        f'SELECT "{c}" AS v FROM {table} WHERE "{c}" IS NOT NULL' for c in columns
+    )
     clear = [v for (v,) in con.execute(f"SELECT DISTINCT v FROM ({union})").fetchall()]
-    mapping = pa.table({"clear_value": pa.array(clear, pa.string()),
-                        "pseudonym": pa.array([pseudonym(key, v) for v in clear], pa.string())})
+    mapping = pa.table(
+        {
+            "clear_value": pa.array(clear, pa.string()),
+            "pseudonym": pa.array([pseudonym(key, v) for v in clear], pa.string()),
+        }
+    )
     con.register("__ouderpeil_pseudonyms", mapping)
     try:
         # The staging table is rebuilt with the pseudonyms joined in, one column per join.
-        joins = " ".join(f'LEFT JOIN __ouderpeil_pseudonyms p{i} ON s."{c}" = p{i}.clear_value'
-                         for i, c in enumerate(columns))
+        joins = " ".join(
+            f'LEFT JOIN __ouderpeil_pseudonyms p{i} ON s."{c}" = p{i}.clear_value'
+            for i, c in enumerate(columns)
+        )
         replaced = ", ".join(f'p{i}.pseudonym AS "{c}"' for i, c in enumerate(columns))
-        con.execute(f"CREATE TEMP TABLE {table}_pseudonymised AS "
-                    f"SELECT s.* REPLACE ({replaced}) FROM {table} s {joins}")
+        con.execute(
+            f"CREATE TEMP TABLE {table}_pseudonymised AS "
+            f"SELECT s.* REPLACE ({replaced}) FROM {table} s {joins}"
+        )
         con.execute(f"DROP TABLE {table}")
         con.execute(f"ALTER TABLE {table}_pseudonymised RENAME TO {table}")
     finally:

@@ -12,6 +12,7 @@ projection, Excel cells are not converted, and JSON lines sit in a TEMP table on
 mapped keys are extracted. Nothing here writes to the warehouse's tables. Errors that make a
 file unreadable raise SourceFileError and never quote the file's content.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -50,12 +51,14 @@ def _sql_str(text: str) -> str:
 
 # --------------------------------------------------------------------------- text encoding
 # The bytes strict cp1252 decoding refuses (taken from the codec, not typed in by hand).
-_CP1252_UNDEFINED = [bytes([b]) for b in range(256)
-                     if bytes([b]).decode("cp1252", errors="replace") == "\ufffd"]
+_CP1252_UNDEFINED = [
+    bytes([b]) for b in range(256) if bytes([b]).decode("cp1252", errors="replace") == "\ufffd"
+]
 
 
-def hash_and_encoding(path: Path, check_text: bool = True
-                      ) -> tuple[str, str | SourceFileError | None]:
+def hash_and_encoding(
+    path: Path, check_text: bool = True
+) -> tuple[str, str | SourceFileError | None]:
     """The file's sha256 and (when ``check_text``) its text encoding, in one read of the file.
 
     The encoding is what ``detect_encoding`` decides, or the SourceFileError it would raise:
@@ -77,8 +80,11 @@ def hash_and_encoding(path: Path, check_text: bool = True
             if first_nul is None and b"\x00" in chunk:
                 first_nul = index
             # (five byte searches are cheaper than decoding; ASCII chunks need none)
-            if first_cp1252_bad is None and not chunk.isascii() \
-                    and any(byte in chunk for byte in _CP1252_UNDEFINED):
+            if (
+                first_cp1252_bad is None
+                and not chunk.isascii()
+                and any(byte in chunk for byte in _CP1252_UNDEFINED)
+            ):
                 first_cp1252_bad = index
             if not utf8_sequences and not chunk.isascii() and _UTF8_SEQUENCE.search(chunk):
                 utf8_sequences = True
@@ -92,19 +98,23 @@ def hash_and_encoding(path: Path, check_text: bool = True
                 utf8.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8_fails = index + 1
-    return digest.hexdigest(), _encoding_verdict(path, size, utf8_fails, first_nul,
-                                                 first_cp1252_bad, utf8_sequences)
+    return digest.hexdigest(), _encoding_verdict(
+        path, size, utf8_fails, first_nul, first_cp1252_bad, utf8_sequences
+    )
 
 
 # A UTF-8 multi-byte sequence: lead byte then continuation bytes. Windows-1252 text has them
 # only in letter pairs such as "Ã©", which is what UTF-8 read as Windows-1252 looks like.
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
-                            rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+    rb"|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 MIXED = "mixed"
 
 
-def _encoding_verdict(path: Path, size: int, utf8_fails, first_nul, first_cp1252_bad,
-                      utf8_sequences: bool = False):
+def _encoding_verdict(
+    path: Path, size: int, utf8_fails, first_nul, first_cp1252_bad, utf8_sequences: bool = False
+):
     """The outcome of trying UTF-8 and then cp1252 chunk by chunk, each stopping at the first
     chunk holding a NUL byte (binary) or failing to decode (the order decides the message)."""
     if size == 0:
@@ -151,8 +161,10 @@ def utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
             for line in src:
                 dst.write(line.decode("ascii", errors="replace"))
         return target
-    with path.open("r", encoding=encoding, newline="") as src, \
-            target.open("w", encoding="utf-8", newline="") as dst:
+    with (
+        path.open("r", encoding=encoding, newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as dst,
+    ):
         while text := src.read(CHUNK):
             dst.write(text)
     return target
@@ -178,12 +190,19 @@ class CsvReader:
             try:
                 self.header = next(csv.reader(fh, delimiter=self.separator))
             except (csv.Error, StopIteration):
-                raise SourceFileError(f"{path.name}: the header row cannot be parsed as CSV")
+                raise SourceFileError(
+                    f"{path.name}: the header row cannot be parsed as CSV"
+                ) from None
         if not any(cell.strip() for cell in self.header):
             raise SourceFileError(f"{path.name}: the first row (header) is empty")
 
-    def stage(self, con: duckdb.DuckDBPyConnection, table: str, positions: dict[str, int],
-              column_types: dict[str, str]) -> None:
+    def stage(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        positions: dict[str, int],
+        column_types: dict[str, str],
+    ) -> None:
         try:
             self._stage_with_duckdb(con, table, positions)
         except duckdb.Error:
@@ -195,8 +214,9 @@ class CsvReader:
 
     def _stage_with_duckdb(self, con, table: str, positions: dict[str, int]) -> None:
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.header))) + "}"
-        select = ", ".join(f"NULLIF(trim(c{pos}), '') AS {_quote_ident(name)}"
-                           for name, pos in positions.items())
+        select = ", ".join(
+            f"NULLIF(trim(c{pos}), '') AS {_quote_ident(name)}" for name, pos in positions.items()
+        )
         # skip=1 skips the header (and any BOM). Insertion order is preserved, so the rowids
         # of a new table count the records in file order (from an offset inside a
         # transaction, hence the min).
@@ -210,15 +230,17 @@ class CsvReader:
         con.execute(f"""
             CREATE TEMP TABLE {table} AS
             SELECT rowid - (SELECT min(rowid) FROM {table}_in) + 2 AS _row_number,
-                   NULL::VARCHAR AS _row_problem{', ' if names else ''}{names}
+                   NULL::VARCHAR AS _row_problem{", " if names else ""}{names}
             FROM {table}_in
         """)
         con.execute(f"DROP TABLE {table}_in")
 
     def _stage_with_python(self, con, table: str, positions: dict[str, int]) -> None:
         width = len(self.header)
-        schema = pa.schema([("_row_number", pa.int64()), ("_row_problem", pa.string())]
-                           + [(name, pa.string()) for name in positions])
+        schema = pa.schema(
+            [("_row_number", pa.int64()), ("_row_problem", pa.string())]
+            + [(name, pa.string()) for name in positions]
+        )
         batches = _BatchWriter(con, table, schema)
         with self.text_path.open("r", encoding="utf-8-sig", newline="") as fh:
             rows = csv.reader(fh, delimiter=self.separator)
@@ -234,17 +256,32 @@ class CsvReader:
                     if len(fields) != width:
                         batches.add([row_number, reasons.MALFORMED_ROW] + [None] * len(positions))
                     else:
-                        batches.add([row_number, None]
-                                    + [fields[p].strip() or None for p in positions.values()])
+                        batches.add(
+                            [row_number, None]
+                            + [fields[p].strip() or None for p in positions.values()]
+                        )
             except csv.Error:
                 raise SourceFileError(
-                    f"{self.path.name}: row {row_number + 1}: not readable as CSV")
+                    f"{self.path.name}: row {row_number + 1}: not readable as CSV"
+                ) from None
         batches.close()
 
 
 # --------------------------------------------------------------------------- XLSX
-EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!",
-                          "#GETTING_DATA", "#SPILL!", "#CALC!"})
+EXCEL_ERRORS = frozenset(
+    {
+        "#N/A",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+    }
+)
 CELL_PROBLEM = "\ue000"  # = normalise.CELL_PROBLEM: marker + reason in place of a value
 
 
@@ -286,7 +323,8 @@ class XlsxReader:
         workbook = self._open()
         try:
             for row_index, values in enumerate(
-                    workbook.worksheets[0].iter_rows(values_only=True), start=1):
+                workbook.worksheets[0].iter_rows(values_only=True), start=1
+            ):
                 if any(v is not None and str(v).strip() for v in values):
                     cells = ["" if v is None else str(v) for v in values]
                     self.header_candidates.append((row_index, cells))
@@ -308,15 +346,19 @@ class XlsxReader:
             workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=data_only)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise SourceFileError(
-                f"{self.path.name}: not a readable Excel workbook ({type(exc).__name__})")
+                f"{self.path.name}: not a readable Excel workbook ({type(exc).__name__})"
+            ) from exc
         if not workbook.worksheets:
             raise SourceFileError(f"{self.path.name}: the workbook has no worksheet")
         return workbook
 
-    def stage(self, con, table: str, positions: dict[str, int],
-              column_types: dict[str, str]) -> None:
-        schema = pa.schema([("_row_number", pa.int64()), ("_row_problem", pa.string())]
-                           + [(name, pa.string()) for name in positions])
+    def stage(
+        self, con, table: str, positions: dict[str, int], column_types: dict[str, str]
+    ) -> None:
+        schema = pa.schema(
+            [("_row_number", pa.int64()), ("_row_problem", pa.string())]
+            + [(name, pa.string()) for name in positions]
+        )
         batches = _BatchWriter(con, table, schema)
         wanted = [(pos, column_types[name]) for name, pos in positions.items()]
         workbook = self._open()
@@ -324,19 +366,25 @@ class XlsxReader:
         # that is empty in the first and a formula in the second has no value to read.
         formulas = self._open(data_only=False)
         try:
-            rows = workbook.worksheets[0].iter_rows(min_row=self.header_row + 1,
-                                                    values_only=True)
-            formula_rows = formulas.worksheets[0].iter_rows(min_row=self.header_row + 1,
-                                                            values_only=True)
+            rows = workbook.worksheets[0].iter_rows(min_row=self.header_row + 1, values_only=True)
+            formula_rows = formulas.worksheets[0].iter_rows(
+                min_row=self.header_row + 1, values_only=True
+            )
             for row_number, (values, raw) in enumerate(
-                    itertools.zip_longest(rows, formula_rows, fillvalue=()),
-                    start=self.header_row + 1):
-                if not any(v is not None and str(v).strip() for v in values) \
-                        and not any(isinstance(v, str) and v.startswith("=") for v in raw):
+                itertools.zip_longest(rows, formula_rows, fillvalue=()), start=self.header_row + 1
+            ):
+                if not any(v is not None and str(v).strip() for v in values) and not any(
+                    isinstance(v, str) and v.startswith("=") for v in raw
+                ):
                     continue  # empty spreadsheet row: not a record
-                cells = [_excel_text(values[pos] if pos < len(values) else None, kind,
-                                     raw[pos] if pos < len(raw) else None)
-                         for pos, kind in wanted]
+                cells = [
+                    _excel_text(
+                        values[pos] if pos < len(values) else None,
+                        kind,
+                        raw[pos] if pos < len(raw) else None,
+                    )
+                    for pos, kind in wanted
+                ]
                 batches.add([row_number, None] + cells)
         finally:
             workbook.close()
@@ -361,8 +409,13 @@ class JsonLinesReader:
     PYTHON_BATCH_LINES = 200_000
     LINES_VIEW = "__ouderpeil_lines"
 
-    def __init__(self, path: Path, workdir: Path, con: duckdb.DuckDBPyConnection,
-                 encoding: str | SourceFileError | None = None):
+    def __init__(
+        self,
+        path: Path,
+        workdir: Path,
+        con: duckdb.DuckDBPyConnection,
+        encoding: str | SourceFileError | None = None,
+    ):
         self.path = path
         encoding = detect_encoding(path) if encoding is None else checked_encoding(encoding)
         self.text_path = utf8_copy(path, encoding, workdir)
@@ -375,8 +428,10 @@ class JsonLinesReader:
             # No object in the first block: look through the whole file before giving up.
             records = self.read_all_keys(con)
             if not self.header:
-                raise SourceFileError(f"{path.name}: " + (
-                    "no line is a JSON object" if records else "the file is empty"))
+                raise SourceFileError(
+                    f"{path.name}: "
+                    + ("no line is a JSON object" if records else "the file is empty")
+                )
 
     def read_all_keys(self, con) -> int:
         """Makes the header the keys of the whole file, an extra pass only needed when the
@@ -407,12 +462,14 @@ class JsonLinesReader:
         # Blank lines are not records; their line numbers are simply not used. Valid JSON
         # starting with "{" is an object. The CASEs keep the costly trims off ordinary lines;
         # a BOM can only start line 1.
-        line = f"CASE WHEN line_no = 1 THEN ltrim(line, chr(65279)) ELSE line END"
-        return (f"SELECT line_no, line, "
-                f"CASE WHEN starts_with(line, '{{') THEN json_valid(line) "
-                f"ELSE json_valid(line) AND starts_with(ltrim(line), '{{') END AS ok "
-                f"FROM (SELECT line_no, {line} AS line FROM {self.LINES_VIEW}) "
-                f"WHERE NOT CASE WHEN starts_with(line, '{{') THEN false ELSE trim(line) = '' END")
+        line = "CASE WHEN line_no = 1 THEN ltrim(line, chr(65279)) ELSE line END"
+        return (
+            f"SELECT line_no, line, "
+            f"CASE WHEN starts_with(line, '{{') THEN json_valid(line) "
+            f"ELSE json_valid(line) AND starts_with(ltrim(line), '{{') END AS ok "
+            f"FROM (SELECT line_no, {line} AS line FROM {self.LINES_VIEW}) "
+            f"WHERE NOT CASE WHEN starts_with(line, '{{') THEN false ELSE trim(line) = '' END"
+        )
 
     def _scan_keys(self, con, first_block: bool = False) -> tuple[set[str], int]:
         """The keys of the file's (or its first block's) objects, and the number of records
@@ -425,8 +482,9 @@ class JsonLinesReader:
                 keys.update(self._block_keys(con))
                 if first_block:
                     break
-                records += con.execute(
-                    f"SELECT count(*) FROM ({self._records_sql()})").fetchall()[0][0]
+                records += con.execute(f"SELECT count(*) FROM ({self._records_sql()})").fetchall()[
+                    0
+                ][0]
         return keys, records
 
     def _block_keys(self, con) -> list[str]:
@@ -434,10 +492,14 @@ class JsonLinesReader:
         try() turns the error json_keys raises for invalid JSON into NULL (no keys), which
         spares the json_valid parse; DISTINCT unnest is cheaper than aggregating lists."""
         line = "CASE WHEN line_no = 1 THEN ltrim(line, chr(65279)) ELSE line END"
-        return [k for (k,) in con.execute(
-            f"SELECT DISTINCT unnest(try(json_keys(line))) "
-            f"FROM (SELECT {line} AS line FROM {self.LINES_VIEW}) "
-            f"WHERE starts_with(ltrim(line), '{{')").fetchall()]
+        return [
+            k
+            for (k,) in con.execute(
+                f"SELECT DISTINCT unnest(try(json_keys(line))) "
+                f"FROM (SELECT {line} AS line FROM {self.LINES_VIEW}) "
+                f"WHERE starts_with(ltrim(line), '{{')"
+            ).fetchall()
+        ]
 
     def _line_blocks(self, con, read_ahead: bool = True):
         """Registers each block of lines as LINES_VIEW (line_no, line) and yields."""
@@ -456,12 +518,16 @@ class JsonLinesReader:
         # Arrow's threads read blocks ahead: wasted work when only the first block is wanted.
         reader = pacsv.open_csv(
             self.text_path,
-            read_options=pacsv.ReadOptions(column_names=["line"], block_size=self.BLOCK_BYTES,
-                                           use_threads=read_ahead),
-            parse_options=pacsv.ParseOptions(delimiter="\x01", quote_char=False,
-                                             escape_char=False, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()},
-                                                 strings_can_be_null=False))
+            read_options=pacsv.ReadOptions(
+                column_names=["line"], block_size=self.BLOCK_BYTES, use_threads=read_ahead
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\x01", quote_char=False, escape_char=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"line": pa.string()}, strings_can_be_null=False
+            ),
+        )
         for batch in reader:
             yield batch.column(0)
 
@@ -476,21 +542,23 @@ class JsonLinesReader:
             if block:
                 yield pa.array(block, pa.string())
 
-    def stage(self, con, table: str, positions: dict[str, int],
-              column_types: dict[str, str]) -> None:
+    def stage(
+        self, con, table: str, positions: dict[str, int], column_types: dict[str, str]
+    ) -> None:
         keys = self._with_split_fallback(lambda: self._stage_blocks(con, table, positions))
         self.late_keys = sorted(keys - set(self.header))
 
     def _stage_blocks(self, con, table: str, positions: dict[str, int]) -> set[str]:
         # Only the mapped keys are extracted (other keys, free text, are never read), all in
         # one parse of the line: json_extract_string with a list of paths gives a list.
-        paths = ", ".join(_sql_str("$." + json_key(self.header[pos]))
-                          for pos in positions.values())
+        paths = ", ".join(_sql_str("$." + json_key(self.header[pos])) for pos in positions.values())
         columns = "".join(f", {_quote_ident(name)} VARCHAR" for name in positions)
         select = "".join(f", NULLIF(trim(v[{i}]), '')" for i in range(1, len(positions) + 1))
         # OR REPLACE: a restart after the Arrow fallback drops the rows of the first attempt.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} "
-                    f"(_row_number BIGINT, _row_problem VARCHAR{columns})")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} "
+            f"(_row_number BIGINT, _row_problem VARCHAR{columns})"
+        )
         keys: set[str] = set()
         for _ in self._line_blocks(con):
             con.execute(f"""
@@ -517,8 +585,10 @@ class _BatchWriter:
     def __init__(self, con, table: str, schema: pa.Schema):
         self.con, self.table, self.schema = con, table, schema
         self.rows: list[list] = []
-        columns = ", ".join(f"{_quote_ident(f.name)} "
-                            f"{'BIGINT' if f.type == pa.int64() else 'VARCHAR'}" for f in schema)
+        columns = ", ".join(
+            f"{_quote_ident(f.name)} {'BIGINT' if f.type == pa.int64() else 'VARCHAR'}"
+            for f in schema
+        )
         con.execute(f"CREATE TEMP TABLE {table} ({columns})")
 
     def add(self, row: list) -> None:
@@ -530,12 +600,12 @@ class _BatchWriter:
         if not self.rows:
             return
         columns = list(zip(*self.rows))
-        batch = pa.table([pa.array(col, type=f.type) for col, f in zip(columns, self.schema)],
-                         schema=self.schema)
+        batch = pa.table(
+            [pa.array(col, type=f.type) for col, f in zip(columns, self.schema)], schema=self.schema
+        )
         self.con.register("__ouderpeil_batch", batch)
         try:
-            self.con.execute(
-                f"INSERT INTO {self.table} SELECT * FROM __ouderpeil_batch").fetchall()
+            self.con.execute(f"INSERT INTO {self.table} SELECT * FROM __ouderpeil_batch").fetchall()
         finally:
             self.con.unregister("__ouderpeil_batch")
         self.rows = []

@@ -1,4 +1,5 @@
 """What a load did, per file: counts, ignored columns, status. Never holds data values."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -45,10 +46,15 @@ class LoadReport:
         return [f for f in self.files if f.status == QUARANTINED]
 
     def to_dict(self) -> dict:
-        return {"files": [f.to_dict() for f in self.files],
-                "totals": {"files": len(self.files), "rows_loaded": self.rows_loaded,
-                           "rows_rejected": self.rows_rejected,
-                           "quarantined": len(self.quarantined)}}
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "totals": {
+                "files": len(self.files),
+                "rows_loaded": self.rows_loaded,
+                "rows_rejected": self.rows_rejected,
+                "quarantined": len(self.quarantined),
+            },
+        }
 
     def to_text(self) -> str:
         if not self.files:
@@ -58,24 +64,35 @@ class LoadReport:
         for f in self.files:
             if f.status == SKIPPED:
                 continue  # summed up below: old files would drown the new ones
-            lines.append(f"- {f.source}/{f.file_name}: {f.status}"
-                         + (f" (profile {f.profile})" if f.profile else ""))
+            lines.append(
+                f"- {f.source}/{f.file_name}: {f.status}"
+                + (f" (profile {f.profile})" if f.profile else "")
+            )
             if f.status == LOADED:
-                lines.append(f"    rows_in {f.rows_in}, loaded {f.rows_loaded}, "
-                             f"rejected {f.rows_rejected}")
+                lines.append(
+                    f"    rows_in {f.rows_in}, loaded {f.rows_loaded}, rejected {f.rows_rejected}"
+                )
                 if f.reject_reasons:
-                    lines.append("    rejects: " + ", ".join(
-                        f"{reason} {n}" for reason, n in sorted(f.reject_reasons.items())))
+                    lines.append(
+                        "    rejects: "
+                        + ", ".join(
+                            f"{reason} {n}" for reason, n in sorted(f.reject_reasons.items())
+                        )
+                    )
             if f.ignored_columns:
                 lines.append("    ignored columns (never read): " + ", ".join(f.ignored_columns))
             if f.message:
                 lines.append(f"    {f.message}")
         if skipped:
-            lines.append(f"{len(skipped)} file(s) skipped, already loaded (same content hash): "
-                         + ", ".join(f"{f.source}/{f.file_name}" for f in skipped[:10])
-                         + (", ..." if len(skipped) > 10 else ""))
-        lines.append(f"total: {len(self.files)} file(s), {self.rows_loaded} rows loaded, "
-                     f"{self.rows_rejected} rejected, {len(self.quarantined)} quarantined")
+            lines.append(
+                f"{len(skipped)} file(s) skipped, already loaded (same content hash): "
+                + ", ".join(f"{f.source}/{f.file_name}" for f in skipped[:10])
+                + (", ..." if len(skipped) > 10 else "")
+            )
+        lines.append(
+            f"total: {len(self.files)} file(s), {self.rows_loaded} rows loaded, "
+            f"{self.rows_rejected} rejected, {len(self.quarantined)} quarantined"
+        )
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ From the staging table (text values, see readers.py) two TEMP tables are built:
 
 A row with at least one line in ``rejects`` is rejected as a whole; the others are loaded.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,25 +63,35 @@ def typed_expr(column: Column, profile: SourceProfile, m: str) -> str:
         return dates.timestamp_expr(m, profile.timestamp_formats, profile.excel_serial_dates)
     if kind == "timestamptz":
         # ISO 8601 with an offset (docs/spec/SOURCES.md); a time without offset is ambiguous.
-        return (f"CASE WHEN regexp_matches({m}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
-                f"THEN TRY_CAST({m} AS TIMESTAMPTZ) END")
+        return (
+            f"CASE WHEN regexp_matches({m}, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') "
+            f"THEN TRY_CAST({m} AS TIMESTAMPTZ) END"
+        )
     if kind == "bool":
         empty_is_false = "" in profile.false_values
         true_values = [v for v in profile.true_values if v]
         false_values = [v for v in profile.false_values if v]
-        return (f"CASE WHEN {m} IS NULL THEN {'false' if empty_is_false else 'NULL'} "
-                f"WHEN lower({m}) IN ({_str_list(true_values)}) THEN true "
-                f"WHEN lower({m}) IN ({_str_list(false_values)}) THEN false END")
+        return (
+            f"CASE WHEN {m} IS NULL THEN {'false' if empty_is_false else 'NULL'} "
+            f"WHEN lower({m}) IN ({_str_list(true_values)}) THEN true "
+            f"WHEN lower({m}) IN ({_str_list(false_values)}) THEN false END"
+        )
     raise ValueError(f"unknown column type {kind!r} of {column.name}")
 
 
-def build_checked(con: duckdb.DuckDBPyConnection, staged: str, checked: str, source: Source,
-                  profile: SourceProfile, present: set[str]) -> None:
+def build_checked(
+    con: duckdb.DuckDBPyConnection,
+    staged: str,
+    checked: str,
+    source: Source,
+    profile: SourceProfile,
+    present: set[str],
+) -> None:
     """``checked`` = staged rows with mapped text and typed value of every canonical column."""
-    mapped = ", ".join(f"{mapped_expr(c, profile, present)} AS m_{c.name}"
-                       for c in source.columns)
-    typed = ", ".join(f"{typed_expr(c, profile, f'm_{c.name}')} AS t_{c.name}"
-                      for c in source.columns)
+    mapped = ", ".join(f"{mapped_expr(c, profile, present)} AS m_{c.name}" for c in source.columns)
+    typed = ", ".join(
+        f"{typed_expr(c, profile, f'm_{c.name}')} AS t_{c.name}" for c in source.columns
+    )
     con.execute(f"""
         CREATE TEMP TABLE {checked} AS
         WITH mapped AS (SELECT _row_number, _row_problem, {mapped} FROM {staged})
@@ -119,18 +130,18 @@ def field_checks(column: Column, today=None) -> list[tuple[str, str]]:
                 local = moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
                 bounds.append(f"{t} > TIMESTAMP '{local.isoformat(sep=' ')}'")
             else:
-                utc = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
                 bounds.append(f"{t} > TIMESTAMPTZ '{utc.isoformat(sep=' ')}+00'")
-        checks.append((f"{t} IS NOT NULL AND ({' OR '.join(bounds)})",
-                       reasons.IMPLAUSIBLE_DATE))
+        checks.append((f"{t} IS NOT NULL AND ({' OR '.join(bounds)})", reasons.IMPLAUSIBLE_DATE))
     if column.required:
         checks.append((f"{m} IS NULL", reasons.MISSING_REQUIRED))
     if column.type != "text":
         invalid = f"{m} IS NOT NULL AND {t} IS NULL"
         checks.append((invalid, reasons.INVALID_TYPE[column.type]))
     if column.codes is not None:
-        checks.append((f"{t} IS NOT NULL AND {t} NOT IN ({_code_literals(column)})",
-                       reasons.UNKNOWN_CODE))
+        checks.append(
+            (f"{t} IS NOT NULL AND {t} NOT IN ({_code_literals(column)})", reasons.UNKNOWN_CODE)
+        )
     if column.min is not None or column.max is not None:
         bounds = []
         if column.min is not None:
@@ -139,8 +150,9 @@ def field_checks(column: Column, today=None) -> list[tuple[str, str]]:
             bounds.append(f"{t} > {column.max}")
         checks.append((f"{t} IS NOT NULL AND ({' OR '.join(bounds)})", reasons.OUT_OF_RANGE))
     if is_reference_name(column):
-        checks.append((f"regexp_matches({m}, {_str(FORMULA_LIKE_SQL_REGEX)})",
-                       reasons.FORMULA_LIKE_NAME))
+        checks.append(
+            (f"regexp_matches({m}, {_str(FORMULA_LIKE_SQL_REGEX)})", reasons.FORMULA_LIKE_NAME)
+        )
     return checks
 
 
@@ -150,7 +162,7 @@ def load_moment() -> dt.datetime:
     was delivered."""
     day = os.environ.get("OUDERPEIL_LOAD_DAY")
     if not day:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(23, 59, 59), LOCAL_TZ)
 
 
@@ -163,31 +175,46 @@ def is_reference_name(column: Column) -> bool:
     return column.type == "text" and column.codes is None and column.name.endswith("_name")
 
 
-def build_rejects(con: duckdb.DuckDBPyConnection, checked: str, rejects: str, source: Source,
-                  check_school_ids: bool, cell_problems: str | None = None) -> None:
+def build_rejects(
+    con: duckdb.DuckDBPyConnection,
+    checked: str,
+    rejects: str,
+    source: Source,
+    check_school_ids: bool,
+    cell_problems: str | None = None,
+) -> None:
     """``rejects`` = every field-level problem, then duplicate keys among the remaining rows.
     ``cell_problems`` (row_number, column_name, value, reason) holds what the reader or the
     text normalisation found in a cell before its value could be read (normalise.py)."""
+
     def value(col: str) -> str:
         return f"left(m_{col}, {REJECT_VALUE_MAX})"
 
-    parts = [f"SELECT _row_number, NULL::VARCHAR, NULL::VARCHAR, _row_problem FROM {checked} "
-             "WHERE _row_problem IS NOT NULL"]
+    parts = [
+        f"SELECT _row_number, NULL::VARCHAR, NULL::VARCHAR, _row_problem FROM {checked} "
+        "WHERE _row_problem IS NOT NULL"
+    ]
     if cell_problems:
         parts.append(f"SELECT row_number, column_name, value, reason FROM {cell_problems}")
     today = load_day()
     for column in source.columns:
         for condition, reason in field_checks(column, today):
-            parts.append(f"SELECT _row_number, {_str(column.name)}, {value(column.name)}, "
-                         f"{_str(reason)} FROM {checked} "
-                         f"WHERE _row_problem IS NULL AND {condition}")
+            parts.append(
+                f"SELECT _row_number, {_str(column.name)}, {value(column.name)}, "
+                f"{_str(reason)} FROM {checked} "
+                f"WHERE _row_problem IS NULL AND {condition}"
+            )
     if check_school_ids:
-        parts.append(f"SELECT _row_number, 'school_id', {value('school_id')}, "
-                     f"{_str(reasons.UNKNOWN_SCHOOL_ID)} FROM {checked} c "
-                     "WHERE _row_problem IS NULL AND m_school_id IS NOT NULL AND NOT EXISTS "
-                     "(SELECT 1 FROM raw.schools s WHERE s.school_id = c.m_school_id)")
-    con.execute(f"CREATE TEMP TABLE {rejects} (row_number BIGINT, column_name VARCHAR, "
-                "value VARCHAR, reason VARCHAR)")
+        parts.append(
+            f"SELECT _row_number, 'school_id', {value('school_id')}, "
+            f"{_str(reasons.UNKNOWN_SCHOOL_ID)} FROM {checked} c "
+            "WHERE _row_problem IS NULL AND m_school_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM raw.schools s WHERE s.school_id = c.m_school_id)"
+        )
+    con.execute(
+        f"CREATE TEMP TABLE {rejects} (row_number BIGINT, column_name VARCHAR, "
+        "value VARCHAR, reason VARCHAR)"
+    )
     con.execute(f"INSERT INTO {rejects} " + " UNION ALL ".join(parts))
     _add_duplicate_keys(con, checked, rejects, source)
 
@@ -199,8 +226,9 @@ def _add_duplicate_keys(con, checked: str, rejects: str, source: Source) -> None
     key_t = ", ".join(f"t_{k}" for k in source.key)
     same_as_first = " AND ".join(f"v.t_{k} = f.t_{k}" for k in source.key)
     same_as_loaded = " AND ".join(f"r.{k} = v.t_{k}" for k in source.key)
-    key_value = (f"left(concat_ws('|', {', '.join(f'v.m_{k}' for k in source.key)}), "
-                 f"{REJECT_VALUE_MAX})")
+    key_value = (
+        f"left(concat_ws('|', {', '.join(f'v.m_{k}' for k in source.key)}), {REJECT_VALUE_MAX})"
+    )
     con.execute(f"""
         INSERT INTO {rejects}
         WITH valid AS (
@@ -216,7 +244,7 @@ def _add_duplicate_keys(con, checked: str, rejects: str, source: Source) -> None
             SELECT v.* FROM valid v
             WHERE EXISTS (SELECT 1 FROM raw.{source.name} r WHERE {same_as_loaded})
         )
-        SELECT DISTINCT _row_number, {_str(','.join(source.key))}, {key_value},
+        SELECT DISTINCT _row_number, {_str(",".join(source.key))}, {key_value},
                {_str(reasons.DUPLICATE_KEY)}
         FROM duplicates v
     """)

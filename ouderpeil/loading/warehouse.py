@@ -1,4 +1,5 @@
 """The raw layer of the warehouse: connection, tables and the load bookkeeping tables."""
+
 from __future__ import annotations
 
 import os
@@ -81,7 +82,8 @@ def connect(settings: Settings, timeout: float | None = None) -> duckdb.DuckDBPy
                 raise WarehouseLocked(
                     f"warehouse {settings.warehouse_path} is in use by {_lock_holder(str(exc))}; "
                     f"waited {timeout:g} s for its lock. Wait until that run ends (or stop it) "
-                    f"and start again; {LOCK_TIMEOUT_ENV} sets how long to wait") from None
+                    f"and start again; {LOCK_TIMEOUT_ENV} sets how long to wait"
+                ) from None
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
     # Row order of staged files must follow the file (row numbers of rejects).
     con.execute("SET preserve_insertion_order = true")
@@ -99,9 +101,14 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def file_already_loaded(con: duckdb.DuckDBPyConnection, source: str, file_hash: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM raw.raw_load_files WHERE source = ? AND file_hash = ? "
-        "AND status = 'loaded'", [source, file_hash]).fetchall()[0][0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM raw.raw_load_files WHERE source = ? AND file_hash = ? "
+            "AND status = 'loaded'",
+            [source, file_hash],
+        ).fetchall()[0][0]
+        > 0
+    )
 
 
 def schools_known(con: duckdb.DuckDBPyConnection) -> bool:
@@ -111,13 +118,19 @@ def schools_known(con: duckdb.DuckDBPyConnection) -> bool:
 
 def loaded_under_name(con: duckdb.DuckDBPyConnection, source: str, file_name: str) -> list[str]:
     """Hashes of the loaded files of ``source`` under ``file_name`` (different content)."""
-    return [h for (h,) in con.execute(
-        "SELECT DISTINCT file_hash FROM raw.raw_load_files WHERE source = ? AND file_name = ? "
-        "AND status = 'loaded' ORDER BY 1", [source, file_name]).fetchall()]
+    return [
+        h
+        for (h,) in con.execute(
+            "SELECT DISTINCT file_hash FROM raw.raw_load_files WHERE source = ? AND file_name = ? "
+            "AND status = 'loaded' ORDER BY 1",
+            [source, file_name],
+        ).fetchall()
+    ]
 
 
-def remove_earlier_load(con: duckdb.DuckDBPyConnection, source: str, file_name: str,
-                        hashes: list[str]) -> int:
+def remove_earlier_load(
+    con: duckdb.DuckDBPyConnection, source: str, file_name: str, hashes: list[str]
+) -> int:
     """Inside the caller's transaction: remove the rows and rejects an earlier content of the
     same file name brought in, and mark its load as replaced. Returns the rows removed."""
     if not hashes:
@@ -125,10 +138,16 @@ def remove_earlier_load(con: duckdb.DuckDBPyConnection, source: str, file_name: 
     marks = ", ".join("?" for _ in hashes)
     removed = con.execute(
         f"DELETE FROM raw.{source} WHERE _file_name = ? AND _file_hash IN ({marks})",
-        [file_name, *hashes]).fetchall()[0][0]
-    con.execute(f"DELETE FROM raw.raw_rejects WHERE source = ? AND file_name = ? "
-                f"AND file_hash IN ({marks})", [source, file_name, *hashes])
-    con.execute(f"UPDATE raw.raw_load_files SET status = 'replaced' WHERE source = ? "
-                f"AND file_name = ? AND file_hash IN ({marks}) AND status = 'loaded'",
-                [source, file_name, *hashes])
+        [file_name, *hashes],
+    ).fetchall()[0][0]
+    con.execute(
+        f"DELETE FROM raw.raw_rejects WHERE source = ? AND file_name = ? "
+        f"AND file_hash IN ({marks})",
+        [source, file_name, *hashes],
+    )
+    con.execute(
+        f"UPDATE raw.raw_load_files SET status = 'replaced' WHERE source = ? "
+        f"AND file_name = ? AND file_hash IN ({marks}) AND status = 'loaded'",
+        [source, file_name, *hashes],
+    )
     return removed

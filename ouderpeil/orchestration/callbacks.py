@@ -16,6 +16,7 @@ Notifications are off unless configured, by environment variable or Airflow Vari
 sent through the Airflow connection ``OUDERPEIL_ALERT_SMTP_CONN_ID``, default ``smtp_default``).
 A failing notification is logged and never hides the original failure.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,8 +35,10 @@ log = logging.getLogger("ouderpeil.failures")
 MAX_DETAIL_CHARS = 4000  # dbt output can be long; the head says what failed
 
 
-_DBT_TASK = re.compile(r"^(?P<name>.+)_(?P<kind>model|seed|snapshot|source|test)_"
-                       r"(?P<command>build|run|test|seed|snapshot|source)$")
+_DBT_TASK = re.compile(
+    r"^(?P<name>.+)_(?P<kind>model|seed|snapshot|source|test)_"
+    r"(?P<command>build|run|test|seed|snapshot|source)$"
+)
 
 
 def _what(task_id: str) -> str:
@@ -61,8 +64,10 @@ def failure_detail(exc) -> str:
     if m and "setup error" not in detail:
         from ouderpeil.orchestration.preflight import HOW_TO_RUN
 
-        detail = (f"SetupError: setup error: environment variable {m['name']} not set for this "
-                  f"Airflow process (dbt's profile reads it). Fix: {HOW_TO_RUN}")
+        detail = (
+            f"SetupError: setup error: environment variable {m['name']} not set for this "
+            f"Airflow process (dbt's profile reads it). Fix: {HOW_TO_RUN}"
+        )
     if len(detail) > MAX_DETAIL_CHARS:
         detail = detail[:MAX_DETAIL_CHARS] + " [... cut, full text in the task log]"
     return detail
@@ -70,15 +75,21 @@ def failure_detail(exc) -> str:
 
 def _ti_fields(context) -> tuple[str, str, str, object]:
     ti = context.get("ti") or context.get("task_instance")
-    return (getattr(ti, "dag_id", "?"), getattr(ti, "task_id", "?"), getattr(ti, "run_id", "?"),
-            getattr(ti, "try_number", "?"))
+    return (
+        getattr(ti, "dag_id", "?"),
+        getattr(ti, "task_id", "?"),
+        getattr(ti, "run_id", "?"),
+        getattr(ti, "try_number", "?"),
+    )
 
 
 def failure_message(context) -> str:
     dag_id, task_id, run_id, try_number = _ti_fields(context)
     detail = failure_detail(context.get("exception"))
-    return (f"Ouderpeil {dag_id}: {_what(task_id)} failed (run {run_id}, try {try_number}).\n"
-            f"{detail}\n{KEEPS_SERVING}")
+    return (
+        f"Ouderpeil {dag_id}: {_what(task_id)} failed (run {run_id}, try {try_number}).\n"
+        f"{detail}\n{KEEPS_SERVING}"
+    )
 
 
 def _runs_dir(settings: Settings) -> Path:
@@ -92,8 +103,10 @@ def _safe(text: str) -> str:
 def run_summary(state: dict) -> str:
     """The failures.log block of one failed run: a one-line summary, then each cause once."""
     tasks = [t for cause in state["causes"] for t in cause["tasks"]]
-    head = (f"{state['first_at']} FAILED {state['dag_id']} run {state['run_id']}: "
-            f"{len(tasks)} task{'s' if len(tasks) != 1 else ''} failed ({', '.join(tasks)})")
+    head = (
+        f"{state['first_at']} FAILED {state['dag_id']} run {state['run_id']}: "
+        f"{len(tasks)} task{'s' if len(tasks) != 1 else ''} failed ({', '.join(tasks)})"
+    )
     lines = [head]
     for cause in state["causes"]:
         text = cause["detail"].splitlines() or [""]
@@ -114,8 +127,9 @@ def _blocks(text: str) -> list[str]:
     return blocks
 
 
-def record_task_failure(settings: Settings, dag_id: str, run_id: str, what: str,
-                        detail: str) -> str:
+def record_task_failure(
+    settings: Settings, dag_id: str, run_id: str, what: str, detail: str
+) -> str:
     """Add one failed task to its run's summary in failures.log; returns that summary."""
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     runs = _runs_dir(settings)
@@ -125,9 +139,12 @@ def record_task_failure(settings: Settings, dag_id: str, run_id: str, what: str,
     # Tasks of one run may fail at the same moment (two workers): one writer at a time.
     with (settings.logs_dir / ".failures.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        state = (json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists()
-                 else {"dag_id": dag_id, "run_id": run_id, "first_at": stamp, "causes": []})
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        state = (
+            json.loads(state_path.read_text(encoding="utf-8"))
+            if state_path.exists()
+            else {"dag_id": dag_id, "run_id": run_id, "first_at": stamp, "causes": []}
+        )
         old_block = run_summary(state) if state["causes"] else None
         for cause in state["causes"]:
             if cause["detail"] == detail:
@@ -152,7 +169,7 @@ def record_task_failure(settings: Settings, dag_id: str, run_id: str, what: str,
 
 def write_failure_log(settings: Settings, message: str, kind: str = "FAILED") -> None:
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = "\n".join("    " + line for line in message.splitlines())
     with (settings.logs_dir / "failures.log").open("a", encoding="utf-8") as fh:
         fh.write(f"{stamp} {kind}\n{body}\n")
@@ -179,8 +196,11 @@ def notify(message: str) -> list[str]:
     if url:
         try:
             req = urllib.request.Request(
-                url, data=json.dumps({"text": message}).encode("utf-8"),
-                headers={"Content-Type": "application/json"}, method="POST")
+                url,
+                data=json.dumps({"text": message}).encode("utf-8"),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
             with urllib.request.urlopen(req, timeout=10) as resp:
                 resp.read()
             sent.append("webhook")
@@ -193,9 +213,11 @@ def notify(message: str) -> list[str]:
 
             conn_id = os.environ.get("OUDERPEIL_ALERT_SMTP_CONN_ID", "smtp_default")
             with SmtpHook(smtp_conn_id=conn_id) as hook:
-                hook.send_email_smtp(to=[a.strip() for a in to.split(",") if a.strip()],
-                                     subject=message.splitlines()[0],
-                                     html_content=f"<pre>{_html_escape(message)}</pre>")
+                hook.send_email_smtp(
+                    to=[a.strip() for a in to.split(",") if a.strip()],
+                    subject=message.splitlines()[0],
+                    html_content=f"<pre>{_html_escape(message)}</pre>",
+                )
             sent.append("email")
         except Exception as exc:
             log.warning("failure e-mail not sent: %s", exc)
@@ -212,8 +234,13 @@ def on_failure(context) -> None:
     log.error("%s", message)
     dag_id, task_id, run_id, _try = _ti_fields(context)
     try:
-        record_task_failure(Settings.from_env(), dag_id, run_id, _what(task_id),
-                            failure_detail(context.get("exception")))
+        record_task_failure(
+            Settings.from_env(),
+            dag_id,
+            run_id,
+            _what(task_id),
+            failure_detail(context.get("exception")),
+        )
     except OSError as exc:
         log.error("could not write failures.log: %s", exc)
     notify(message)

@@ -1,4 +1,5 @@
 """Names and defaults shared by every Ouderpeil DAG."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +23,8 @@ PIPELINE_DAG_IDS = (INGEST_DAG_ID, BUILD_DAG_ID, EXPORT_DAG_ID)
 WAREHOUSE_POOL = "duckdb_writer"
 WAREHOUSE_POOL_SLOTS = 1
 WAREHOUSE_POOL_DESCRIPTION = (
-    "Ouderpeil: tasks that open the DuckDB warehouse (one writer process at a time)")
+    "Ouderpeil: tasks that open the DuckDB warehouse (one writer process at a time)"
+)
 
 START_DATE = pendulum.datetime(2025, 8, 1, tz="Europe/Amsterdam")
 TAGS = ["ouderpeil"]
@@ -30,13 +32,21 @@ TAGS = ["ouderpeil"]
 # A data problem (unreadable file, failed expectation, failing dbt model/test, unknown export
 # selection) gives the same result on every try: fail at once and say why. Anything else
 # (file lock, full disk, network for a webhook) is retried with exponential backoff.
-DATA_ERRORS_FAIL_FAST = ExceptionRetryPolicy(rules=[
-    RetryRule(exception="ouderpeil.errors.OuderpeilError", action=RetryAction.FAIL,
-              reason="data error: a retry would give the same result; fix the input"),
-    RetryRule(exception="cosmos.exceptions.CosmosDbtRunError", action=RetryAction.FAIL,
-              reason="dbt failed (a model, a test or the project; the task log says "
-                     "which): a retry would give the same result"),
-])
+DATA_ERRORS_FAIL_FAST = ExceptionRetryPolicy(
+    rules=[
+        RetryRule(
+            exception="ouderpeil.errors.OuderpeilError",
+            action=RetryAction.FAIL,
+            reason="data error: a retry would give the same result; fix the input",
+        ),
+        RetryRule(
+            exception="cosmos.exceptions.CosmosDbtRunError",
+            action=RetryAction.FAIL,
+            reason="dbt failed (a model, a test or the project; the task log says "
+            "which): a retry would give the same result",
+        ),
+    ]
+)
 
 
 def retries() -> int:

@@ -13,6 +13,7 @@ DAG file never starts dbt. The manifest is written by ``dbt parse`` (``run_dbt(s
 `dbt_build` task (``steps.run_dbt_build``) so it still works, just without per-model tasks;
 ``OUDERPEIL_DBT_TASKS=single`` chooses that single task on purpose.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,10 +56,14 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
     manifest = manifest_path(settings)
     if not manifest.exists():
         return None
-    from cosmos import (DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig,
-                        RenderConfig)
-    from cosmos.constants import (ExecutionMode, InvocationMode, LoadMode, TestBehavior,
-                                  TestIndirectSelection)
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import (
+        ExecutionMode,
+        InvocationMode,
+        LoadMode,
+        TestBehavior,
+        TestIndirectSelection,
+    )
 
     return DbtTaskGroup(
         group_id=group_id,
@@ -91,10 +96,12 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
             "install_deps": False,
             # The plan_build task's school years ('' = all) and what int_build_watermark
             # records (ouderpeil.build_plan.BuildArgs).
-            "env": {**DBT_ENV,
-                    ENV_SCHOOL_YEARS: _from_plan("school_year"),
-                    ENV_LOADED_UPTO: _from_plan("loaded_upto"),
-                    ENV_FINGERPRINT: _from_plan("fingerprint")},
+            "env": {
+                **DBT_ENV,
+                ENV_SCHOOL_YEARS: _from_plan("school_year"),
+                ENV_LOADED_UPTO: _from_plan("loaded_upto"),
+                ENV_FINGERPRINT: _from_plan("fingerprint"),
+            },
             "append_env": True,
         },
         **task_group_kwargs,

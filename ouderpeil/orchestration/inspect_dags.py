@@ -4,6 +4,7 @@ print every DAG's schedule, params and tasks (pool, retries, trigger rule, outle
 Needs no metadata database, so it is what the DagBag test and a quick "did my DAG import?"
 check use. Exit status 1 when any DAG file has an import error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,14 @@ def describe(dag_folder: str | None = None) -> dict:
     from ouderpeil.orchestration.common import WAREHOUSE_POOL
 
     # known_pools: a task naming a pool that is not in this set is an import error.
-    bag = DagBag(dag_folder=dag_folder or str(REPO_ROOT / "dags"),
-                 known_pools={"default_pool", WAREHOUSE_POOL})
-    out: dict = {"import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
-                 "dags": {}}
+    bag = DagBag(
+        dag_folder=dag_folder or str(REPO_ROOT / "dags"),
+        known_pools={"default_pool", WAREHOUSE_POOL},
+    )
+    out: dict = {
+        "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
+        "dags": {},
+    }
     for dag_id, dag in sorted(bag.dags.items()):
         tasks = {}
         for t in dag.tasks:
@@ -48,17 +53,20 @@ def describe(dag_folder: str | None = None) -> dict:
                 "upstream": sorted(t.upstream_task_ids),
                 "vars": getattr(t, "vars", None),
                 # dbt tasks: only the plan's variables (the rest of os.environ is not ours)
-                "env": {k: v for k, v in (getattr(t, "env", None) or {}).items()
-                        if k.startswith("OUDERPEIL_")},
+                "env": {
+                    k: v
+                    for k, v in (getattr(t, "env", None) or {}).items()
+                    if k.startswith("OUDERPEIL_")
+                },
             }
         out["dags"][dag_id] = {
             "timetable": type(dag.timetable).__name__,
             "start_date": dag.start_date.isoformat() if dag.start_date else None,
-            "run_immediately": getattr(dag.timetable, "run_immediately",
-                                       getattr(dag.timetable, "_run_immediately", None)),
+            "run_immediately": getattr(
+                dag.timetable, "run_immediately", getattr(dag.timetable, "_run_immediately", None)
+            ),
             "schedule": getattr(dag.timetable, "_expression", None),
-            "asset_schedule": sorted(_asset_names(getattr(dag.timetable, "asset_condition",
-                                                          None))),
+            "asset_schedule": sorted(_asset_names(getattr(dag.timetable, "asset_condition", None))),
             "params": {k: dag.params[k] for k in dag.params},
             "max_active_runs": dag.max_active_runs,
             "catchup": dag.catchup,

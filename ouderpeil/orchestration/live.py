@@ -9,6 +9,7 @@ have started on unpause), then triggers an export of the newest school year. Eve
 normal scheduler run: it shows in the UI with its task logs. Raises DagRunFailed naming the
 failing run, its tasks and the failures.log summary.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,10 +18,21 @@ from pathlib import Path
 
 from ouderpeil.config import Settings
 from ouderpeil.errors import OuderpeilError
-from ouderpeil.orchestration.local import (BUILD, EXPORT, INGEST, POOL, POOL_SLOTS,
-                                           DagRunFailed, latest_school_year)
-from ouderpeil.orchestration.services import (AirflowPorts, AirflowServices, running_services,
-                                              start_airflow)
+from ouderpeil.orchestration.local import (
+    BUILD,
+    EXPORT,
+    INGEST,
+    POOL,
+    POOL_SLOTS,
+    DagRunFailed,
+    latest_school_year,
+)
+from ouderpeil.orchestration.services import (
+    AirflowPorts,
+    AirflowServices,
+    running_services,
+    start_airflow,
+)
 
 RETENTION = "ouderpeil_retention"
 ALL_DAGS = (INGEST, BUILD, EXPORT, RETENTION)
@@ -43,9 +55,11 @@ def wait_for_dags(api, dag_ids=ALL_DAGS, timeout: float = 300) -> dict:
         if not missing:
             return dags
         if time.monotonic() > deadline:
-            raise OuderpeilError(f"Airflow has not parsed {', '.join(missing)} after "
-                                 f"{timeout:.0f} s: see the dag-processor log and "
-                                 "`.venv/bin/python -m ouderpeil.orchestration.inspect_dags`")
+            raise OuderpeilError(
+                f"Airflow has not parsed {', '.join(missing)} after "
+                f"{timeout:.0f} s: see the dag-processor log and "
+                "`.venv/bin/python -m ouderpeil.orchestration.inspect_dags`"
+            )
         time.sleep(3)
 
 
@@ -62,8 +76,9 @@ def wait_idle(api, dag_id: str, timeout: float, alive=None) -> None:
         if alive is not None:
             alive()
         if time.monotonic() > deadline:
-            raise OuderpeilError(f"{dag_id} still has a run going after {timeout:.0f} s; "
-                                 "see the Airflow UI")
+            raise OuderpeilError(
+                f"{dag_id} still has a run going after {timeout:.0f} s; see the Airflow UI"
+            )
         time.sleep(3)
 
 
@@ -72,8 +87,12 @@ def failed_run_error(settings: Settings, api, dag_id: str, run: dict) -> DagRunF
     summary = failures_summary(settings, dag_id, run["dag_run_id"])
     return DagRunFailed(
         f"Airflow DAG {dag_id} run {run['dag_run_id']} failed"
-        + (f" at task {', '.join(failed)}" if failed else "") + f":\n{summary}",
-        dag_id, {t: "failed" for t in failed}, settings.logs_dir / "failures.log")
+        + (f" at task {', '.join(failed)}" if failed else "")
+        + f":\n{summary}",
+        dag_id,
+        {t: "failed" for t in failed},
+        settings.logs_dir / "failures.log",
+    )
 
 
 def failures_summary(settings: Settings, dag_id: str, run_id: str) -> str:
@@ -83,8 +102,11 @@ def failures_summary(settings: Settings, dag_id: str, run_id: str) -> str:
         return "(no entry in failures.log; see the task logs in the Airflow UI)"
     from ouderpeil.orchestration.callbacks import _blocks
 
-    blocks = [b for b in _blocks(path.read_text(encoding="utf-8"))
-              if f" FAILED {dag_id} run {run_id}:" in b.splitlines()[0]]
+    blocks = [
+        b
+        for b in _blocks(path.read_text(encoding="utf-8"))
+        if f" FAILED {dag_id} run {run_id}:" in b.splitlines()[0]
+    ]
     return blocks[-1].rstrip() if blocks else "(no entry in failures.log; see the task logs)"
 
 
@@ -93,9 +115,15 @@ def _newest_since(api, dag_id: str, since: str) -> dict | None:
     return runs[0] if runs else None
 
 
-def run_on_airflow(settings: Settings, airflow_home: Path, ports: AirflowPorts | None = None,
-                   extra_env: dict | None = None, export_conf: dict | None = None,
-                   timeout: float = 3600, trigger_ingest: bool = True) -> LiveResult:
+def run_on_airflow(
+    settings: Settings,
+    airflow_home: Path,
+    ports: AirflowPorts | None = None,
+    extra_env: dict | None = None,
+    export_conf: dict | None = None,
+    timeout: float = 3600,
+    trigger_ingest: bool = True,
+) -> LiveResult:
     from ouderpeil.orchestration.preflight import check_pool
     from ouderpeil.transform import run_dbt
 
@@ -106,8 +134,9 @@ def run_on_airflow(settings: Settings, airflow_home: Path, ports: AirflowPorts |
     services = running_services(airflow_home)
     result = LiveResult(services=services)
     if services is None:
-        result.services = start_airflow(settings, airflow_home, ports or AirflowPorts.from_env(),
-                                        extra_env=extra_env)
+        result.services = start_airflow(
+            settings, airflow_home, ports or AirflowPorts.from_env(), extra_env=extra_env
+        )
         result.started = True
     api = result.services.api()
     wait_for_dags(api)
@@ -130,8 +159,10 @@ def run_on_airflow(settings: Settings, airflow_home: Path, ports: AirflowPorts |
         if build["state"] != "success":
             raise failed_run_error(settings, api, BUILD, build)
     elif not settings.serving_path.exists():
-        raise OuderpeilError("the ingest loaded nothing and nothing was ever published: is the "
-                             f"inbox {settings.inbox_dir} empty?")
+        raise OuderpeilError(
+            "the ingest loaded nothing and nothing was ever published: is the "
+            f"inbox {settings.inbox_dir} empty?"
+        )
 
     conf = dict(export_conf or {})
     conf.setdefault("period", latest_school_year(settings))

@@ -16,6 +16,7 @@ What it does, in order:
 
 Airflow is only ever started as a subprocess here, so importing this module stays cheap.
 """
+
 from __future__ import annotations
 
 import json
@@ -99,8 +100,9 @@ def loopback_hostname() -> str:
     return "127.0.0.1"
 
 
-def airflow_env(settings: Settings, airflow_home: Path, retries: int = 1,
-                retry_delay_seconds: int = 5) -> dict[str, str]:
+def airflow_env(
+    settings: Settings, airflow_home: Path, retries: int = 1, retry_delay_seconds: int = 5
+) -> dict[str, str]:
     """Environment of every Airflow subprocess."""
     env = dict(os.environ)
     # An inherited production setting must not point the demo at another metadata DB.
@@ -112,22 +114,22 @@ def airflow_env(settings: Settings, airflow_home: Path, retries: int = 1,
     env.setdefault("PYTHONPYCACHEPREFIX", str(Path.home() / ".cache" / "ouderpeil" / "pycache"))
     env.update(settings_env(settings))
     env.update(TELEMETRY_OFF)
-    env.update({
-        "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "ouderpeil.orchestration.local.loopback_hostname",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS":
-            "ouderpeil.orchestration.local.SQLITE_CONNECT_ARGS",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC":
-            "ouderpeil.orchestration.local.SQLITE_CONNECT_ARGS",
-        # Locally a data error fails at once anyway (retry policy); keep transient retries
-        # short so a demo does not sit in a minute-long backoff.
-        "OUDERPEIL_AIRFLOW_RETRIES": str(retries),
-        "OUDERPEIL_AIRFLOW_RETRY_DELAY_SECONDS": str(retry_delay_seconds),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "ouderpeil.orchestration.local.loopback_hostname",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "ouderpeil.orchestration.local.SQLITE_CONNECT_ARGS",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "ouderpeil.orchestration.local.SQLITE_CONNECT_ARGS",
+            # Locally a data error fails at once anyway (retry policy); keep transient retries
+            # short so a demo does not sit in a minute-long backoff.
+            "OUDERPEIL_AIRFLOW_RETRIES": str(retries),
+            "OUDERPEIL_AIRFLOW_RETRY_DELAY_SECONDS": str(retry_delay_seconds),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -140,8 +142,9 @@ def _run(args: list[str], env: dict, log_path: Path, what: str) -> tuple[int, fl
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with log_path.open("w", encoding="utf-8") as out:
-        proc = subprocess.run(args, env=env, stdout=out, stderr=subprocess.STDOUT,
-                              cwd=str(REPO_ROOT))
+        proc = subprocess.run(
+            args, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(REPO_ROOT)
+        )
     seconds = time.monotonic() - started
     log.info("%s: exit %s in %.1f s (log %s)", what, proc.returncode, seconds, log_path)
     return proc.returncode, seconds
@@ -163,22 +166,28 @@ def prepare_airflow_home(settings: Settings, airflow_home: Path, env: dict) -> d
     logs = airflow_home / "ouderpeil-logs"
     marker = airflow_home / f".migrated-{version('apache-airflow')}"
     if not (marker.exists() and (airflow_home / "airflow.db").exists()):
-        rc, timings["db_migrate"] = _run(_airflow() + ["db", "migrate"], env,
-                                         logs / "db-migrate.log", "airflow db migrate")
+        rc, timings["db_migrate"] = _run(
+            _airflow() + ["db", "migrate"], env, logs / "db-migrate.log", "airflow db migrate"
+        )
         if rc != 0:
-            raise OuderpeilError(f"airflow db migrate failed in {airflow_home}:\n"
-                                 f"{_tail(logs / 'db-migrate.log')}")
+            raise OuderpeilError(
+                f"airflow db migrate failed in {airflow_home}:\n{_tail(logs / 'db-migrate.log')}"
+            )
         marker.touch()
     # The metadata DB holds connections, variables and users: owner-only (issue 16).
     os.chmod(airflow_home, 0o700)
     os.chmod(airflow_home / "airflow.db", 0o600)
     if not _pool_exists(airflow_home):
         rc, timings["pool"] = _run(
-            _airflow() + ["pools", "set", POOL, str(POOL_SLOTS), POOL_DESCRIPTION], env,
-            logs / "pool.log", f"airflow pools set {POOL}")
+            _airflow() + ["pools", "set", POOL, str(POOL_SLOTS), POOL_DESCRIPTION],
+            env,
+            logs / "pool.log",
+            f"airflow pools set {POOL}",
+        )
         if rc != 0:
-            raise OuderpeilError(f"could not create the Airflow pool {POOL}:\n"
-                                 f"{_tail(logs / 'pool.log')}")
+            raise OuderpeilError(
+                f"could not create the Airflow pool {POOL}:\n{_tail(logs / 'pool.log')}"
+            )
     return timings
 
 
@@ -198,13 +207,18 @@ def _pool_exists(airflow_home: Path) -> bool:
 def _latest_run(airflow_home: Path, dag_id: str) -> tuple[str | None, dict[str, str]]:
     """Run id and task states of the newest run of ``dag_id`` in the SQLite metadata DB."""
     with _metadata(airflow_home) as con:
-        row = con.execute("SELECT run_id FROM dag_run WHERE dag_id = ? "
-                          "ORDER BY id DESC LIMIT 1", [dag_id]).fetchone()
+        row = con.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", [dag_id]
+        ).fetchone()
         if not row:
             return None, {}
-        states = dict(con.execute(
-            "SELECT task_id, coalesce(state, 'none') FROM task_instance "
-            "WHERE dag_id = ? AND run_id = ? ORDER BY task_id", [dag_id, row[0]]).fetchall())
+        states = dict(
+            con.execute(
+                "SELECT task_id, coalesce(state, 'none') FROM task_instance "
+                "WHERE dag_id = ? AND run_id = ? ORDER BY task_id",
+                [dag_id, row[0]],
+            ).fetchall()
+        )
     return row[0], states
 
 
@@ -222,8 +236,13 @@ def _failures_offset(settings: Settings) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def run_dag(settings: Settings, airflow_home: Path, dag_id: str, conf: dict | None = None,
-            env: dict | None = None) -> DagRunResult:
+def run_dag(
+    settings: Settings,
+    airflow_home: Path,
+    dag_id: str,
+    conf: dict | None = None,
+    env: dict | None = None,
+) -> DagRunResult:
     """One real run of ``dag_id`` with `airflow dags test`; raises DagRunFailed on failure."""
     env = env or airflow_env(settings, airflow_home)
     stamp = time.strftime("%Y%m%dT%H%M%S")
@@ -235,8 +254,9 @@ def run_dag(settings: Settings, airflow_home: Path, dag_id: str, conf: dict | No
     rc, seconds = _run(args, env, log_path, f"airflow dags test {dag_id}")
     run_id, states = _latest_run(airflow_home, dag_id)
     failed = [t for t, s in states.items() if s in ("failed", "upstream_failed")]
-    result = DagRunResult(dag_id, "success" if rc == 0 and not failed else "failed", seconds,
-                          states, log_path, run_id)
+    result = DagRunResult(
+        dag_id, "success" if rc == 0 and not failed else "failed", seconds, states, log_path, run_id
+    )
     if result.state != "success":
         why = _failures_since(settings, offset) or _tail(log_path)
         first = [t for t, s in states.items() if s == "failed"]
@@ -244,7 +264,10 @@ def run_dag(settings: Settings, airflow_home: Path, dag_id: str, conf: dict | No
             f"Airflow DAG {dag_id} failed"
             + (f" at task {', '.join(first)}" if first else "")
             + f" ({seconds:.0f} s):\n{why}\nFull log: {log_path}",
-            dag_id, states, log_path)
+            dag_id,
+            states,
+            log_path,
+        )
     return result
 
 
@@ -262,9 +285,13 @@ def latest_school_year(settings: Settings) -> str | None:
     return row[0] if row else None
 
 
-def run_pipeline_dags(settings: Settings, airflow_home: Path | None = None,
-                      export_conf: dict | None = None, build_conf: dict | None = None,
-                      details: dict | None = None) -> dict[str, str]:
+def run_pipeline_dags(
+    settings: Settings,
+    airflow_home: Path | None = None,
+    export_conf: dict | None = None,
+    build_conf: dict | None = None,
+    details: dict | None = None,
+) -> dict[str, str]:
     """Ingest -> build -> export through real Airflow DAG runs; returns {dag_id: state}.
 
     ``export_conf`` defaults to the newest school year in the serving file (csv);

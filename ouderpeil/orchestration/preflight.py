@@ -9,6 +9,7 @@ Each raises ouderpeil.errors.SetupError("setup error: <what>. Fix: <fix>"); the 
 fails it at once (OuderpeilError), and the tasks after it end upstream_failed, so the cause is
 reported once. No Airflow imports here.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,30 +25,45 @@ from ouderpeil.errors import DbtBuildFailed, SetupError
 # Where each Airflow process must be told where the data are: the defaults point into the
 # repository, which in a container is not the data volume, and dbt's profile has no default.
 REQUIRED_ENV = ("OUDERPEIL_DATA_DIR", "OUDERPEIL_WAREHOUSE")
-HOW_TO_RUN = ("run Airflow through `make demo` or `.venv/bin/ouderpeil airflow ...` (they set "
-              "every OUDERPEIL_* variable), or set it in the environment of the scheduler and "
-              "the workers (docker-compose.yml: x-airflow-common)")
+HOW_TO_RUN = (
+    "run Airflow through `make demo` or `.venv/bin/ouderpeil airflow ...` (they set "
+    "every OUDERPEIL_* variable), or set it in the environment of the scheduler and "
+    "the workers (docker-compose.yml: x-airflow-common)"
+)
 CALENDAR = "seeds/school_holidays.csv"
 # Where activity dates of the raw layer live (a school year without holidays would count every
 # week as a school week).
-ACTIVITY_DATES = {"raw.contact_logs": "contact_at", "raw.messages": "sent_at",
-                  "raw.survey_responses": "submitted_at"}
-_SCHOOL_YEAR = ("CASE WHEN month({d}) >= 8 THEN year({d})::VARCHAR || '-' || (year({d}) + 1) "
-                "ELSE (year({d}) - 1)::VARCHAR || '-' || year({d}) END")
+ACTIVITY_DATES = {
+    "raw.contact_logs": "contact_at",
+    "raw.messages": "sent_at",
+    "raw.survey_responses": "submitted_at",
+}
+_SCHOOL_YEAR = (
+    "CASE WHEN month({d}) >= 8 THEN year({d})::VARCHAR || '-' || (year({d}) + 1) "
+    "ELSE (year({d}) - 1)::VARCHAR || '-' || year({d}) END"
+)
 
 
 def require_environment(env: dict | None = None) -> None:
     env = os.environ if env is None else env
     missing = [name for name in REQUIRED_ENV if not env.get(name)]
     if missing:
-        raise SetupError(f"environment variable{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)} not set for this Airflow process", HOW_TO_RUN)
+        raise SetupError(
+            f"environment variable{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} not set for this Airflow process",
+            HOW_TO_RUN,
+        )
 
 
 def _newest_mtime(root: Path) -> float:
-    return max((p.stat().st_mtime for p in root.rglob("*")
-                if p.is_file() and "target" not in p.parts and "logs" not in p.parts),
-               default=0.0)
+    return max(
+        (
+            p.stat().st_mtime
+            for p in root.rglob("*")
+            if p.is_file() and "target" not in p.parts and "logs" not in p.parts
+        ),
+        default=0.0,
+    )
 
 
 def check_dbt_project(settings: Settings, manifest: Path) -> bool:
@@ -64,18 +80,22 @@ def check_dbt_project(settings: Settings, manifest: Path) -> bool:
     try:
         run_dbt(settings, command="parse")
     except DbtBuildFailed as exc:
-        raise SetupError(f"the dbt project {project} does not parse: {exc}",
-                         "correct the file named above, then check it with "
-                         "`.venv/bin/ouderpeil build parse` and trigger the build again") from None
+        raise SetupError(
+            f"the dbt project {project} does not parse: {exc}",
+            "correct the file named above, then check it with "
+            "`.venv/bin/ouderpeil build parse` and trigger the build again",
+        ) from None
     return True
 
 
 def calendar_years(settings: Settings) -> set[str]:
     path = settings.dbt_project_dir / CALENDAR
     if not path.exists():
-        raise SetupError(f"the school calendar {path} is missing",
-                         "restore it (git checkout dbt_project/seeds/school_holidays.csv) or "
-                         "add the holidays per region (noord, midden, zuid) of every school year")
+        raise SetupError(
+            f"the school calendar {path} is missing",
+            "restore it (git checkout dbt_project/seeds/school_holidays.csv) or "
+            "add the holidays per region (noord, midden, zuid) of every school year",
+        )
     with path.open(encoding="utf-8", newline="") as fh:
         return {row["school_year"] for row in csv.DictReader(fh) if row.get("school_year")}
 
@@ -89,9 +109,13 @@ def data_school_years(settings: Settings) -> set[str]:
         years: set[str] = set()
         for table, column in ACTIVITY_DATES.items():
             if table_exists(con, table):
-                years |= {y for (y,) in con.execute(
-                    f"SELECT DISTINCT {_SCHOOL_YEAR.format(d=column)} FROM {table} "
-                    f"WHERE {column} IS NOT NULL").fetchall()}
+                years |= {
+                    y
+                    for (y,) in con.execute(
+                        f"SELECT DISTINCT {_SCHOOL_YEAR.format(d=column)} FROM {table} "
+                        f"WHERE {column} IS NOT NULL"
+                    ).fetchall()
+                }
         return years
     finally:
         con.close()
@@ -107,7 +131,8 @@ def check_calendar(settings: Settings, years: set[str] | None = None) -> None:
             f"school year{'s' if len(missing) > 1 else ''} {', '.join(missing)}, so school "
             "weeks cannot be told from holiday weeks",
             "add that year's holidays per region (noord, midden, zuid; rijksoverheid.nl "
-            "schoolvakanties) to the seed and trigger the build again")
+            "schoolvakanties) to the seed and trigger the build again",
+        )
 
 
 def check_pool(api, pool: str = "duckdb_writer", slots: int = 1) -> None:
@@ -126,4 +151,5 @@ def check_pool(api, pool: str = "duckdb_writer", slots: int = 1) -> None:
             + ("" if found is None else f" (it has {found.get('slots')})")
             + ": tasks that open the warehouse would wait for it forever",
             f"`.venv/bin/ouderpeil airflow pools set {pool} {slots} "
-            "\"Ouderpeil: tasks that open the DuckDB warehouse\"`")
+            '"Ouderpeil: tasks that open the DuckDB warehouse"`',
+        )

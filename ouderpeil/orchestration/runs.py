@@ -1,4 +1,5 @@
 """Run ids and school years for schedules and params (no Airflow imports)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,5 +41,6 @@ def check_school_year(period: str) -> str:
     m = _SCHOOL_YEAR.match(period or "")
     if not m or int(m.group(2)) != int(m.group(1)) + 1:
         raise OuderpeilError(
-            f"period {period!r} is not a school year like '2024-2025' (two consecutive years)")
+            f"period {period!r} is not a school year like '2024-2025' (two consecutive years)"
+        )
     return period

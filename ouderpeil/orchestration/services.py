@@ -14,6 +14,7 @@ servers, so task logs open in the UI while the scheduler runs.
 
 Airflow is only ever started as a subprocess here, so importing this module stays cheap.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,13 +53,14 @@ class AirflowPorts:
     trigger_logs: int
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "AirflowPorts":
+    def from_env(cls, env: dict | None = None) -> AirflowPorts:
         env = os.environ if env is None else env
-        return cls(**{key: int(env.get(name) or default)
-                      for key, (name, default) in PORT_ENV.items()})
+        return cls(
+            **{key: int(env.get(name) or default) for key, (name, default) in PORT_ENV.items()}
+        )
 
     @classmethod
-    def free(cls) -> "AirflowPorts":
+    def free(cls) -> AirflowPorts:
         """Three ports nobody listens on now (tests: never the fixed defaults)."""
         socks = [socket.socket() for _ in range(3)]
         try:
@@ -90,7 +92,8 @@ class AirflowServices:
             if not _alive(pid):
                 raise OuderpeilError(
                     f"Airflow {service} has stopped; last lines of {self.logs[service]}:\n"
-                    f"{_log_tail(self.logs[service])}\n`make stop`, then `make demo` again")
+                    f"{_log_tail(self.logs[service])}\n`make stop`, then `make demo` again"
+                )
 
     def api(self):
         from ouderpeil.orchestration.api import AirflowApi
@@ -114,8 +117,10 @@ def check_ports_free(ports: AirflowPorts) -> None:
     for key, (name, _default) in PORT_ENV.items():
         port = getattr(ports, key)
         if _port_taken(port):
-            taken.append(f"port {port} ({key.replace('_', ' ')}) is already in use: "
-                         f"set {name}=<free port> and run again")
+            taken.append(
+                f"port {port} ({key.replace('_', ' ')}) is already in use: "
+                f"set {name}=<free port> and run again"
+            )
     if taken:
         raise OuderpeilError("cannot start Airflow: " + "; ".join(taken))
 
@@ -140,38 +145,42 @@ def admin_password(airflow_home: Path) -> str:
     """The password the simple auth manager generated for ``admin`` on first start."""
     path = passwords_file(airflow_home)
     if not path.exists():
-        raise AirflowNotRunning(f"no Airflow login yet: {path} is written when the api-server "
-                                "first starts (make demo)")
+        raise AirflowNotRunning(
+            f"no Airflow login yet: {path} is written when the api-server first starts (make demo)"
+        )
     return json.loads(path.read_text())[ADMIN_USER]
 
 
-def service_env(settings: Settings, airflow_home: Path, ports: AirflowPorts,
-                extra: dict | None = None) -> dict[str, str]:
+def service_env(
+    settings: Settings, airflow_home: Path, ports: AirflowPorts, extra: dict | None = None
+) -> dict[str, str]:
     """Environment of every Airflow process of the running demo (and of CLI calls into it)."""
     env = airflow_env(settings, airflow_home)
     base = f"http://127.0.0.1:{ports.api}"
-    env.update({
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        # Two cores: two task processes at a time (the warehouse pool allows one writer).
-        "AIRFLOW__CORE__PARALLELISM": env.get("OUDERPEIL_AIRFLOW_PARALLELISM", "2"),
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(airflow_home)),
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(ports.api),
-        "AIRFLOW__API__BASE_URL": f"http://localhost:{ports.api}",
-        "AIRFLOW__API__SECRET_KEY": _secret(airflow_home, "api_secret_key"),
-        "AIRFLOW__API_AUTH__JWT_SECRET": _secret(airflow_home, "jwt_secret"),
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports.worker_logs),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports.trigger_logs),
-        # New DAG files and changed ones are seen within half a minute.
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
-        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-        "AIRFLOW__TRIGGERER__CAPACITY": "50",
-    })
+    env.update(
+        {
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            # Two cores: two task processes at a time (the warehouse pool allows one writer).
+            "AIRFLOW__CORE__PARALLELISM": env.get("OUDERPEIL_AIRFLOW_PARALLELISM", "2"),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(airflow_home)),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(ports.api),
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{ports.api}",
+            "AIRFLOW__API__SECRET_KEY": _secret(airflow_home, "api_secret_key"),
+            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(airflow_home, "jwt_secret"),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports.worker_logs),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports.trigger_logs),
+            # New DAG files and changed ones are seen within half a minute.
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW__TRIGGERER__CAPACITY": "50",
+        }
+    )
     env.update(extra or {})
     return env
 
@@ -205,8 +214,13 @@ def running_services(airflow_home: Path) -> AirflowServices | None:
     return None
 
 
-def start_airflow(settings: Settings, airflow_home: Path, ports: AirflowPorts,
-                  extra_env: dict | None = None, timeout: float = 600) -> AirflowServices:
+def start_airflow(
+    settings: Settings,
+    airflow_home: Path,
+    ports: AirflowPorts,
+    extra_env: dict | None = None,
+    timeout: float = 600,
+) -> AirflowServices:
     """Start the four services (metadata migrated and pool created first); wait until healthy.
 
     Raises OuderpeilError naming the port in use, or the service that died with its log tail.
@@ -226,13 +240,20 @@ def start_airflow(settings: Settings, airflow_home: Path, ports: AirflowPorts,
     path.parent.mkdir(parents=True, exist_ok=True)
     for service in SERVICES:
         log_path = logs_dir / f"{service}.log"
-        args = _airflow() + [service] + (["--port", str(ports.api)] if service == "api-server"
-                                         else [])
+        args = (
+            _airflow() + [service] + (["--port", str(ports.api)] if service == "api-server" else [])
+        )
         with log_path.open("ab") as out:
             # Its own session: `make stop` ends the service with the task processes it forked.
-            proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=str(REPO_ROOT),
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                args,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=str(REPO_ROOT),
+                start_new_session=True,
+            )
         state.pids[service] = proc.pid
         state.logs[service] = str(log_path)
         path.write_text(json.dumps(asdict(state), indent=1))
@@ -259,7 +280,7 @@ def _log_tail(path: str, lines: int = 25) -> str:
 
 def _wait_healthy(state: AirflowServices, timeout: float, api_only: bool = False) -> None:
     """Until /api/v2/monitor/health answers (api_only) or reports every component healthy."""
-    from ouderpeil.orchestration.api import AirflowApi, health
+    from ouderpeil.orchestration.api import health
 
     deadline = time.monotonic() + timeout
     last = "no answer yet"
@@ -269,14 +290,19 @@ def _wait_healthy(state: AirflowServices, timeout: float, api_only: bool = False
         if status is not None and api_only:
             return
         if status is not None:
-            unhealthy = [k for k, v in status.items()
-                         if isinstance(v, dict) and v.get("status") not in ("healthy", None)]
+            unhealthy = [
+                k
+                for k, v in status.items()
+                if isinstance(v, dict) and v.get("status") not in ("healthy", None)
+            ]
             last = f"unhealthy: {', '.join(unhealthy)}" if unhealthy else "healthy"
             if not unhealthy and passwords_file(Path(state.airflow_home)).exists():
                 return
         time.sleep(2)
-    raise OuderpeilError(f"Airflow did not become healthy within {timeout:.0f} s ({last}); "
-                         f"logs in {Path(state.logs['scheduler']).parent}")
+    raise OuderpeilError(
+        f"Airflow did not become healthy within {timeout:.0f} s ({last}); "
+        f"logs in {Path(state.logs['scheduler']).parent}"
+    )
 
 
 def stop_airflow(airflow_home: Path, grace: float = 30) -> list[str]:

@@ -3,6 +3,7 @@
 Each returns something small and JSON-serialisable (it becomes the task's XCom and shows in
 the UI) and prints the stage's own report to the task log.
 """
+
 from __future__ import annotations
 
 import logging
@@ -73,9 +74,13 @@ def pending_files(s: Settings, source: str) -> list[str] | None:
             log.info("warehouse busy (%s); will look again at the next poke", exc)
             return None
         try:
-            loaded = {h for (h,) in con.execute(
-                "SELECT file_hash FROM raw.raw_load_files WHERE source = ? AND status = 'loaded'",
-                [source]).fetchall()}
+            loaded = {
+                h
+                for (h,) in con.execute(
+                    "SELECT file_hash FROM raw.raw_load_files WHERE source = ? AND status = 'loaded'",
+                    [source],
+                ).fetchall()
+            }
         except duckdb.CatalogException:  # no load has run yet
             loaded = set()
         finally:
@@ -109,14 +114,20 @@ def load_source(source: str) -> dict:
     quarantined = [f for f in report.files if f.status == "quarantined"]
     for f in quarantined:
         # Not a task failure (the other files loaded), but someone has to look at the file.
-        note = (f"Ouderpeil ingest: {source}/{f.file_name} was quarantined to "
-                f"{s.quarantine_dir / source}: {f.message}")
+        note = (
+            f"Ouderpeil ingest: {source}/{f.file_name} was quarantined to "
+            f"{s.quarantine_dir / source}: {f.message}"
+        )
         log.warning("%s", note)
         callbacks.write_failure_log(s, note, kind="QUARANTINED")
         callbacks.notify(note)
-    summary = {"source": source, "files_loaded": loaded,
-               "files_quarantined": [f.file_name for f in quarantined],
-               "rows_loaded": report.rows_loaded, "rows_rejected": report.rows_rejected}
+    summary = {
+        "source": source,
+        "files_loaded": loaded,
+        "files_quarantined": [f.file_name for f in quarantined],
+        "rows_loaded": report.rows_loaded,
+        "rows_rejected": report.rows_rejected,
+    }
     if not loaded:
         # A skipped task emits no asset event, so the build DAG is not triggered for nothing.
         raise AirflowSkipException(f"no new files loaded for {source}: {summary}")
@@ -169,9 +180,8 @@ def run_dbt_build(plan: dict) -> str:
 
 def gate(layer: str, run_id: str) -> str:
     """The Great Expectations gate; raises QualityGateFailed naming each failed expectation."""
-    from ouderpeil.quality import gate as quality_gate
-
     from ouderpeil.orchestration.preflight import check_calendar
+    from ouderpeil.quality import gate as quality_gate
 
     # GX logs hundreds of INFO lines per gate ("Skipping registering function ..."): they
     # would bury the gate's own summary in the task log.
@@ -196,8 +206,9 @@ def export(period: str, sector: str | None, board: str | None, fmt: str) -> str:
     from ouderpeil.export import export as export_indicators
 
     check_school_year(period)
-    out = export_indicators(settings(), period=period, sector=sector or None,
-                            board=board or None, fmt=fmt)
+    out = export_indicators(
+        settings(), period=period, sector=sector or None, board=board or None, fmt=fmt
+    )
     print(f"export written to {out}")
     return str(out)
 

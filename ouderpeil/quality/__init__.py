@@ -7,6 +7,7 @@ Suites live in expectations/<layer>_*.json (see suites.py); what they look at is
 frames.py; gx_run.py runs them; records.py remembers each gate result so publish can refuse a
 run whose marts did not pass.
 """
+
 __all__ = ["Failure", "ValidationResult", "gate", "validate"]
 
 

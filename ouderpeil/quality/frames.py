@@ -3,6 +3,7 @@ parameters the suites refer to with {"$PARAMETER": ...}.
 
 The warehouse is opened read-only, so a gate can run beside a reader and never changes data.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,12 @@ def connect_warehouse(settings: Settings) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB would take up to 80 % of RAM for the key ranks and reference joins; with a limit it
     # spills to <warehouse>.tmp instead, so the gate's memory is about the pandas frames only.
-    duckdb_settings.apply(con, settings.warehouse_path,
-                          os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT), reader=True)
+    duckdb_settings.apply(
+        con,
+        settings.warehouse_path,
+        os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+        reader=True,
+    )
     return con
 
 
@@ -60,8 +65,12 @@ def column_uses(suite: dict) -> dict[str, set[str]]:
     conditional = any(e["kwargs"].get("row_condition") for e in suite["expectations"])
     for exp in suite["expectations"]:
         kw = exp["kwargs"]
-        named = [kw.get("column"), *kw.get("column_list", ()), kw.get("column_A"),
-                 kw.get("column_B")]
+        named = [
+            kw.get("column"),
+            *kw.get("column_list", ()),
+            kw.get("column_A"),
+            kw.get("column_B"),
+        ]
         for c in filter(None, named):
             uses.setdefault(c, set()).add(exp["type"])
     if conditional:
@@ -82,8 +91,10 @@ def split_off(suite: dict, types: frozenset[str], suffix: str) -> tuple[dict | N
     if not part:
         return None, suite
     rest = [e for e in suite["expectations"] if e["type"] not in types]
-    return ({**suite, "name": f"{suite['name']}_{suffix}", "expectations": part},
-            {**suite, "expectations": rest})
+    return (
+        {**suite, "name": f"{suite['name']}_{suffix}", "expectations": part},
+        {**suite, "expectations": rest},
+    )
 
 
 def split_shape(suite: dict) -> tuple[dict | None, dict]:
@@ -115,15 +126,23 @@ def unique_keys(suite: dict) -> list[tuple[str, ...]]:
 def table_columns(con, table: str) -> dict[str, str]:
     """Column name -> DuckDB type, in table order."""
     schema, name = table.split(".")
-    return dict(con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
-        "AND table_name = ? ORDER BY ordinal_position", [schema, name]).fetchall())
+    return dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
+            "AND table_name = ? ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+    )
 
 
 # Arrow -> pandas the way DuckDB's .df() does it: nullable integers and booleans.
-_PANDAS_TYPES = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(),
-                 pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(),
-                 pa.bool_(): pd.BooleanDtype()}
+_PANDAS_TYPES = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
 
 
 def _arrow_frame(con, sql: str) -> pd.DataFrame:
@@ -133,8 +152,7 @@ def _arrow_frame(con, sql: str) -> pd.DataFrame:
     scale); a relation's Arrow table, converted with self_destruct, at ~2x (0.57 GB).
     """
     table = con.sql(sql).to_arrow_table()
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False,
-                           self_destruct=True)
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False, self_destruct=True)
 
 
 def _select(column: str, db_type: str, uses: set[str] | None) -> str:
@@ -154,9 +172,13 @@ def _select(column: str, db_type: str, uses: set[str] | None) -> str:
     return c
 
 
-def raw_table_frame(con, table: str, uses: dict[str, set[str]] | None = None,
-                    load_ids: tuple[str, ...] | None = None,
-                    keys: list[tuple[str, ...]] = ()) -> pd.DataFrame:
+def raw_table_frame(
+    con,
+    table: str,
+    uses: dict[str, set[str]] | None = None,
+    load_ids: tuple[str, ...] | None = None,
+    keys: list[tuple[str, ...]] = (),
+) -> pd.DataFrame:
     """The rows of a raw table: all columns as they are (uses=None), or only the columns in
     `uses` (column -> expectation types, see column_uses), read as compactly as those allow.
 
@@ -191,14 +213,15 @@ def _new_rows_sql(table: str, load_ids: tuple[str, ...], keys: list[tuple[str, .
     new = f"SELECT * FROM {table} WHERE _load_id IN ({ids})"
     older = [
         f"SELECT * FROM {table} o WHERE o._load_id NOT IN ({ids}) AND EXISTS "
-        f"(SELECT 1 FROM new_rows n WHERE "
-        + " AND ".join(f'n."{c}" = o."{c}"' for c in key) + ")"
+        f"(SELECT 1 FROM new_rows n WHERE " + " AND ".join(f'n."{c}" = o."{c}"' for c in key) + ")"
         for key in keys
     ]
     if not older:
         return f"({new})"
-    return (f"(WITH new_rows AS MATERIALIZED ({new}) SELECT * FROM new_rows UNION ALL "
-            f"({' UNION '.join(older)}))")
+    return (
+        f"(WITH new_rows AS MATERIALIZED ({new}) SELECT * FROM new_rows UNION ALL "
+        f"({' UNION '.join(older)}))"
+    )
 
 
 def row_count_frame(con, table: str) -> pd.DataFrame:
@@ -218,17 +241,43 @@ def table_shape_frame(con, table: str) -> pd.DataFrame:
 # Each reference: (name, child table, child column, parent table, parent column).
 REFERENCES = (
     ("families.school_id -> schools", "raw.families", "school_id", "raw.schools", "school_id"),
-    ("contact_logs.school_id -> schools", "raw.contact_logs", "school_id", "raw.schools", "school_id"),
+    (
+        "contact_logs.school_id -> schools",
+        "raw.contact_logs",
+        "school_id",
+        "raw.schools",
+        "school_id",
+    ),
     ("messages.school_id -> schools", "raw.messages", "school_id", "raw.schools", "school_id"),
-    ("survey_responses.school_id -> schools", "raw.survey_responses", "school_id", "raw.schools",
-     "school_id"),
-    ("contact_logs.family_ref -> families", "raw.contact_logs", "family_ref", "raw.families",
-     "family_ref"),
+    (
+        "survey_responses.school_id -> schools",
+        "raw.survey_responses",
+        "school_id",
+        "raw.schools",
+        "school_id",
+    ),
+    (
+        "contact_logs.family_ref -> families",
+        "raw.contact_logs",
+        "family_ref",
+        "raw.families",
+        "family_ref",
+    ),
     ("messages.family_ref -> families", "raw.messages", "family_ref", "raw.families", "family_ref"),
-    ("survey_responses.family_ref -> families", "raw.survey_responses", "family_ref",
-     "raw.families", "family_ref"),
-    ("message_events.message_id -> messages", "raw.message_events", "message_id", "raw.messages",
-     "message_id"),
+    (
+        "survey_responses.family_ref -> families",
+        "raw.survey_responses",
+        "family_ref",
+        "raw.families",
+        "family_ref",
+    ),
+    (
+        "message_events.message_id -> messages",
+        "raw.message_events",
+        "message_id",
+        "raw.messages",
+        "message_id",
+    ),
 )
 
 
@@ -286,25 +335,32 @@ def fct_indicator_sql(con) -> str:
     """
     if not table_exists(con, "marts.fct_indicator"):
         raise MissingTable("table marts.fct_indicator does not exist")
-    cols = [r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' "
-        "AND table_name = 'fct_indicator' ORDER BY ordinal_position").fetchall()]
+    cols = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' "
+            "AND table_name = 'fct_indicator' ORDER BY ordinal_position"
+        ).fetchall()
+    ]
     rounded = {"value", "ci_low", "ci_high"}
     select = ", ".join(f"round(f.{c}, 9) AS {c}" if c in rounded else f"f.{c}" for c in cols)
     source = _unit_source(con)
     if source:
         # The exact code first (e.g. a catalogue row for a weighted code), else its base
         # indicator without _weighted/_gap. One row per code keeps the join from adding rows.
-        lookup = (f"(SELECT indicator_code, min(unit) AS unit FROM {source} "
-                  "GROUP BY indicator_code)")
+        lookup = f"(SELECT indicator_code, min(unit) AS unit FROM {source} GROUP BY indicator_code)"
         unit = "coalesce(ux.unit, ub.unit) AS unit"
-        join = (f"LEFT JOIN {lookup} ux ON ux.indicator_code = f.indicator_code "
-                f"LEFT JOIN {lookup} ub ON ub.indicator_code = "
-                "regexp_replace(f.indicator_code, '(_weighted)?(_gap)?$', '')")
+        join = (
+            f"LEFT JOIN {lookup} ux ON ux.indicator_code = f.indicator_code "
+            f"LEFT JOIN {lookup} ub ON ub.indicator_code = "
+            "regexp_replace(f.indicator_code, '(_weighted)?(_gap)?$', '')"
+        )
     else:
         unit, join = "NULL::VARCHAR AS unit", ""
-    return (f"SELECT {select}, {unit}, ends_with(f.indicator_code, '_gap') AS is_gap "
-            f"FROM marts.fct_indicator f {join}")
+    return (
+        f"SELECT {select}, {unit}, ends_with(f.indicator_code, '_gap') AS is_gap "
+        f"FROM marts.fct_indicator f {join}"
+    )
 
 
 def fct_indicator_frame(con) -> pd.DataFrame:
@@ -313,10 +369,10 @@ def fct_indicator_frame(con) -> pd.DataFrame:
 
 
 def raw_parameters(now: dt.datetime | None = None) -> dict:
-    """"Now" in both forms the raw tables use: naive local time and time-zone aware UTC."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    """ "Now" in both forms the raw tables use: naive local time and time-zone aware UTC."""
+    now = now or dt.datetime.now(dt.UTC)
     return {
-        "now_utc": now.astimezone(dt.timezone.utc),
+        "now_utc": now.astimezone(dt.UTC),
         "now_local": now.astimezone(LOCAL_TZ).replace(tzinfo=None),
     }
 
@@ -339,17 +395,19 @@ def last_published_row_count(settings: Settings) -> int | None:
 
 def marts_parameters(settings: Settings, con) -> dict:
     if table_exists(con, "raw.schools"):
-        sectors = [r[0] for r in con.execute(
-            "SELECT DISTINCT sector FROM raw.schools WHERE sector IS NOT NULL ORDER BY 1"
-        ).fetchall()]
+        sectors = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT sector FROM raw.schools WHERE sector IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
     else:  # a warehouse without a raw layer (hand-built marts): expect every sector
         sectors = list(SECTORS)
     last = last_published_row_count(settings)
     tolerance = settings.row_count_drop_tolerance
     # ceil: a drop of exactly the tolerance still passes, a row more fails.
     min_rows = 0 if last is None else math.ceil(last * (1 - tolerance) - 1e-9)
-    return {"expected_sectors": sectors, "min_row_count": min_rows,
-            "last_published_rows": last}
+    return {"expected_sectors": sectors, "min_row_count": min_rows, "last_published_rows": last}
 
 
 def frame_for(con, suite: dict, load_ids: tuple[str, ...] | None = None) -> pd.DataFrame:

@@ -5,6 +5,7 @@ all suites of a gate, validate() prunes the results store to the last runs and r
 once, for the new results only. The project is (re)created at run time from expectations/*.json,
 so the committed suites are the only source of truth.
 """
+
 from __future__ import annotations
 
 import copy
@@ -67,8 +68,9 @@ def _batch_definition(ctx, asset_name: str):
         return asset.add_batch_definition_whole_dataframe("whole_table")
 
 
-def run_suite(ctx, suite_doc: dict, frame, parameters: dict, layer: str, run_id: str,
-              run_time: dt.datetime):
+def run_suite(
+    ctx, suite_doc: dict, frame, parameters: dict, layer: str, run_id: str, run_time: dt.datetime
+):
     """Validate one DataFrame against one suite.
 
     Returns (ExpectationSuiteValidationResult, the resource identifiers build_docs needs).
@@ -86,8 +88,11 @@ def run_suite(ctx, suite_doc: dict, frame, parameters: dict, layer: str, run_id:
 def _checkpoint(ctx, suite_doc: dict, layer: str):
     """The stored checkpoint of this suite document, (re)made when the document changed."""
     name = suite_doc["name"]
-    wanted = hashlib.sha256(json.dumps([suite_doc, layer, RESULT_FORMAT[layer], gx.__version__],
-                                       sort_keys=True, default=str).encode()).hexdigest()
+    wanted = hashlib.sha256(
+        json.dumps(
+            [suite_doc, layer, RESULT_FORMAT[layer], gx.__version__], sort_keys=True, default=str
+        ).encode()
+    ).hexdigest()
     path = _gx_root(ctx) / CONFIG_FINGERPRINTS
     known = json.loads(path.read_text()) if path.exists() else {}
     if known.get(name) == wanted:
@@ -98,13 +103,18 @@ def _checkpoint(ctx, suite_doc: dict, layer: str):
     # GX adds ids to the expectation dicts it is given: keep the caller's document as it is.
     suite = ctx.suites.add_or_update(gx.ExpectationSuite(**copy.deepcopy(suite_doc)))
     vd = ctx.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=name, data=_batch_definition(ctx, name), suite=suite))
+        gx.ValidationDefinition(name=name, data=_batch_definition(ctx, name), suite=suite)
+    )
     # No UpdateDataDocsAction: rebuilding the site after each suite re-rendered every stored
     # result 7 times per gate. build_docs() renders once, at the end of validate().
-    checkpoint = ctx.checkpoints.add_or_update(gx.Checkpoint(
-        name=name, validation_definitions=[vd], actions=[],
-        result_format=RESULT_FORMAT[layer],
-    ))
+    checkpoint = ctx.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[vd],
+            actions=[],
+            result_format=RESULT_FORMAT[layer],
+        )
+    )
     known[name] = wanted
     path.write_text(json.dumps(known, indent=1, sort_keys=True))
     return checkpoint
@@ -128,9 +138,10 @@ def prune_results(ctx, keep: int) -> int:
     if not store.is_dir():
         return 0
     for suite_dir in (d for d in store.iterdir() if d.is_dir()):
-        runs = sorted((p for p in suite_dir.glob("*/*") if p.is_dir()),
-                      key=lambda p: (p.name, p.parent.name))
-        for old in runs[:max(len(runs) - keep, 0)]:
+        runs = sorted(
+            (p for p in suite_dir.glob("*/*") if p.is_dir()), key=lambda p: (p.name, p.parent.name)
+        )
+        for old in runs[: max(len(runs) - keep, 0)]:
             rel = old.relative_to(store)
             for d in (old, site / rel):
                 shutil.rmtree(d, ignore_errors=True)

@@ -22,6 +22,7 @@ fingerprint of the suite in marts_gate_passed.json; a failed gate remembers noth
 suite or ``full=True`` validates every row. Like the raw gate, a warning is reported by the
 gate that first sees the row.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,19 +41,30 @@ ROWS = "gate_marts_rows"  # temp table: the suite's view of every row, its hash,
 
 # Expectations that judge each row on its own (or, for uniqueness, a row against the rows with
 # the same key): what passed once passes again. Any other type judges the table as a whole.
-ROW_BY_ROW = frozenset({
-    "expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
-    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
-    "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
-    "expect_column_values_to_not_match_regex", "expect_column_values_to_match_regex_list",
-    "expect_column_values_to_not_match_regex_list", "expect_column_values_to_match_like_pattern",
-    "expect_column_values_to_not_match_like_pattern",
-    "expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal",
-    "expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal",
-    "expect_column_pair_values_to_be_in_set", "expect_multicolumn_sum_to_equal",
-    "expect_select_column_values_to_be_unique_within_record",
-    "expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique",
-})
+ROW_BY_ROW = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_match_regex_list",
+        "expect_column_values_to_not_match_regex_list",
+        "expect_column_values_to_match_like_pattern",
+        "expect_column_values_to_not_match_like_pattern",
+        "expect_column_value_lengths_to_be_between",
+        "expect_column_value_lengths_to_equal",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_column_pair_values_to_be_equal",
+        "expect_column_pair_values_to_be_in_set",
+        "expect_multicolumn_sum_to_equal",
+        "expect_select_column_values_to_be_unique_within_record",
+        "expect_column_values_to_be_unique",
+        "expect_compound_columns_to_be_unique",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,10 @@ class MartsScope:
     def describe(self) -> str:
         if self.everything:
             return f"all {self.rows_total} rows of {TABLE} ({self.reason})"
-        return (f"{self.rows_in_scope} of {self.rows_total} rows of {TABLE} changed since the "
-                f"last passing gate (row by row); whole-table checks on every row")
+        return (
+            f"{self.rows_in_scope} of {self.rows_total} rows of {TABLE} changed since the "
+            f"last passing gate (row by row); whole-table checks on every row"
+        )
 
 
 def is_row_by_row(expectation: dict) -> bool:
@@ -81,9 +95,11 @@ def split(suite: dict) -> tuple[dict | None, dict | None, dict | None]:
     shape, rest = frames.split_shape(suite)
     whole = [e for e in rest["expectations"] if not is_row_by_row(e)]
     rows = [e for e in rest["expectations"] if is_row_by_row(e)]
-    return (shape,
-            {**suite, "name": f"{suite['name']}_table", "expectations": whole} if whole else None,
-            {**suite, "expectations": rows} if rows else None)
+    return (
+        shape,
+        {**suite, "name": f"{suite['name']}_table", "expectations": whole} if whole else None,
+        {**suite, "expectations": rows} if rows else None,
+    )
 
 
 def _parameters_used(suite: dict) -> list[str]:
@@ -105,9 +121,12 @@ def _parameters_used(suite: dict) -> list[str]:
 
 def fingerprint(rows_suite: dict | None, params: dict) -> str:
     """Of what decides a row's outcome: the row-by-row expectations and their parameters."""
-    doc = {"suite": rows_suite,
-           "parameters": {k: params.get(k) for k in _parameters_used(rows_suite or
-                                                                     {"expectations": []})}}
+    doc = {
+        "suite": rows_suite,
+        "parameters": {
+            k: params.get(k) for k in _parameters_used(rows_suite or {"expectations": []})
+        },
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -127,31 +146,42 @@ def _passed_hashes(settings: Settings, print_: str) -> Path | None:
     return hashes
 
 
-def decide(settings: Settings, con, rows_suite: dict | None, params: dict,
-           full: bool = False) -> MartsScope:
+def decide(
+    settings: Settings, con, rows_suite: dict | None, params: dict, full: bool = False
+) -> MartsScope:
     """Builds the temp table ROWS (every row as the suite sees it, its hash, whether it is
     new) on the gate's connection; raises frames.MissingTable."""
     sql = frames.fct_indicator_sql(con)
     print_ = fingerprint(rows_suite, params)
     passed = None if full else _passed_hashes(settings, print_)
-    reason = ("asked for every row" if full else
-              "no earlier passing gate with this suite" if passed is None else "incremental")
+    reason = (
+        "asked for every row"
+        if full
+        else "no earlier passing gate with this suite"
+        if passed is None
+        else "incremental"
+    )
     if passed is None:
         changed = "true"
         join = ""
     else:
         changed = "p._row_hash IS NULL"
-        join = (f"LEFT JOIN (SELECT DISTINCT _row_hash FROM read_parquet('{_quote(passed)}')) p "
-                "ON p._row_hash = r._row_hash")
+        join = (
+            f"LEFT JOIN (SELECT DISTINCT _row_hash FROM read_parquet('{_quote(passed)}')) p "
+            "ON p._row_hash = r._row_hash"
+        )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT r.*, {changed} AS _changed FROM "
-        f"(SELECT *, hash(*COLUMNS(*)) AS _row_hash FROM ({sql})) r {join}")
+        f"(SELECT *, hash(*COLUMNS(*)) AS _row_hash FROM ({sql})) r {join}"
+    )
     # An exact copy of a row that passed is a duplicate: both copies are checked.
     con.execute(
         f"UPDATE {ROWS} SET _changed = true WHERE NOT _changed AND _row_hash IN "
-        f"(SELECT _row_hash FROM {ROWS} GROUP BY _row_hash HAVING count(*) > 1)")
+        f"(SELECT _row_hash FROM {ROWS} GROUP BY _row_hash HAVING count(*) > 1)"
+    )
     total, in_scope = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE _changed) FROM {ROWS}").fetchall()[0]
+        f"SELECT count(*), count(*) FILTER (WHERE _changed) FROM {ROWS}"
+    ).fetchall()[0]
     return MartsScope(passed is None, reason, print_, total, in_scope)
 
 
@@ -162,7 +192,8 @@ def rows_frame(con, rows_suite: dict):
     sharing = [
         f"SELECT o.* EXCLUDE (_row_hash, _changed) FROM {ROWS} o WHERE NOT o._changed AND "
         f"EXISTS (SELECT 1 FROM {ROWS} n WHERE n._changed AND "
-        + " AND ".join(f'n."{c}" IS NOT DISTINCT FROM o."{c}"' for c in key) + ")"
+        + " AND ".join(f'n."{c}" IS NOT DISTINCT FROM o."{c}"' for c in key)
+        + ")"
         for key in keys
     ]
     # UNION between the key branches: an unchanged row sharing two keys is one row.
@@ -177,8 +208,10 @@ def whole_table_frame(con, whole_suite: dict):
     if conditional:
         select = "* EXCLUDE (_row_hash, _changed)"
     else:
-        select = ", ".join(f'"{c}"' for c in frames.suite_columns(whole_suite)) \
+        select = (
+            ", ".join(f'"{c}"' for c in frames.suite_columns(whole_suite))
             or "NULL::TINYINT AS _row"
+        )
     return con.execute(f"SELECT {select} FROM {ROWS}").df()
 
 
@@ -187,8 +220,9 @@ def stage_passed(settings: Settings, con) -> Path:
     _, hashes = _state_paths(settings)
     hashes.parent.mkdir(parents=True, exist_ok=True)
     staged = hashes.with_name(f"{HASHES_FILE}.{os.getpid()}.tmp")
-    con.execute(f"COPY (SELECT DISTINCT _row_hash FROM {ROWS}) TO '{_quote(staged)}' "
-                "(FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT DISTINCT _row_hash FROM {ROWS}) TO '{_quote(staged)}' (FORMAT parquet)"
+    )
     return staged
 
 
@@ -196,8 +230,9 @@ def remember_passed(settings: Settings, scope: MartsScope, staged: Path) -> None
     state_path, hashes = _state_paths(settings)
     staged.replace(hashes)
     tmp = state_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"fingerprint": scope.fingerprint, "rows": scope.rows_total}),
-                   encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"fingerprint": scope.fingerprint, "rows": scope.rows_total}), encoding="utf-8"
+    )
     tmp.replace(state_path)
 
 

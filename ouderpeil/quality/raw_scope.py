@@ -15,6 +15,7 @@ fingerprint of the raw suites: when a suite changes, every row is validated agai
 remembers nothing, so its loads are checked again next time. ``full=True`` (``ouderpeil
 validate --layer raw --full``) validates every row regardless.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,9 +52,11 @@ class RawScope:
         if self.everything:
             return f"all rows of {len(self.all_load_ids)} loads ({self.reason})"
         unread = [t for t in tables if t != "raw.references" and not self.reads(t)]
-        return (f"rows of {len(self.new_load_ids)} new loads of {len(self.all_load_ids)}; "
-                f"the others passed before"
-                + (f"; no new load, not read: {', '.join(unread)}" if unread else ""))
+        return (
+            f"rows of {len(self.new_load_ids)} new loads of {len(self.all_load_ids)}; "
+            f"the others passed before"
+            + (f"; no new load, not read: {', '.join(unread)}" if unread else "")
+        )
 
 
 def state_path(settings: Settings) -> Path:
@@ -79,8 +82,11 @@ def loads(con) -> dict[str, str]:
     first load."""
     if not table_exists(con, "raw.raw_load_files"):
         return {}
-    return dict(con.execute(
-        "SELECT load_id, min(source) FROM raw.raw_load_files GROUP BY 1 ORDER BY 1").fetchall())
+    return dict(
+        con.execute(
+            "SELECT load_id, min(source) FROM raw.raw_load_files GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
 
 
 def decide(settings: Settings, con, suites: list[dict], full: bool = False) -> RawScope:
@@ -96,8 +102,7 @@ def decide(settings: Settings, con, suites: list[dict], full: bool = False) -> R
         return RawScope(None, loaded, "the raw suites changed", fingerprint)
     validated = set(state["validated_load_ids"])
     new = tuple(i for i in loaded if i not in validated)
-    return RawScope(new, loaded, "incremental", fingerprint,
-                    frozenset(source_of[i] for i in new))
+    return RawScope(new, loaded, "incremental", fingerprint, frozenset(source_of[i] for i in new))
 
 
 def remember_passed(settings: Settings, scope: RawScope) -> None:
@@ -105,7 +110,14 @@ def remember_passed(settings: Settings, scope: RawScope) -> None:
     path = state_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"suites_fingerprint": scope.suites_fingerprint,
-                               "validated_load_ids": list(scope.all_load_ids)}, indent=1),
-                   encoding="utf-8")
+    tmp.write_text(
+        json.dumps(
+            {
+                "suites_fingerprint": scope.suites_fingerprint,
+                "validated_load_ids": list(scope.all_load_ids),
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     tmp.replace(path)

@@ -4,6 +4,7 @@ One JSON file per run and layer under <gx_dir>/gate_records/. The marts record c
 fingerprint of the tables publish copies: if dbt rebuilt them after the gate, publish sees a
 different fingerprint and refuses, because what passed is no longer what would be served.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,13 @@ from ouderpeil.config import Settings
 
 # Tables publish copies from the warehouse (the gate validates fct_indicator; the wide marts
 # are built on it, so any rebuild changes the fingerprint).
-PUBLISHED_MARTS = ("marts.fct_indicator", "marts.mart_indicator_dashboard",
-                   "marts.mart_channel_mix", "marts.mart_national_reference",
-                   "marts.mart_equity_gap")
+PUBLISHED_MARTS = (
+    "marts.fct_indicator",
+    "marts.mart_indicator_dashboard",
+    "marts.mart_channel_mix",
+    "marts.mart_national_reference",
+    "marts.mart_equity_gap",
+)
 
 
 def _safe(run_id: str) -> str:
@@ -38,7 +43,9 @@ def marts_fingerprint(con, catalog: str | None = None) -> dict:
         schema, name = table.split(".")
         exists = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? "
-            "AND table_schema = ? AND table_name = ?", [catalog, schema, name]).fetchone()[0]
+            "AND table_schema = ? AND table_name = ?",
+            [catalog, schema, name],
+        ).fetchone()[0]
         if not exists:
             out[table] = None
             continue

@@ -11,6 +11,7 @@ status, observed value, why it exists), failed ones first.
 
 Text is Dutch, like everything outside the engineers' logs.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,12 @@ from pathlib import Path
 
 REPORTS_DIR = "reports"
 KEEP_REPORTS = 200  # pages kept in reports/ (older ones are removed with the index entry)
-STATUS_TEXT = {"passed": "geslaagd", "blocking": "MISLUKT (blokkerend)",
-               "warning": "mislukt (waarschuwing)", "error": "FOUT bij uitvoeren"}
+STATUS_TEXT = {
+    "passed": "geslaagd",
+    "blocking": "MISLUKT (blokkerend)",
+    "warning": "mislukt (waarschuwing)",
+    "error": "FOUT bij uitvoeren",
+}
 LAYER_TEXT = {"raw": "ruwe laag (ingelezen bestanden)", "marts": "marts (gepubliceerde cijfers)"}
 
 _CSS = """
@@ -72,8 +77,10 @@ def observed_text(result: dict, exception: dict | None) -> str:
     if "observed_value" in result:
         return _short(result["observed_value"])
     if "unexpected_count" in result:
-        text = (f"{result['unexpected_count']} van {result.get('element_count')} rijen "
-                f"({result.get('unexpected_percent') or 0:.1f} %) wijken af")
+        text = (
+            f"{result['unexpected_count']} van {result.get('element_count')} rijen "
+            f"({result.get('unexpected_percent') or 0:.1f} %) wijken af"
+        )
         examples = result.get("partial_unexpected_list") or []
         if examples:
             text += f", bijv. {_short(examples[:5])}"
@@ -88,8 +95,11 @@ def _parameters(kwargs: dict) -> str:
 
 def rows_of(validation_result) -> list[Row]:
     """Every expectation of one GX ExpectationSuiteValidationResult (object or its dict)."""
-    doc = validation_result if isinstance(validation_result, dict) else \
-        validation_result.to_json_dict()
+    doc = (
+        validation_result
+        if isinstance(validation_result, dict)
+        else validation_result.to_json_dict()
+    )
     suite = doc.get("suite_name") or doc.get("meta", {}).get("expectation_suite_name", "?")
     table = (doc.get("meta") or {}).get("table") or _table_of_suite(suite)
     rows = []
@@ -104,10 +114,18 @@ def rows_of(validation_result) -> list[Row]:
             status = "passed"
         else:
             status = "warning" if meta.get("severity") == "warning" else "blocking"
-        rows.append(Row(table=table, suite=suite, expectation=cfg.get("type", "?"),
-                        column=_column(kwargs), status=status,
-                        observed=observed_text(r.get("result") or {}, exc),
-                        parameters=_parameters(kwargs), why=str(meta.get("why", ""))))
+        rows.append(
+            Row(
+                table=table,
+                suite=suite,
+                expectation=cfg.get("type", "?"),
+                column=_column(kwargs),
+                status=status,
+                observed=observed_text(r.get("result") or {}, exc),
+                parameters=_parameters(kwargs),
+                why=str(meta.get("why", "")),
+            )
+        )
     return rows
 
 
@@ -130,11 +148,12 @@ def render(layer: str, run_id: str, rows: list[Row], made_at: dt.datetime) -> st
     blocking = sum(r.status in ("blocking", "error") for r in rows)
     warnings = sum(r.status == "warning" for r in rows)
     if blocking:
-        verdict = (f'<div class="verdict bad">Poort GESLOTEN: {blocking} blokkerende '
-                   f'verwachting(en) mislukt; er is niets gepubliceerd</div>')
+        verdict = (
+            f'<div class="verdict bad">Poort GESLOTEN: {blocking} blokkerende '
+            f"verwachting(en) mislukt; er is niets gepubliceerd</div>"
+        )
     elif warnings:
-        verdict = (f'<div class="verdict warn">Poort open, met {warnings} '
-                   f'waarschuwing(en)</div>')
+        verdict = f'<div class="verdict warn">Poort open, met {warnings} waarschuwing(en)</div>'
     else:
         verdict = '<div class="verdict ok">Poort open: alle verwachtingen geslaagd</div>'
     e = html.escape
@@ -142,15 +161,17 @@ def render(layer: str, run_id: str, rows: list[Row], made_at: dt.datetime) -> st
     body = "\n".join(
         f'<tr class="{r.status}"><td>{e(r.table)}</td><td>{e(r.column)}</td>'
         f'<td><code>{e(r.expectation)}</code></td><td class="status">{e(STATUS_TEXT[r.status])}'
-        f'</td><td>{e(r.observed)}</td><td><code>{e(r.parameters)}</code></td>'
-        f'<td>{e(r.why)}</td></tr>' for r in rows)
+        f"</td><td>{e(r.observed)}</td><td><code>{e(r.parameters)}</code></td>"
+        f"<td>{e(r.why)}</td></tr>"
+        for r in rows
+    )
     return f"""<!DOCTYPE html>
 <html lang="nl"><head><meta charset="utf-8">
 <title>Kwaliteitsrapport {e(layer)} – {e(run_id)}</title>
 <style>{_CSS}</style></head><body>
 <h1>Kwaliteitsrapport: {e(LAYER_TEXT.get(layer, layer))}</h1>
-<p class="meta">Run <code>{e(run_id)}</code> · gemaakt {e(made_at.strftime('%Y-%m-%d %H:%M:%S UTC'))}
- · {len(rows)} verwachting{'en' if len(rows) != 1 else ''} op {n_tables} tabel{'len' if n_tables != 1 else ''}</p>
+<p class="meta">Run <code>{e(run_id)}</code> · gemaakt {e(made_at.strftime("%Y-%m-%d %H:%M:%S UTC"))}
+ · {len(rows)} verwachting{"en" if len(rows) != 1 else ""} op {n_tables} tabel{"len" if n_tables != 1 else ""}</p>
 {verdict}
 <table><thead><tr><th>tabel</th><th>kolom</th><th>verwachting</th><th>status</th>
 <th>waargenomen</th><th>parameters</th><th>waarom</th></tr></thead>
@@ -162,12 +183,18 @@ def render(layer: str, run_id: str, rows: list[Row], made_at: dt.datetime) -> st
 """
 
 
-def write_report(gx_dir: Path, layer: str, run_id: str, validation_results: list,
-                 made_at: dt.datetime | None = None, keep_runs: set[str] | None = None) -> Path:
+def write_report(
+    gx_dir: Path,
+    layer: str,
+    run_id: str,
+    validation_results: list,
+    made_at: dt.datetime | None = None,
+    keep_runs: set[str] | None = None,
+) -> Path:
     """Write the page of one gate run and refresh the index; returns the page's path.
 
     keep_runs: run ids whose pages stay (the runs GX still keeps); others are removed."""
-    made_at = made_at or dt.datetime.now(dt.timezone.utc)
+    made_at = made_at or dt.datetime.now(dt.UTC)
     rows = [row for vr in validation_results for row in rows_of(vr)]
     path = report_path(gx_dir, layer, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,8 +211,11 @@ def write_report(gx_dir: Path, layer: str, run_id: str, validation_results: list
 
 
 def write_index(reports_dir: Path) -> Path:
-    pages = sorted((p for p in reports_dir.glob("*.html") if p.name != "index.html"),
-                   key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+    pages = sorted(
+        (p for p in reports_dir.glob("*.html") if p.name != "index.html"),
+        key=lambda p: (p.stat().st_mtime, p.name),
+        reverse=True,
+    )
     for old in pages[KEEP_REPORTS:]:
         old.unlink(missing_ok=True)
     pages = pages[:KEEP_REPORTS]
@@ -193,16 +223,26 @@ def write_index(reports_dir: Path) -> Path:
     items = []
     for p in pages:
         text = p.read_text(encoding="utf-8", errors="replace")
-        state = ("gesloten" if 'class="verdict bad"' in text else
-                 "waarschuwing" if 'class="verdict warn"' in text else "open")
-        made = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc)
-        items.append(f'<tr><td>{e(made.strftime("%Y-%m-%d %H:%M:%S"))}</td>'
-                     f'<td><a href="{e(p.name)}">{e(p.stem)}</a></td><td>{state}</td></tr>')
+        state = (
+            "gesloten"
+            if 'class="verdict bad"' in text
+            else "waarschuwing"
+            if 'class="verdict warn"' in text
+            else "open"
+        )
+        made = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC)
+        items.append(
+            f"<tr><td>{e(made.strftime('%Y-%m-%d %H:%M:%S'))}</td>"
+            f'<td><a href="{e(p.name)}">{e(p.stem)}</a></td><td>{state}</td></tr>'
+        )
     index = reports_dir / "index.html"
-    index.write_text(f"""<!DOCTYPE html>
+    index.write_text(
+        f"""<!DOCTYPE html>
 <html lang="nl"><head><meta charset="utf-8"><title>Kwaliteitsrapporten</title>
 <style>{_CSS}</style></head><body><h1>Kwaliteitsrapporten (nieuwste eerst)</h1>
 <table><thead><tr><th>gemaakt (UTC)</th><th>run en laag</th><th>poort</th></tr></thead>
-<tbody>{''.join(items)}</tbody></table></body></html>
-""", encoding="utf-8")
+<tbody>{"".join(items)}</tbody></table></body></html>
+""",
+        encoding="utf-8",
+    )
     return index

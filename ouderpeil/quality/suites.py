@@ -10,14 +10,15 @@ the marts suite are written by hand.
 Every expectation carries `meta.severity` ("blocking" or "warning") and `meta.why`: warnings
 are reported, everything else stops the pipeline.
 """
+
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
 
-from ouderpeil.contracts import LOAD_METADATA_COLUMNS, SOURCES, Source
 from ouderpeil.config import REPO_ROOT
+from ouderpeil.contracts import LOAD_METADATA_COLUMNS, SOURCES, Source
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -41,54 +42,117 @@ def raw_suite(source: Source) -> dict:
     """The suite of one raw table, derived from its contract."""
     columns = source.column_names + [name for name, _ in LOAD_METADATA_COLUMNS]
     exps = [
-        _exp("expect_table_columns_to_match_set", BLOCKING,
-             "Exactly the contract's columns plus load metadata: an extra column could carry "
-             "free text or contact details into the warehouse.",
-             column_set=columns, exact_match=True),
+        _exp(
+            "expect_table_columns_to_match_set",
+            BLOCKING,
+            "Exactly the contract's columns plus load metadata: an extra column could carry "
+            "free text or contact details into the warehouse.",
+            column_set=columns,
+            exact_match=True,
+        ),
     ]
     if source.name in NON_EMPTY_SOURCES:
-        exps.append(_exp("expect_table_row_count_to_be_between", BLOCKING,
-                         f"Indicators are computed per {source.name[:-1]}: none means no data.",
-                         min_value=1))
+        exps.append(
+            _exp(
+                "expect_table_row_count_to_be_between",
+                BLOCKING,
+                f"Indicators are computed per {source.name[:-1]}: none means no data.",
+                min_value=1,
+            )
+        )
     for col in source.columns:
         if col.required:
-            exps.append(_exp("expect_column_values_to_not_be_null", BLOCKING,
-                             "Required by the source contract.", column=col.name))
+            exps.append(
+                _exp(
+                    "expect_column_values_to_not_be_null",
+                    BLOCKING,
+                    "Required by the source contract.",
+                    column=col.name,
+                )
+            )
         if col.codes is not None:
-            exps.append(_exp("expect_column_values_to_be_in_set", BLOCKING,
-                             "Code list of the source contract.",
-                             column=col.name, value_set=list(col.codes)))
+            exps.append(
+                _exp(
+                    "expect_column_values_to_be_in_set",
+                    BLOCKING,
+                    "Code list of the source contract.",
+                    column=col.name,
+                    value_set=list(col.codes),
+                )
+            )
         if col.min is not None or col.max is not None:
-            exps.append(_exp("expect_column_values_to_be_between", BLOCKING,
-                             "Range of the source contract.",
-                             column=col.name, min_value=col.min, max_value=col.max))
+            exps.append(
+                _exp(
+                    "expect_column_values_to_be_between",
+                    BLOCKING,
+                    "Range of the source contract.",
+                    column=col.name,
+                    min_value=col.min,
+                    max_value=col.max,
+                )
+            )
         if col.person_id:
-            exps.append(_exp("expect_column_values_to_match_regex", BLOCKING,
-                             "Person ids must be HMAC pseudonyms (64 hex chars), never the "
-                             "source system's id.", column=col.name, regex=PSEUDONYM_REGEX))
+            exps.append(
+                _exp(
+                    "expect_column_values_to_match_regex",
+                    BLOCKING,
+                    "Person ids must be HMAC pseudonyms (64 hex chars), never the "
+                    "source system's id.",
+                    column=col.name,
+                    regex=PSEUDONYM_REGEX,
+                )
+            )
         if col.type in NOW_PARAMETER:
             # "No value after now" is "the maximum is not after now": one vectorised max
             # instead of an element-wise comparison (GX compares datetimes row by row).
-            exps.append(_exp("expect_column_max_to_be_between", BLOCKING,
-                             "A timestamp in the future means a misread date (day/month "
-                             "swapped, wrong year).",
-                             column=col.name, max_value={"$PARAMETER": NOW_PARAMETER[col.type]}))
+            exps.append(
+                _exp(
+                    "expect_column_max_to_be_between",
+                    BLOCKING,
+                    "A timestamp in the future means a misread date (day/month "
+                    "swapped, wrong year).",
+                    column=col.name,
+                    max_value={"$PARAMETER": NOW_PARAMETER[col.type]},
+                )
+            )
         if col.name == "school_id":
-            exps.append(_exp("expect_column_values_to_match_regex", WARNING,
-                             "BRIN + vestiging; another shape usually means a profile mapped "
-                             "the wrong column.", column=col.name, regex=SCHOOL_ID_REGEX))
+            exps.append(
+                _exp(
+                    "expect_column_values_to_match_regex",
+                    WARNING,
+                    "BRIN + vestiging; another shape usually means a profile mapped "
+                    "the wrong column.",
+                    column=col.name,
+                    regex=SCHOOL_ID_REGEX,
+                )
+            )
     key = list(source.key)
     # Duplicates are expected in raw (webhooks arrive at least once); staging keeps the first.
     if len(key) == 1:
-        exps.append(_exp("expect_column_values_to_be_unique", WARNING,
-                         "Natural key; duplicates are removed in staging.", column=key[0]))
+        exps.append(
+            _exp(
+                "expect_column_values_to_be_unique",
+                WARNING,
+                "Natural key; duplicates are removed in staging.",
+                column=key[0],
+            )
+        )
     else:
-        exps.append(_exp("expect_compound_columns_to_be_unique", WARNING,
-                         "Natural key; duplicates are removed in staging.", column_list=key))
+        exps.append(
+            _exp(
+                "expect_compound_columns_to_be_unique",
+                WARNING,
+                "Natural key; duplicates are removed in staging.",
+                column_list=key,
+            )
+        )
     return {
         "name": f"raw_{source.name}",
-        "meta": {"layer": "raw", "table": f"raw.{source.name}",
-                 "generated_from": "ouderpeil/contracts.py (python -m ouderpeil.quality.suites)"},
+        "meta": {
+            "layer": "raw",
+            "table": f"raw.{source.name}",
+            "generated_from": "ouderpeil/contracts.py (python -m ouderpeil.quality.suites)",
+        },
         "expectations": exps,
     }
 
@@ -127,5 +191,7 @@ def write_raw_suites(expectations_dir: Path = REPO_ROOT / "expectations") -> lis
 
 
 if __name__ == "__main__":
-    for p in write_raw_suites(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO_ROOT / "expectations"):
+    for p in write_raw_suites(
+        Path(sys.argv[1]) if len(sys.argv) > 1 else REPO_ROOT / "expectations"
+    ):
         print(p)

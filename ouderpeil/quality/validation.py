@@ -1,5 +1,6 @@
 """validate() runs a layer's suites and sorts failed expectations into blocking failures and
 warnings; gate() turns blocking failures into QualityGateFailed."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,10 +62,12 @@ class ValidationResult:
 
     def summary(self) -> str:
         state = "passed" if self.success else "FAILED"
-        lines = [f"quality gate {self.layer} {state} for run {self.run_id}: "
-                 f"{self.expectations_evaluated} expectations on {len(self.tables)} tables "
-                 f"({self.scope}), {len(self.failures)} blocking failures, "
-                 f"{len(self.warnings)} warnings"]
+        lines = [
+            f"quality gate {self.layer} {state} for run {self.run_id}: "
+            f"{self.expectations_evaluated} expectations on {len(self.tables)} tables "
+            f"({self.scope}), {len(self.failures)} blocking failures, "
+            f"{len(self.warnings)} warnings"
+        ]
         lines += [f"  BLOCKING {f}" for f in self.failures]
         lines += [f"  warning  {f}" for f in self.warnings]
         if self.data_docs_index:
@@ -103,8 +106,10 @@ def _observed(r) -> str:
         # Timestamps as people write them, not as pandas' repr (Timestamp('2099-...')).
         return value.isoformat(sep=" ") if hasattr(value, "isoformat") else repr(value)
     if "unexpected_count" in res:
-        text = (f"{res['unexpected_count']} of {res.get('element_count')} rows "
-                f"({res.get('unexpected_percent') or 0:.1f} %)")
+        text = (
+            f"{res['unexpected_count']} of {res.get('element_count')} rows "
+            f"({res.get('unexpected_percent') or 0:.1f} %)"
+        )
         examples = res.get("partial_unexpected_list") or []
         if examples:
             text += f", e.g. {examples[:5]!r}"
@@ -122,11 +127,17 @@ def _failures_of(table: str, validation_result) -> list[Failure]:
         cond = kwargs.get("row_condition")
         if hasattr(cond, "dict"):
             cond = cond.dict()
-        out.append(Failure(
-            table=table, expectation=cfg.type, column=_column_of(kwargs),
-            observed=_observed(r), severity=(cfg.meta or {}).get("severity", "blocking"),
-            where=_condition_text(cond), why=(cfg.meta or {}).get("why", ""),
-        ))
+        out.append(
+            Failure(
+                table=table,
+                expectation=cfg.type,
+                column=_column_of(kwargs),
+                observed=_observed(r),
+                severity=(cfg.meta or {}).get("severity", "blocking"),
+                where=_condition_text(cond),
+                why=(cfg.meta or {}).get("why", ""),
+            )
+        )
     return out
 
 
@@ -135,8 +146,11 @@ def _with_reference_counts(failure: Failure, frame) -> Failure:
     rows = frame
     if failure.where and failure.where.startswith("reference == "):
         rows = frame[frame["reference"] == failure.where.split(" == ", 1)[1].strip("'")]
-    seen = "; ".join(f"{r.reference}: {r.orphans} of {r.child_rows} rows "
-                     f"({100 * r.orphan_share:.1f} %) not found" for r in rows.itertuples())
+    seen = "; ".join(
+        f"{r.reference}: {r.orphans} of {r.child_rows} rows "
+        f"({100 * r.orphan_share:.1f} %) not found"
+        for r in rows.itertuples()
+    )
     return replace(failure, observed=seen or failure.observed)
 
 
@@ -145,8 +159,11 @@ def _marts_frames(con, suite: dict, settings: Settings, params: dict, full: bool
     the column set on no rows, whole-table checks on every row, the rest on changed rows."""
     shape, whole, rows = marts_scope.split(suite)
     scope = marts_scope.decide(settings, con, rows, params, full)
-    runs = [] if shape is None else [
-        (shape, con.execute(f"{frames.fct_indicator_sql(con)} LIMIT 0").df())]
+    runs = (
+        []
+        if shape is None
+        else [(shape, con.execute(f"{frames.fct_indicator_sql(con)} LIMIT 0").df())]
+    )
     if whole is not None:
         runs.append((whole, marts_scope.whole_table_frame(con, whole)))
     if rows is not None:
@@ -165,8 +182,9 @@ def _frames_to_validate(con, suite: dict, scope: raw_scope.RawScope | None) -> l
     """
     table = suite["meta"]["table"]
     if table == "raw.references":
-        return [(suite, frames.frame_for(con, suite, None if scope is None
-                                         else scope.new_load_ids))]
+        return [
+            (suite, frames.frame_for(con, suite, None if scope is None else scope.new_load_ids))
+        ]
     if not table.startswith("raw."):
         return [(suite, frames.frame_for(con, suite))]
     if scope is not None and not scope.reads(table):
@@ -182,8 +200,9 @@ def _frames_to_validate(con, suite: dict, scope: raw_scope.RawScope | None) -> l
     return runs + ([(rows, frame)] if len(frame) and rows["expectations"] else [])
 
 
-def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
-             full: bool = False) -> ValidationResult:
+def validate(
+    settings: Settings, layer: str = "raw", run_id: str | None = None, full: bool = False
+) -> ValidationResult:
     """Run every suite of `layer` against the warehouse; record and return the result.
 
     The raw layer looks only at loads no earlier gate passed, the row-by-row checks of
@@ -194,7 +213,7 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
         raise ValueError(f"layer must be one of {LAYERS}, not {layer!r}")
     run_id = run_id or f"adhoc-{uuid.uuid4().hex[:12]}"
     started = time.monotonic()
-    run_time = dt.datetime.now(dt.timezone.utc)
+    run_time = dt.datetime.now(dt.UTC)
     suites = load_suites(settings.expectations_dir, layer)
     result = ValidationResult(layer=layer, run_id=run_id, success=True)
     marts = staged = None  # the fct_indicator scope and its row hashes, once staged
@@ -202,8 +221,7 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
     try:
         con = frames.connect_warehouse(settings)
     except frames.MissingTable as exc:
-        result.failures.append(Failure("warehouse", "warehouse_exists", None, str(exc),
-                                       "blocking"))
+        result.failures.append(Failure("warehouse", "warehouse_exists", None, str(exc), "blocking"))
         result.success = False
         _record(settings, result, fingerprint=None)
         return result
@@ -228,8 +246,7 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
                     runs = _frames_to_validate(con, suite, scope)
             except frames.MissingTable as exc:
                 # Nothing for GX to look at: the suite fails as a whole.
-                result.failures.append(Failure(table, "table_exists", None, str(exc),
-                                               "blocking"))
+                result.failures.append(Failure(table, "table_exists", None, str(exc), "blocking"))
                 continue
             for part, frame in runs:
                 vr, ids = gx_run.run_suite(ctx, part, frame, params, layer, run_id, run_time)
@@ -263,22 +280,28 @@ def validate(settings: Settings, layer: str = "raw", run_id: str | None = None,
 
 
 def _record(settings: Settings, result: ValidationResult, fingerprint: dict | None) -> None:
-    records.write_record(settings, result.layer, result.run_id, {
-        "run_id": result.run_id,
-        "layer": result.layer,
-        "success": result.success,
-        "checked_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "failures": [asdict(f) for f in result.failures],
-        "warnings": [asdict(f) for f in result.warnings],
-        "parameters": result.parameters,
-        "scope": result.scope,
-        "fingerprint": fingerprint,
-        "data_docs_index": str(result.data_docs_index) if result.data_docs_index else None,
-    })
+    records.write_record(
+        settings,
+        result.layer,
+        result.run_id,
+        {
+            "run_id": result.run_id,
+            "layer": result.layer,
+            "success": result.success,
+            "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "failures": [asdict(f) for f in result.failures],
+            "warnings": [asdict(f) for f in result.warnings],
+            "parameters": result.parameters,
+            "scope": result.scope,
+            "fingerprint": fingerprint,
+            "data_docs_index": str(result.data_docs_index) if result.data_docs_index else None,
+        },
+    )
 
 
-def gate(settings: Settings, layer: str, run_id: str | None = None,
-         full: bool = False) -> ValidationResult:
+def gate(
+    settings: Settings, layer: str, run_id: str | None = None, full: bool = False
+) -> ValidationResult:
     """validate(), then stop the pipeline if any blocking expectation failed."""
     result = validate(settings, layer=layer, run_id=run_id, full=full)
     print(result.summary())
@@ -287,5 +310,6 @@ def gate(settings: Settings, layer: str, run_id: str | None = None,
         docs = f"\nData Docs: {result.data_docs_index}" if result.data_docs_index else ""
         raise QualityGateFailed(
             f"quality gate {layer} failed for run {result.run_id}: "
-            f"{len(result.failures)} blocking expectation(s) failed:\n{failed}{docs}")
+            f"{len(result.failures)} blocking expectation(s) failed:\n{failed}{docs}"
+        )
     return result

@@ -12,6 +12,7 @@ package being installed there::
 See ``docs/DASHBOARDS.md``. The main virtualenv starts all of this through
 ``ouderpeil.dashboards_server.start_superset``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,8 @@ from pathlib import Path
 CONFIG_PATH = Path(__file__).resolve().parent / "superset_config.py"
 
 # Role names (Dutch, as the people using them see them).
-ROLE_BOARD = "Bestuur"          # board staff: read-only dashboards of their own board (RLS)
-ROLE_INSPECTOR = "Inspecteur"   # inspectorate: all boards, CSV export
+ROLE_BOARD = "Bestuur"  # board staff: read-only dashboards of their own board (RLS)
+ROLE_INSPECTOR = "Inspecteur"  # inspectorate: all boards, CSV export
 ROLE_ADMIN = "Admin"
 BOARD_ROLE_PREFIX = "bestuur_"  # one role per board, carries the RLS rule board_id = '<id>'
 

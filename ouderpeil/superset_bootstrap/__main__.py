@@ -8,6 +8,7 @@ Environment (all optional):
   OUDERPEIL_SUPERSET_ADMIN_PASSWORD  admin password (else generated into <home>/credentials.json)
   OUDERPEIL_SUPERSET_DEMO_PASSWORD   password for the demo users (else generated per user)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,22 +34,37 @@ def _setup_env(home: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ouderpeil.superset_bootstrap",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m ouderpeil.superset_bootstrap",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--home", help="Superset home dir (else $OUDERPEIL_SUPERSET_HOME)")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("config-path", help="print the path of superset_config.py")
     sub.add_parser("init", help="db upgrade, built-in roles, Bestuur/Inspecteur, admin user")
     for name in ("import", "all"):
-        p = sub.add_parser(name, help="import dashboards/ and sync roles, RLS, users"
-                           if name == "import" else "init + import + serve")
-        p.add_argument("--serving", default=os.environ.get(
-            "OUDERPEIL_SERVING", str(REPO_ROOT / "data" / "serving" / "ouderpeil.duckdb")))
-        p.add_argument("--dashboards", default=os.environ.get(
-            "OUDERPEIL_DASHBOARDS_DIR", str(REPO_ROOT / "dashboards")))
-        p.add_argument("--demo-users", action="store_true",
-                       help="create one user per board in the data plus an inspector")
+        p = sub.add_parser(
+            name,
+            help="import dashboards/ and sync roles, RLS, users"
+            if name == "import"
+            else "init + import + serve",
+        )
+        p.add_argument(
+            "--serving",
+            default=os.environ.get(
+                "OUDERPEIL_SERVING", str(REPO_ROOT / "data" / "serving" / "ouderpeil.duckdb")
+            ),
+        )
+        p.add_argument(
+            "--dashboards",
+            default=os.environ.get("OUDERPEIL_DASHBOARDS_DIR", str(REPO_ROOT / "dashboards")),
+        )
+        p.add_argument(
+            "--demo-users",
+            action="store_true",
+            help="create one user per board in the data plus an inspector",
+        )
         if name == "all":
             p.add_argument("--port", type=int, default=8088)
             p.add_argument("--host", default="127.0.0.1")
@@ -74,14 +90,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd in ("import", "all"):
         t = time.monotonic()
         with bootstrap.app_context():
-            result = bootstrap.import_dashboards(Path(args.serving), Path(args.dashboards),
-                                                 demo_users=args.demo_users)
-        print(json.dumps({"step": "import", "seconds": round(time.monotonic() - t, 1),
-                          "boards": [b for b, _ in result["boards"]],
-                          "uri": result["uri"]}), flush=True)
+            result = bootstrap.import_dashboards(
+                Path(args.serving), Path(args.dashboards), demo_users=args.demo_users
+            )
+        print(
+            json.dumps(
+                {
+                    "step": "import",
+                    "seconds": round(time.monotonic() - t, 1),
+                    "boards": [b for b, _ in result["boards"]],
+                    "uri": result["uri"],
+                }
+            ),
+            flush=True,
+        )
     if args.cmd in ("serve", "all"):
-        argv_ = bootstrap.serve_argv(args.port, args.host,
-                                     getattr(args, "workers", None))
+        argv_ = bootstrap.serve_argv(args.port, args.host, getattr(args, "workers", None))
         print(json.dumps({"step": "serve", "argv": argv_}), flush=True)
         sys.stdout.flush()
         os.execv(argv_[0], argv_)

@@ -3,6 +3,7 @@
 Imported only after ``SUPERSET_CONFIG_PATH`` points at ``superset_config.py`` (``__main__``
 sets it), because ``superset`` reads its configuration at import time.
 """
+
 from __future__ import annotations
 
 import io
@@ -13,9 +14,10 @@ import re
 import secrets
 import sys
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ouderpeil.superset_bootstrap import (
     BOARD_ROLE_PREFIX,
@@ -97,8 +99,14 @@ def init(admin_username: str = ADMIN_USERNAME) -> dict[str, Any]:
     creds = load_credentials()
     admin = creds.get("admin", {})
     password = _password("OUDERPEIL_SUPERSET_ADMIN_PASSWORD", admin.get("password"))
-    _ensure_user(admin_username, "Beheerder", "Ouderpeil", f"{admin_username}@ouderpeil.invalid",
-                 password, [security_manager.find_role(ROLE_ADMIN)])
+    _ensure_user(
+        admin_username,
+        "Beheerder",
+        "Ouderpeil",
+        f"{admin_username}@ouderpeil.invalid",
+        password,
+        [security_manager.find_role(ROLE_ADMIN)],
+    )
     creds["admin"] = {"username": admin_username, "password": password, "role": ROLE_ADMIN}
     save_credentials(creds)
     _ensure_base_roles()
@@ -106,8 +114,9 @@ def init(admin_username: str = ADMIN_USERNAME) -> dict[str, Any]:
     return creds
 
 
-def _ensure_user(username: str, first: str, last: str, email: str, password: str,
-                 roles: list[Any]) -> Any:
+def _ensure_user(
+    username: str, first: str, last: str, email: str, password: str, roles: list[Any]
+) -> Any:
     from superset import security_manager
     from superset.extensions import db
     from werkzeug.security import generate_password_hash
@@ -151,10 +160,16 @@ _UI_STATE_ALLOW = {
 # dashboards: other users, the RLS rules (they name every board), the database connection
 # (the file path), saved queries, the action log and the cache.
 _DENY_VIEWS = {
-    ("can_read", "RowLevelSecurity"), ("can_read", "user"), ("can_read", "security"),
-    ("can_read", "Database"), ("menu_access", "Databases"), ("can_list", "SavedQuery"),
-    ("can_list", "UserRegistrationsRestAPI"), ("can_show", "UserRegistrationsRestAPI"),
-    ("menu_access", "Action Log"), ("can_invalidate", "CacheRestApi"),
+    ("can_read", "RowLevelSecurity"),
+    ("can_read", "user"),
+    ("can_read", "security"),
+    ("can_read", "Database"),
+    ("menu_access", "Databases"),
+    ("can_list", "SavedQuery"),
+    ("can_list", "UserRegistrationsRestAPI"),
+    ("can_show", "UserRegistrationsRestAPI"),
+    ("menu_access", "Action Log"),
+    ("can_invalidate", "CacheRestApi"),
 }
 
 
@@ -225,7 +240,9 @@ def sync_dashboard_roles(board_sectors: dict[str, set[str]]) -> dict[str, list[s
         if sector is not None:
             roles = [inspector] + [
                 security_manager.find_role(f"{BOARD_ROLE_PREFIX}{board_id}")
-                for board_id, sectors in sorted(board_sectors.items()) if sector in sectors]
+                for board_id, sectors in sorted(board_sectors.items())
+                if sector in sectors
+            ]
         elif dash.slug == OVERVIEW_DASHBOARD:
             roles = [inspector, board_role]
         else:
@@ -248,12 +265,11 @@ def sync_security(database_name: str, boards: list[tuple[str, str]], demo_users:
     board_role = security_manager.find_role(ROLE_BOARD)
     inspector_role = security_manager.find_role(ROLE_INSPECTOR)
     for role in (board_role, inspector_role):
-        role.permissions = [p for p in role.permissions
-                            if p.permission.name != "datasource_access"] + data_pvms
+        role.permissions = [
+            p for p in role.permissions if p.permission.name != "datasource_access"
+        ] + data_pvms
 
-    rls_tables = (
-        db.session.query(SqlaTable).filter(SqlaTable.table_name.in_(RLS_TABLES)).all()
-    )
+    rls_tables = db.session.query(SqlaTable).filter(SqlaTable.table_name.in_(RLS_TABLES)).all()
     creds = load_credentials()
     remembered = {u["username"]: u["password"] for u in creds.get("boards", [])}
     board_users = []
@@ -275,18 +291,40 @@ def sync_security(database_name: str, boards: list[tuple[str, str]], demo_users:
         if demo_users:
             username = f"{BOARD_ROLE_PREFIX}{_slug(board_id)}"
             password = _password("OUDERPEIL_SUPERSET_DEMO_PASSWORD", remembered.get(username))
-            _ensure_user(username, "Bestuur", board_name or board_id,
-                         f"{username}@ouderpeil.invalid", password, [board_role, role])
-            board_users.append({"username": username, "password": password,
-                                "board_id": board_id, "board_name": board_name,
-                                "role": f"{ROLE_BOARD} + {role_name}"})
+            _ensure_user(
+                username,
+                "Bestuur",
+                board_name or board_id,
+                f"{username}@ouderpeil.invalid",
+                password,
+                [board_role, role],
+            )
+            board_users.append(
+                {
+                    "username": username,
+                    "password": password,
+                    "board_id": board_id,
+                    "board_name": board_name,
+                    "role": f"{ROLE_BOARD} + {role_name}",
+                }
+            )
     if demo_users:
-        password = _password("OUDERPEIL_SUPERSET_DEMO_PASSWORD",
-                             creds.get("inspector", {}).get("password"))
-        _ensure_user(INSPECTOR_USERNAME, "Inspectie", "van het Onderwijs",
-                     f"{INSPECTOR_USERNAME}@ouderpeil.invalid", password, [inspector_role])
-        creds["inspector"] = {"username": INSPECTOR_USERNAME, "password": password,
-                              "role": ROLE_INSPECTOR}
+        password = _password(
+            "OUDERPEIL_SUPERSET_DEMO_PASSWORD", creds.get("inspector", {}).get("password")
+        )
+        _ensure_user(
+            INSPECTOR_USERNAME,
+            "Inspectie",
+            "van het Onderwijs",
+            f"{INSPECTOR_USERNAME}@ouderpeil.invalid",
+            password,
+            [inspector_role],
+        )
+        creds["inspector"] = {
+            "username": INSPECTOR_USERNAME,
+            "password": password,
+            "role": ROLE_INSPECTOR,
+        }
         creds["boards"] = board_users
     db.session.commit()
     save_credentials(creds)
@@ -314,7 +352,10 @@ def bundle_dashboards(dashboards_dir: Path, uri: str) -> bytes:
         for path in sorted(dashboards_dir.rglob("*.yaml")):
             rel = path.relative_to(dashboards_dir).as_posix()
             if rel != "metadata.yaml" and rel.split("/")[0] not in (
-                "databases", "datasets", "charts", "dashboards"
+                "databases",
+                "datasets",
+                "charts",
+                "dashboards",
             ):
                 continue
             text = path.read_text(encoding="utf-8")
@@ -328,8 +369,9 @@ def _contents_from_zip(bundle: bytes) -> dict[str, str]:
     from superset.commands.importers.v1.utils import remove_root
 
     with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
-        return {remove_root(n): zf.read(n).decode("utf-8") for n in zf.namelist()
-                if not n.endswith("/")}
+        return {
+            remove_root(n): zf.read(n).decode("utf-8") for n in zf.namelist() if not n.endswith("/")
+        }
 
 
 def read_boards(serving_path: Path) -> list[tuple[str, str]]:
@@ -359,7 +401,8 @@ def read_board_sectors(serving_path: Path) -> dict[str, set[str]]:
     try:
         rows = con.execute(
             "select distinct board_id, sector from indicator "
-            "where board_id is not null and board_id <> 'ALL'").fetchall()
+            "where board_id is not null and board_id <> 'ALL'"
+        ).fetchall()
     finally:
         con.close()
     out: dict[str, set[str]] = {}
@@ -368,8 +411,9 @@ def read_board_sectors(serving_path: Path) -> dict[str, set[str]]:
     return out
 
 
-def import_dashboards(serving_path: Path, dashboards_dir: Path, demo_users: bool,
-                      admin_username: str = ADMIN_USERNAME) -> dict[str, Any]:
+def import_dashboards(
+    serving_path: Path, dashboards_dir: Path, demo_users: bool, admin_username: str = ADMIN_USERNAME
+) -> dict[str, Any]:
     import yaml
     from superset import security_manager
     from superset.commands.importers.v1.assets import ImportAssetsCommand
@@ -385,7 +429,8 @@ def import_dashboards(serving_path: Path, dashboards_dir: Path, demo_users: bool
     contents = _contents_from_zip(bundle)
     database_names = [
         yaml.safe_load(text)["database_name"]
-        for name, text in contents.items() if name.startswith("databases/")
+        for name, text in contents.items()
+        if name.startswith("databases/")
     ]
     admin = security_manager.find_user(username=admin_username)
     if admin is None:
@@ -399,8 +444,13 @@ def import_dashboards(serving_path: Path, dashboards_dir: Path, demo_users: bool
     for name in database_names:
         creds = sync_security(name, boards, demo_users)
     dashboard_roles = sync_dashboard_roles(read_board_sectors(serving_path))
-    return {"uri": uri, "boards": boards, "credentials": creds,
-            "bundle": str(bundle_path), "dashboard_roles": dashboard_roles}
+    return {
+        "uri": uri,
+        "boards": boards,
+        "credentials": creds,
+        "bundle": str(bundle_path),
+        "dashboard_roles": dashboard_roles,
+    }
 
 
 def fix_native_filter_scopes() -> None:
@@ -425,8 +475,11 @@ def fix_native_filter_scopes() -> None:
             excluded = set(flt.get("scope", {}).get("excluded", []))
             targets = flt.get("targets") or [{}]
             column = (targets[0].get("column") or {}).get("name")
-            in_scope = [cid for cid, cols in sorted(columns_by_chart.items())
-                        if cid not in excluded and (column is None or column in cols)]
+            in_scope = [
+                cid
+                for cid, cols in sorted(columns_by_chart.items())
+                if cid not in excluded and (column is None or column in cols)
+            ]
             out = [cid for cid in columns_by_chart if cid not in in_scope]
             flt["chartsInScope"] = in_scope
             flt.setdefault("scope", {})["excluded"] = sorted(out)
@@ -437,19 +490,35 @@ def fix_native_filter_scopes() -> None:
 
 
 # --------------------------------------------------------------------------- serve
-def serve_argv(port: int, host: str = "127.0.0.1", workers: int | None = None,
-               threads: int = 4, timeout: int = 120) -> list[str]:
+def serve_argv(
+    port: int,
+    host: str = "127.0.0.1",
+    workers: int | None = None,
+    threads: int = 4,
+    timeout: int = 120,
+) -> list[str]:
     workers = workers or int(os.environ.get("OUDERPEIL_SUPERSET_WORKERS", "2"))
     return [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--worker-class", "gthread",
-        "--threads", str(threads),
-        "--timeout", str(timeout),
-        "--limit-request-line", "0",
-        "--limit-request-field_size", "0",
-        "--access-logfile", "-",
-        "--error-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--timeout",
+        str(timeout),
+        "--limit-request-line",
+        "0",
+        "--limit-request-field_size",
+        "0",
+        "--access-logfile",
+        "-",
+        "--error-logfile",
+        "-",
         "superset.app:create_app()",
     ]

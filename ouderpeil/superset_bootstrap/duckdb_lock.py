@@ -4,6 +4,7 @@ No side effects, stdlib only: ``security_config.py`` (inside Superset) enforces 
 connection, ``dashboards/build_dashboards.py`` writes the same configuration into the
 committed connection definition, and tests import it.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,9 @@ from typing import Any
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
-SERVING_PATH = Path(os.environ.get(
-    "OUDERPEIL_SERVING", _REPO_ROOT / "data" / "serving" / "ouderpeil.duckdb")).resolve()
+SERVING_PATH = Path(
+    os.environ.get("OUDERPEIL_SERVING", _REPO_ROOT / "data" / "serving" / "ouderpeil.duckdb")
+).resolve()
 
 # Every connection Superset opens gets exactly this DuckDB configuration. With external
 # access off DuckDB opens only the database file it was started on: no read_text/read_csv/
@@ -48,8 +50,11 @@ def check_serving_uri(url: Any, serving_path: Path | None = None) -> None:
     if url.get_backend_name() != "duckdb":
         problems.append(f"alleen DuckDB is toegestaan, niet {url.get_backend_name()!r}")
     database = url.database or ""
-    if not database or database.startswith((":", "md:", "motherduck:")) or \
-            Path(database).resolve() != serving:
+    if (
+        not database
+        or database.startswith((":", "md:", "motherduck:"))
+        or Path(database).resolve() != serving
+    ):
         problems.append(f"alleen het publicatiebestand {serving} is toegestaan")
     if url.username or url.password or url.host or url.port:
         problems.append("gebruiker, wachtwoord, host of poort zijn niet toegestaan")

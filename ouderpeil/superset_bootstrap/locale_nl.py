@@ -9,6 +9,7 @@ corrections. ``install_language_pack_fixes`` puts the same pack into Superset's 
 cache. Only strings board staff and inspectors meet on dashboards and list views are fixed
 here; the rest stays as shipped. Imported by superset_config.py (Superset virtualenv only).
 """
+
 from __future__ import annotations
 
 import json
@@ -30,10 +31,34 @@ D3_TIME_FORMAT = {
     "periods": ["", ""],
     "days": ["zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"],
     "shortDays": ["zo", "ma", "di", "wo", "do", "vr", "za"],
-    "months": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-               "september", "oktober", "november", "december"],
-    "shortMonths": ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt",
-                    "nov", "dec"],
+    "months": [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "shortMonths": [
+        "jan",
+        "feb",
+        "mrt",
+        "apr",
+        "mei",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "okt",
+        "nov",
+        "dec",
+    ],
 }
 
 # msgid -> Dutch (a list holds singular and plural). Wrong or empty in the shipped pack.
@@ -141,14 +166,15 @@ class LanguagePackFixes:
             if hasattr(result, "close"):
                 result.close()
         if not seen.get("status", "").startswith("200"):
-            start_response(seen.get("status", "500 INTERNAL SERVER ERROR"),
-                           seen.get("headers", []))
+            start_response(seen.get("status", "500 INTERNAL SERVER ERROR"), seen.get("headers", []))
             return chunks
         body = _corrected_pack_bytes(match.group(1))
         drop = {"content-length", "content-type", "etag", "last-modified", "content-encoding"}
         headers = [(k, v) for k, v in seen["headers"] if k.lower() not in drop]
-        headers += [("Content-Type", "application/json; charset=utf-8"),
-                    ("Content-Length", str(len(body)))]
+        headers += [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
         start_response(seen["status"], headers)
         return [body]
 

@@ -15,6 +15,7 @@ failed logins of one account, and owner-only files (umask 077, home 0700).
 
 Runs inside the Superset virtualenv only: stdlib + superset/flask.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,15 +27,22 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------------ the serving file
 from ouderpeil.superset_bootstrap.duckdb_lock import (  # noqa: E402
-    DUCKDB_LOCKED_CONFIG, SERVING_PATH, check_serving_uri, harden_engine_kwargs)
+    check_serving_uri,
+    harden_engine_kwargs,
+)
 
 
 def DB_SQLA_URI_VALIDATOR(sqlalchemy_uri: Any) -> None:  # noqa: N802 (Superset's name)
     check_serving_uri(sqlalchemy_uri)
 
 
-def DB_CONNECTION_MUTATOR(uri: Any, params: dict, username: Any, security_manager: Any,  # noqa: N802
-                          source: Any) -> tuple[Any, dict]:
+def DB_CONNECTION_MUTATOR(
+    uri: Any,
+    params: dict,
+    username: Any,
+    security_manager: Any,  # noqa: N802
+    source: Any,
+) -> tuple[Any, dict]:
     check_serving_uri(uri)
     return uri.set(query={"access_mode": "read_only"}), harden_engine_kwargs(params)
 
@@ -46,8 +54,13 @@ PREVENT_UNSAFE_DB_CONNECTIONS = True
 # readable by its own user only. The umask covers every file created after this import.
 os.umask(0o077)
 _HOME = Path(os.environ.get("OUDERPEIL_SUPERSET_HOME", _REPO_ROOT / "data" / "superset"))
-OWNER_ONLY_FILES = ("superset.db", "secret_key", "credentials.json", "superset.log",
-                    "dashboards_bundle.zip")
+OWNER_ONLY_FILES = (
+    "superset.db",
+    "secret_key",
+    "credentials.json",
+    "superset.log",
+    "dashboards_bundle.zip",
+)
 
 
 def restrict_home(home: Path = _HOME) -> None:
@@ -68,8 +81,10 @@ restrict_home()
 # ------------------------------------------------------------------------ web defaults
 # Production (docker-compose) serves HTTPS behind a proxy; the demo serves plain HTTP on
 # 127.0.0.1, where a Secure cookie would never be sent back: only the cookie flags differ.
-PRODUCTION = (os.environ.get("OUDERPEIL_SUPERSET_PRODUCTION", "0") == "1"
-              or os.environ.get("OUDERPEIL_SUPERSET_TALISMAN", "0") == "1")
+PRODUCTION = (
+    os.environ.get("OUDERPEIL_SUPERSET_PRODUCTION", "0") == "1"
+    or os.environ.get("OUDERPEIL_SUPERSET_TALISMAN", "0") == "1"
+)
 SESSION_COOKIE_SECURE = PRODUCTION
 REMEMBER_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
@@ -113,8 +128,10 @@ AUTH_RATE_LIMIT = os.environ.get("OUDERPEIL_SUPERSET_AUTH_RATE_LIMIT", "60 per m
 # account is refused (also with the right password) until the lockout has passed.
 LOGIN_MAX_FAILURES = int(os.environ.get("OUDERPEIL_SUPERSET_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("OUDERPEIL_SUPERSET_LOGIN_LOCKOUT_SECONDS", "900"))
-LOCKED_OUT_MESSAGE = ("Te veel mislukte inlogpogingen voor dit account. Probeer het over "
-                      "{minutes} minuten opnieuw of vraag de beheerder om hulp.")
+LOCKED_OUT_MESSAGE = (
+    "Te veel mislukte inlogpogingen voor dit account. Probeer het over "
+    "{minutes} minuten opnieuw of vraag de beheerder om hulp."
+)
 _LOGIN_PATHS = ("/login/", "/api/v1/security/login")
 
 
@@ -144,8 +161,9 @@ def refuse_locked_out_login():
     from superset import security_manager
     from superset.extensions import cache_manager
 
-    user = security_manager.find_user(username=username) or \
-        security_manager.find_user(email=username)
+    user = security_manager.find_user(username=username) or security_manager.find_user(
+        email=username
+    )
     failures = (user.fail_login_count or 0) if user is not None else 0
     if user is None or failures < LOGIN_MAX_FAILURES:
         return None
@@ -167,6 +185,7 @@ def refuse_locked_out_login():
 
 def FLASK_APP_MUTATOR(app: Any) -> None:  # noqa: N802 (Superset's name)
     app.before_request(refuse_locked_out_login)
+
 
 # What superset_config.py takes over with ``import *``: the settings, not the helpers' imports.
 __all__ = [name for name in list(globals()) if name.isupper()]

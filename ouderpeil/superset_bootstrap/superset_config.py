@@ -11,12 +11,12 @@ tests and production comes from the environment:
 * ``OUDERPEIL_SUPERSET_DATA_CACHE_TIMEOUT`` - seconds chart data stays cached (default 300);
   the pipeline swaps the serving file, so keep this short.
 """
+
 from __future__ import annotations
 
 import os
 import secrets
 from pathlib import Path
-
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPERSET_HOME = Path(
@@ -44,17 +44,15 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-SQLALCHEMY_DATABASE_URI = (
-    f"sqlite:///{SUPERSET_HOME / 'superset.db'}?check_same_thread=false"
-)
+SQLALCHEMY_DATABASE_URI = f"sqlite:///{SUPERSET_HOME / 'superset.db'}?check_same_thread=false"
 
 APP_NAME = "Ouderpeil"
 
 # --- Access: nobody gets in without logging in -------------------------------------------
-AUTH_ROLE_PUBLIC = "Public"        # the Public role exists but has no permissions ...
-PUBLIC_ROLE_LIKE = None            # ... because it is never filled from another role
+AUTH_ROLE_PUBLIC = "Public"  # the Public role exists but has no permissions ...
+PUBLIC_ROLE_LIKE = None  # ... because it is never filled from another role
 AUTH_USER_REGISTRATION = False
-FAB_ADD_SECURITY_API = True        # /api/v1/security/login for the tests and scripts
+FAB_ADD_SECURITY_API = True  # /api/v1/security/login for the tests and scripts
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 WTF_CSRF_ENABLED = True
@@ -73,9 +71,9 @@ FEATURE_FLAGS = {
     "DASHBOARD_RBAC": True,
     "ENABLE_TEMPLATE_PROCESSING": False,
     "ALLOW_FULL_CSV_EXPORT": False,
-    "RLS_IN_SQLLAB": True,            # defence in depth: admins only have SQL Lab anyway
+    "RLS_IN_SQLLAB": True,  # defence in depth: admins only have SQL Lab anyway
     "ESCAPE_MARKDOWN_HTML": True,
-    "DRILL_TO_DETAIL": False,         # no row-level samples, only the published aggregates
+    "DRILL_TO_DETAIL": False,  # no row-level samples, only the published aggregates
     "TAGGING_SYSTEM": False,
     "THUMBNAILS": False,
     "ALERT_REPORTS": False,
@@ -120,8 +118,12 @@ if os.environ.get("SUPERSET_REDIS_URL"):
     _redis_url = os.environ["SUPERSET_REDIS_URL"]
 
     def _redis_cache(prefix: str, timeout: int) -> dict:
-        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": _redis_url,
-                "CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": prefix}
+        return {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": _redis_url,
+            "CACHE_DEFAULT_TIMEOUT": timeout,
+            "CACHE_KEY_PREFIX": prefix,
+        }
 
     CACHE_CONFIG = _redis_cache("ouderpeil_meta_", 3600)
     DATA_CACHE_CONFIG = _redis_cache("ouderpeil_data_", _data_timeout)

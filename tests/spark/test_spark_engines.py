@@ -8,6 +8,7 @@ ouderpeil.spark_raw exports the new loads as Parquet, both engines build with th
 plan (the school years the new loads touch), and Spark writes its marts as Parquet
 (macro export_marts_parquet) for the comparison.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import make_settings  # tests/conftest.py
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
@@ -36,10 +36,14 @@ TIMINGS_FILE = Path(__file__).resolve().parents[2] / "test-artifacts" / "spark" 
 def _compared_tables(warehouse: Path) -> list[tuple[str, str]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return [tuple(r) for r in con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            f"WHERE table_schema IN ({', '.join(repr(s) for s in COMPARED_SCHEMAS)}) "
-            "ORDER BY 1, 2").fetchall()]
+        return [
+            tuple(r)
+            for r in con.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                f"WHERE table_schema IN ({', '.join(repr(s) for s in COMPARED_SCHEMAS)}) "
+                "ORDER BY 1, 2"
+            ).fetchall()
+        ]
     finally:
         con.close()
 
@@ -61,16 +65,20 @@ def _build_both(settings, label: str) -> list:
     TIMINGS[f"{label}: raw export"] = time.time() - t
     print(export)
     out = settings.data_dir / "spark" / f"marts-{label}"
-    env = {**args.dbt_env(), "OUDERPEIL_SPARK_MARTS_OUT": str(out),
-           "OUDERPEIL_SPARK_EXPORT_SCHEMAS": ",".join(COMPARED_SCHEMAS)}
+    env = {
+        **args.dbt_env(),
+        "OUDERPEIL_SPARK_MARTS_OUT": str(out),
+        "OUDERPEIL_SPARK_EXPORT_SCHEMAS": ",".join(COMPARED_SCHEMAS),
+    }
     t = time.time()
     result = run_dbt_spark(settings, "build", env=env, exclude=args.exclude or None)
     TIMINGS[f"{label}: spark build"] = time.time() - t
     TIMINGS[f"{label}: load average after"] = os.getloadavg()[0]
     NODES[label] = result.timings()
     print(result)
-    return args, compare_with_parquet(settings.warehouse_path,
-                                      _compared_tables(settings.warehouse_path), out)
+    return args, compare_with_parquet(
+        settings.warehouse_path, _compared_tables(settings.warehouse_path), out
+    )
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +95,9 @@ def engines(tmp_path_factory, small_inbox):
     day_args, day = _build_both(settings, "day")
     print("\n".join(f"{k}: {v:.1f}" for k, v in TIMINGS.items()))
     TIMINGS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    TIMINGS_FILE.write_text(json.dumps({"steps": TIMINGS, "spark_nodes": NODES,
-                                        "cpus": os.cpu_count()}, indent=1))
+    TIMINGS_FILE.write_text(
+        json.dumps({"steps": TIMINGS, "spark_nodes": NODES, "cpus": os.cpu_count()}, indent=1)
+    )
     return {"first": (first_args, first), "day": (day_args, day)}
 
 
@@ -105,8 +114,13 @@ def test_first_build_equal_on_both_engines(engines):
     args, comparisons = engines["first"]
     assert args.school_year == "", args  # the first build covers every school year
     names = {c.table for c in comparisons}
-    assert {"fct_indicator", "mart_indicator_dashboard", "mart_channel_mix",
-            "mart_national_reference", "municipality_region"} <= names, names
+    assert {
+        "fct_indicator",
+        "mart_indicator_dashboard",
+        "mart_channel_mix",
+        "mart_national_reference",
+        "municipality_region",
+    } <= names, names
     fct = next(c for c in comparisons if c.table == "fct_indicator")
     assert fct.rows_left > 1000, fct  # both empty would be "equal" too
     _assert_equal(comparisons)
