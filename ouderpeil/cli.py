@@ -149,6 +149,8 @@ def _add_airflow_commands(sub) -> None:
         "airflow",
         help="de `airflow`-CLI van de venv met de AIRFLOW_HOME en "
         "instellingen van de demo, bijv. `ouderpeil airflow dags list`",
+        description="Draait de airflow-CLI van de venv met de AIRFLOW_HOME, poorten en "
+        "OUDERPEIL_*-instellingen van de demo (docs/DATA_ENGINEERS.md).",
     )
     a.add_argument(
         "airflow_args",
@@ -158,7 +160,10 @@ def _add_airflow_commands(sub) -> None:
     a.set_defaults(func=cmd_airflow)
 
     t = sub.add_parser(
-        "trigger", help="een DAG-run starten op de draaiende Airflow en erop wachten"
+        "trigger",
+        help="een DAG-run starten op de draaiende Airflow en erop wachten",
+        description="Start een DAG-run op de draaiende Airflow van de demo, wacht tot hij "
+        "klaar is en meldt de uitkomst; bij een mislukte run de samenvatting uit failures.log.",
     )
     t.add_argument("dag_id", help="bijv. ouderpeil_ingest, ouderpeil_export")
     t.add_argument(
@@ -170,7 +175,10 @@ def _add_airflow_commands(sub) -> None:
     t.set_defaults(func=cmd_trigger)
 
     bf = sub.add_parser(
-        "backfill", help="een schooljaar opnieuw opbouwen (de build-DAG met een periode)"
+        "backfill",
+        help="een schooljaar opnieuw opbouwen (de build-DAG met een periode)",
+        description="Bouwt een schooljaar opnieuw op met de build-DAG, zonder andere "
+        "schooljaren te raken.",
     )
     bf.add_argument("--period", required=True, help="schooljaar, bijv. 2024-2025")
     bf.add_argument(
@@ -181,14 +189,21 @@ def _add_airflow_commands(sub) -> None:
     bf.add_argument("--no-wait", **no_wait)
     bf.set_defaults(func=cmd_backfill)
 
-    rr = sub.add_parser("rerun", help="de mislukte taken van een mislukte DAG-run opnieuw draaien")
+    rr = sub.add_parser(
+        "rerun",
+        help="de mislukte taken van een mislukte DAG-run opnieuw draaien",
+        description="Zet de mislukte taken van een mislukte DAG-run opnieuw in en wacht erop.",
+    )
     rr.add_argument("dag_id", help="bijv. ouderpeil_build")
     rr.add_argument("--run-id", help="die run (standaard: de nieuwste mislukte run)")
     rr.add_argument("--no-wait", **no_wait)
     rr.set_defaults(func=cmd_rerun)
 
     ct = sub.add_parser(
-        "clear-task", help="een taak van een DAG-run wissen zodat hij opnieuw draait"
+        "clear-task",
+        help="een taak van een DAG-run wissen zodat hij opnieuw draait",
+        description="Wist een taak (en standaard de taken erna) van een DAG-run, zodat de "
+        "scheduler hem opnieuw draait.",
     )
     ct.add_argument("dag_id", help="bijv. ouderpeil_build")
     ct.add_argument("task", help="taak-id, bijv. gate_marts of dbt.fct_indicator_model_build")

@@ -15,7 +15,13 @@ from ouderpeil.publish import SERVED_MARTS
 
 MARTS_YML = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "marts" / "_marts.yml"
 # The contract's generic types as DuckDB names them.
-DUCKDB_TYPES = {"string": "VARCHAR", "integer": "INTEGER", "double": "DOUBLE", "boolean": "BOOLEAN"}
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+}
 
 
 def _contracts() -> dict[str, list[tuple[str, str]]]:

@@ -25,7 +25,7 @@ select
     {%- elif load_files -%}
     (select max(loaded_at) from {{ load_files }})
     {%- else -%}
-    cast(null as {{ type_timestamp_tz() }})
+        cast(null as {{ type_timestamp_tz() }})
     {%- endif %} as loaded_upto,
     cast({{ "'" ~ fingerprint ~ "'" if fingerprint else 'null' }} as {{ type_text() }}) as project_fingerprint,
     '{{ years or "" }}' as school_years,

@@ -18,6 +18,6 @@ select
     c.is_individual,
     c.is_scheduled
 from {{ ref('stg_contact_logs') }} as c
-inner join {{ ref('stg_schools') }} as s on s.school_id = c.school_id
+inner join {{ ref('stg_schools') }} as s on c.school_id = s.school_id
 left join {{ ref('int_family_school') }} as fs
-    on fs.family_ref = c.family_ref and fs.school_id = c.school_id
+    on c.family_ref = fs.family_ref and c.school_id = fs.school_id

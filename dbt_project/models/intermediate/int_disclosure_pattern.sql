@@ -28,14 +28,15 @@ with base_values as (
         v.school_id, v.ses_group, v.numerator, v.denominator, v.n,
         c.value_min, c.value_max
     from {{ ref('int_indicator_values') }} as v
-    inner join {{ ref('indicator_catalogue') }} as c on c.indicator_code = v.indicator_code
+    inner join {{ ref('indicator_catalogue') }} as c on v.indicator_code = c.indicator_code
     where c.variant = 'base'
 ),
 
 month_sums as (
-    select indicator_code, school_year, sector, board_id, school_id, ses_group,
-           sum(numerator) as numerator, sum(denominator) as denominator,
-           max(numerator) as max_month_numerator
+    select
+        indicator_code, school_year, sector, board_id, school_id, ses_group,
+        sum(numerator) as numerator, sum(denominator) as denominator,
+        max(numerator) as max_month_numerator
     from base_values
     where period_type = 'month'
     group by indicator_code, school_year, sector, board_id, school_id, ses_group
@@ -47,13 +48,15 @@ month_additivity as (
     select
         y.indicator_code,
         min(case when abs(y.numerator - coalesce(m.numerator, 0)) <= 1e-6
-                  and abs(y.denominator - coalesce(m.denominator, 0)) <= 1e-6
-                 then 1 else 0 end) as month_additive
+                and abs(y.denominator - coalesce(m.denominator, 0)) <= 1e-6
+                then 1
+            else 0
+        end) as month_additive
     from base_values as y
     left join month_sums as m
-        on m.indicator_code = y.indicator_code and m.school_year = y.school_year
-       and m.sector = y.sector and m.board_id = y.board_id and m.school_id = y.school_id
-       and m.ses_group = y.ses_group
+        on y.indicator_code = m.indicator_code and y.school_year = m.school_year
+            and y.sector = m.sector and y.board_id = m.board_id and y.school_id = m.school_id
+            and y.ses_group = m.ses_group
     where y.period_type = 'school_year'
     group by y.indicator_code
 ),
@@ -64,26 +67,30 @@ cells as (
         b.*,
         coalesce(a.month_additive, 1) as month_additive,
         (b.value_max is null or b.numerator + 1 <= b.value_max * b.denominator + 1e-9)
-        and (coalesce(a.month_additive, 1) = 1 or b.period_type <> 'month'
-             or b.numerator + 1 <= y.numerator + 1e-9) as can_up,
+        and (
+            coalesce(a.month_additive, 1) = 1 or b.period_type <> 'month'
+            or b.numerator + 1 <= y.numerator + 1e-9
+        ) as can_up,
         b.numerator - 1 >= b.value_min * b.denominator - 1e-9
-        and (coalesce(a.month_additive, 1) = 1 or b.period_type <> 'school_year'
-             or b.numerator - 1 >= coalesce(m.max_month_numerator, 0) - 1e-9) as can_down,
+        and (
+            coalesce(a.month_additive, 1) = 1 or b.period_type <> 'school_year'
+            or b.numerator - 1 >= coalesce(m.max_month_numerator, 0) - 1e-9
+        ) as can_down,
         -- the same within the cell's own bounds only: when a month and its school year take
         -- the step together, the month stays below its school year
         (b.value_max is null or b.numerator + 1 <= b.value_max * b.denominator + 1e-9) as can_up_own,
         b.numerator - 1 >= b.value_min * b.denominator - 1e-9 as can_down_own
     from base_values as b
-    left join month_additivity as a on a.indicator_code = b.indicator_code
+    left join month_additivity as a on b.indicator_code = a.indicator_code
     left join base_values as y
         on b.period_type = 'month' and y.period_type = 'school_year'
-       and y.indicator_code = b.indicator_code and y.period = b.school_year
-       and y.sector = b.sector and y.board_id = b.board_id and y.school_id = b.school_id
-       and y.ses_group = b.ses_group
+            and b.indicator_code = y.indicator_code and b.school_year = y.period
+            and b.sector = y.sector and b.board_id = y.board_id and b.school_id = y.school_id
+            and b.ses_group = y.ses_group
     left join month_sums as m
-        on b.period_type = 'school_year' and m.indicator_code = b.indicator_code
-       and m.school_year = b.period and m.sector = b.sector and m.board_id = b.board_id
-       and m.school_id = b.school_id and m.ses_group = b.ses_group
+        on b.period_type = 'school_year' and b.indicator_code = m.indicator_code
+            and b.period = m.school_year and b.sector = m.sector and b.board_id = m.board_id
+            and b.school_id = m.school_id and b.ses_group = m.ses_group
 ),
 
 primaries as (
@@ -105,27 +112,32 @@ ses_options as (
             row_number() over (
                 partition by p.pid
                 order by case o.ses_group when 'onbekend' then 1 when 'midden' then 2
-                                          when 'ALL' then 3 else 4 end,
-                         -- a partner that can take the opposite (or, for the total, the same)
-                         -- step first
-                         case when (case when p.ses_group = 'ALL' or o.ses_group = 'ALL'
-                                         then ((p.can_up and o.can_up) or (p.can_down and o.can_down)) else ((p.can_up and o.can_down) or (p.can_down and o.can_up)) end)
-                              then 0 else 1 end,
-                         o.n desc, o.ses_group
+                    when 'ALL' then 3 else 4
+                end,
+                -- a partner that can take the opposite (or, for the total, the same)
+                -- step first
+                case when (case when p.ses_group = 'ALL' or o.ses_group = 'ALL'
+                            then ((p.can_up and o.can_up) or (p.can_down and o.can_down))
+                        else ((p.can_up and o.can_down) or (p.can_down and o.can_up))
+                    end)
+                        then 0
+                    else 1
+                end,
+                o.n desc, o.ses_group asc
             ) as ses_rank
         from primaries as p
         inner join cells as o
-            on o.indicator_code = p.indicator_code and o.period_type = p.period_type
-           and o.period = p.period and o.sector = p.sector and o.board_id = p.board_id
-           and o.school_id = p.school_id and o.ses_group <> p.ses_group
-           -- the total's partner is one of its groups
-           and (p.ses_group <> 'ALL' or o.ses_group <> 'ALL')
+            on p.indicator_code = o.indicator_code and p.period_type = o.period_type
+                and p.period = o.period and p.sector = o.sector and p.board_id = o.board_id
+                and p.school_id = o.school_id and o.ses_group <> p.ses_group
+                -- the total's partner is one of its groups
+                and (p.ses_group <> 'ALL' or o.ses_group <> 'ALL')
     ) as ranked
 ),
 
 ses_coords as (
     select p.pid, s.ses_rank, p.ses_group, 1 as sign
-    from primaries as p inner join ses_options as s on s.pid = p.pid
+    from primaries as p inner join ses_options as s on p.pid = s.pid
     union all
     select pid, ses_rank, partner as ses_group, partner_sign as sign
     from ses_options
@@ -134,9 +146,10 @@ ses_coords as (
 -- time pattern: another month (-1) or the school year (+1) for a month, a month (+1) for a
 -- school year; nothing for indicators that do not add up over months
 time_options as (
-    select pid,
-           row_number() over (partition by pid order by type_order, room_order, n desc, partner_period) as time_rank,
-           partner_type, partner_period, partner_sign
+    select
+        pid,
+        row_number() over (partition by pid order by type_order asc, room_order asc, n desc, partner_period asc) as time_rank,
+        partner_type, partner_period, partner_sign
     from (
         select
             p.pid,
@@ -146,32 +159,42 @@ time_options as (
             row_number() over (
                 partition by p.pid, o.period_type
                 order by case when (case when o.period_type = p.period_type
-                                         then ((p.can_up and o.can_down) or (p.can_down and o.can_up)) else ((p.can_up and o.can_up) or (p.can_down and o.can_down)) end)
-                              then 0 else 1 end,
-                         o.n desc, o.period
+                            then ((p.can_up and o.can_down) or (p.can_down and o.can_up))
+                        else ((p.can_up and o.can_up) or (p.can_down and o.can_down))
+                    end)
+                        then 0
+                    else 1
+                end,
+                o.n desc, o.period asc
             ) as rank_in_type,
             case when o.period_type = p.period_type then 0 else 1 end as type_order,
             case when (case when o.period_type = p.period_type
-                            then ((p.can_up and o.can_down) or (p.can_down and o.can_up)) else ((p.can_up and o.can_up) or (p.can_down and o.can_down)) end)
-                 then 0 else 1 end as room_order,
+                        then ((p.can_up and o.can_down) or (p.can_down and o.can_up))
+                    else ((p.can_up and o.can_up) or (p.can_down and o.can_down))
+                end)
+                    then 0
+                else 1
+            end as room_order,
             o.n
         from primaries as p
         inner join cells as o
-            on o.indicator_code = p.indicator_code and o.school_year = p.school_year
-           and o.sector = p.sector and o.board_id = p.board_id and o.school_id = p.school_id
-           and o.ses_group = p.ses_group and o.period <> p.period
-           and (p.period_type = 'month' or o.period_type = 'month')
+            on p.indicator_code = o.indicator_code and p.school_year = o.school_year
+                and p.sector = o.sector and p.board_id = o.board_id and p.school_id = o.school_id
+                and p.ses_group = o.ses_group and p.period <> o.period
+                and (p.period_type = 'month' or o.period_type = 'month')
         where p.month_additive = 1
     ) as ranked
     -- two other months (the ones with room first) and the school year; a school year's
     -- three months with the most room
     where rank_in_type <= (case when partner_type = 'school_year' then 1
-                                when type_order = 0 then 2 else 3 end)
+            when type_order = 0 then 2 else 3
+        end)
     union all
     -- not additive: the cell alone, else the cell with its school year (a month) or with its
     -- fullest month (a school year), both the same step
-    select pid, 1 as time_rank, cast(null as varchar) as partner_type,
-           cast(null as varchar) as partner_period, 0 as partner_sign
+    select
+        pid, 1 as time_rank, cast(null as varchar) as partner_type,
+        cast(null as varchar) as partner_period, 0 as partner_sign
     from primaries
     where month_additive = 0
     union all
@@ -179,25 +202,27 @@ time_options as (
     from (
         select
             p.pid, o.period_type as partner_type, o.period as partner_period,
-            row_number() over (partition by p.pid order by o.numerator desc, o.period) as fullest
+            row_number() over (partition by p.pid order by o.numerator desc, o.period asc) as fullest
         from primaries as p
         inner join cells as o
-            on o.indicator_code = p.indicator_code and o.school_year = p.school_year
-           and o.sector = p.sector and o.board_id = p.board_id and o.school_id = p.school_id
-           and o.ses_group = p.ses_group and o.period_type <> p.period_type
+            on p.indicator_code = o.indicator_code and p.school_year = o.school_year
+                and p.sector = o.sector and p.board_id = o.board_id and p.school_id = o.school_id
+                and p.ses_group = o.ses_group and p.period_type <> o.period_type
         where p.month_additive = 0
     ) as linked
     where fullest = 1
 ),
 
 time_coords as (
-    select p.pid, t.time_rank, p.period_type, p.period, 1 as sign,
-           case when p.month_additive = 0 and t.partner_type is not null then 1 else 0 end as linked
-    from primaries as p inner join time_options as t on t.pid = p.pid
+    select
+        p.pid, t.time_rank, p.period_type, p.period, 1 as sign,
+        case when p.month_additive = 0 and t.partner_type is not null then 1 else 0 end as linked
+    from primaries as p inner join time_options as t on p.pid = t.pid
     union all
-    select o.pid, o.time_rank, o.partner_type as period_type, o.partner_period as period,
-           o.partner_sign as sign, case when p.month_additive = 0 then 1 else 0 end as linked
-    from time_options as o inner join primaries as p on p.pid = o.pid
+    select
+        o.pid, o.time_rank, o.partner_type as period_type, o.partner_period as period,
+        o.partner_sign as sign, case when p.month_additive = 0 then 1 else 0 end as linked
+    from time_options as o inner join primaries as p on o.pid = p.pid
     where o.partner_type is not null
 ),
 
@@ -208,15 +233,18 @@ geo_siblings as (
     from (
         select
             p.pid, p.board_id, o.school_id,
-            row_number() over (partition by p.pid
-                               order by case when ((p.can_up and o.can_down) or (p.can_down and o.can_up)) then 0 else 1 end,
-                                        o.n desc, o.school_id) as geo_rank
+            row_number() over (
+                partition by p.pid
+                order by
+                    case when ((p.can_up and o.can_down) or (p.can_down and o.can_up)) then 0 else 1 end,
+                    o.n desc, o.school_id asc
+            ) as geo_rank
         from primaries as p
         inner join cells as o
-            on o.indicator_code = p.indicator_code and o.period_type = p.period_type
-           and o.period = p.period and o.sector = p.sector and o.board_id = p.board_id
-           and o.ses_group = p.ses_group
-           and o.school_id <> 'ALL' and o.school_id <> p.school_id
+            on p.indicator_code = o.indicator_code and p.period_type = o.period_type
+                and p.period = o.period and p.sector = o.sector and p.board_id = o.board_id
+                and p.ses_group = o.ses_group
+                and o.school_id <> 'ALL' and p.school_id <> o.school_id
         where p.school_id <> 'ALL'
     ) as ranked
     cross join (select -1 as sign) as s
@@ -230,15 +258,18 @@ geo_down as (
     from (
         select
             p.pid, o.board_id, o.school_id,
-            row_number() over (partition by p.pid
-                               order by case when ((p.can_up and o.can_up) or (p.can_down and o.can_down)) then 0 else 1 end,
-                                        o.n desc, o.board_id, o.school_id) as geo_rank
+            row_number() over (
+                partition by p.pid
+                order by
+                    case when ((p.can_up and o.can_up) or (p.can_down and o.can_down)) then 0 else 1 end,
+                    o.n desc, o.board_id asc, o.school_id asc
+            ) as geo_rank
         from primaries as p
         inner join cells as o
-            on o.indicator_code = p.indicator_code and o.period_type = p.period_type
-           and o.period = p.period and o.sector = p.sector and o.ses_group = p.ses_group
-           and o.school_id <> 'ALL'
-           and (p.board_id = 'ALL' or o.board_id = p.board_id)
+            on p.indicator_code = o.indicator_code and p.period_type = o.period_type
+                and p.period = o.period and p.sector = o.sector and p.ses_group = o.ses_group
+                and o.school_id <> 'ALL'
+                and (p.board_id = 'ALL' or p.board_id = o.board_id)
         where p.school_id = 'ALL'
     ) as ranked
     where geo_rank <= 2
@@ -247,16 +278,19 @@ geo_down as (
 geo_coords as (
     -- school, sibling option: the school (+1) and the sibling (-1)
     select g.pid, g.geo_rank, p.board_id, p.school_id, 1 as sign
-    from geo_siblings as g inner join primaries as p on p.pid = g.pid
+    from geo_siblings as g inner join primaries as p on g.pid = p.pid
     union all
     select pid, geo_rank, board_id, school_id, sign from geo_siblings
     -- school, chain option (after the siblings): school, board and sector (+1)
     union all
-    select p.pid, 3 as geo_rank, p.board_id, p.school_id, 1 from primaries as p where p.school_id <> 'ALL'
+    select p.pid, 3 as geo_rank, p.board_id, p.school_id, 1 from primaries as p
+    where p.school_id <> 'ALL'
     union all
-    select p.pid, 3, p.board_id, 'ALL', 1 from primaries as p where p.school_id <> 'ALL'
+    select p.pid, 3, p.board_id, 'ALL', 1 from primaries as p
+    where p.school_id <> 'ALL'
     union all
-    select p.pid, 3, 'ALL', 'ALL', 1 from primaries as p where p.school_id <> 'ALL'
+    select p.pid, 3, 'ALL', 'ALL', 1 from primaries as p
+    where p.school_id <> 'ALL'
     -- board or sector: the total, a school below it and, for a board, the sector (+1)
     union all
     select d.pid, d.geo_rank, d.board_id, d.school_id, 1 from geo_down as d
@@ -273,9 +307,9 @@ corners as (
         s.sign * t.sign * g.sign as sign,
         t.linked
     from primaries as p
-    inner join ses_coords as s on s.pid = p.pid
-    inner join time_coords as t on t.pid = p.pid
-    inner join geo_coords as g on g.pid = p.pid
+    inner join ses_coords as s on p.pid = s.pid
+    inner join time_coords as t on p.pid = t.pid
+    inner join geo_coords as g on p.pid = g.pid
 ),
 
 cubes as (
@@ -284,17 +318,21 @@ cubes as (
         -- every corner exists and can take the step (+1 on the + corners, or the other way)
         count(*) = count(c.numerator)
         and (min(case when (k.sign > 0 and (case when k.linked = 1 then c.can_up_own else c.can_up end))
-                        or (k.sign < 0 and (case when k.linked = 1 then c.can_down_own else c.can_down end))
-                      then 1 else 0 end) = 1
-             or min(case when (k.sign > 0 and (case when k.linked = 1 then c.can_down_own else c.can_down end))
-                        or (k.sign < 0 and (case when k.linked = 1 then c.can_up_own else c.can_up end))
-                      then 1 else 0 end) = 1)
+                or (k.sign < 0 and (case when k.linked = 1 then c.can_down_own else c.can_down end))
+                then 1
+            else 0
+        end) = 1
+        or min(case when (k.sign > 0 and (case when k.linked = 1 then c.can_down_own else c.can_down end))
+                or (k.sign < 0 and (case when k.linked = 1 then c.can_up_own else c.can_up end))
+                then 1
+            else 0
+        end) = 1)
             as feasible
     from corners as k
     left join cells as c
-        on c.indicator_code = k.indicator_code and c.period_type = k.period_type
-       and c.period = k.period and c.sector = k.sector and c.board_id = k.board_id
-       and c.school_id = k.school_id and c.ses_group = k.ses_group
+        on k.indicator_code = c.indicator_code and k.period_type = c.period_type
+            and k.period = c.period and k.sector = c.sector and k.board_id = c.board_id
+            and k.school_id = c.school_id and k.ses_group = c.ses_group
     group by k.pid, k.ses_rank, k.time_rank, k.geo_rank
 ),
 
@@ -303,28 +341,33 @@ chosen as (
     from (
         select
             cubes.*,
-            row_number() over (partition by pid
-                               order by case when feasible then 0 else 1 end,
-                                        ses_rank, geo_rank, time_rank) as choice
+            row_number() over (
+                partition by cubes.pid
+                order by
+                    case when cubes.feasible then 0 else 1 end,
+                    cubes.ses_rank, cubes.geo_rank, cubes.time_rank
+            ) as choice
         from cubes
     ) as ranked
     where choice = 1
 ),
 
 hidden as (
-    select distinct k.indicator_code, k.period_type, k.period, k.sector, k.board_id,
-           k.school_id, k.ses_group
+    select distinct
+        k.indicator_code, k.period_type, k.period, k.sector, k.board_id,
+        k.school_id, k.ses_group
     from corners as k
     inner join chosen as h
-        on h.pid = k.pid and h.ses_rank = k.ses_rank and h.time_rank = k.time_rank
-       and h.geo_rank = k.geo_rank
+        on k.pid = h.pid and k.ses_rank = h.ses_rank and k.time_rank = h.time_rank
+            and k.geo_rank = h.geo_rank
 ),
 
 unprotected as (
-    select p.indicator_code, p.period_type, p.period, p.sector, p.board_id, p.school_id,
-           p.ses_group
+    select
+        p.indicator_code, p.period_type, p.period, p.sector, p.board_id, p.school_id,
+        p.ses_group
     from primaries as p
-    left join chosen as h on h.pid = p.pid
+    left join chosen as h on p.pid = h.pid
     where not coalesce(h.feasible, false)
 )
 
@@ -336,10 +379,10 @@ select
     u.indicator_code is null as protected
 from cells as c
 left join hidden as h
-    on h.indicator_code = c.indicator_code and h.period_type = c.period_type
-   and h.period = c.period and h.sector = c.sector and h.board_id = c.board_id
-   and h.school_id = c.school_id and h.ses_group = c.ses_group
+    on c.indicator_code = h.indicator_code and c.period_type = h.period_type
+        and c.period = h.period and c.sector = h.sector and c.board_id = h.board_id
+        and c.school_id = h.school_id and c.ses_group = h.ses_group
 left join unprotected as u
-    on u.indicator_code = c.indicator_code and u.period_type = c.period_type
-   and u.period = c.period and u.sector = c.sector and u.board_id = c.board_id
-   and u.school_id = c.school_id and u.ses_group = c.ses_group
+    on c.indicator_code = u.indicator_code and c.period_type = u.period_type
+        and c.period = u.period and c.sector = u.sector and c.board_id = u.board_id
+        and c.school_id = u.school_id and c.ses_group = u.ses_group

@@ -16,7 +16,7 @@ select
 from {{ ref('stg_families') }} as f
 inner join {{ ref('int_periods') }} as p
     on f.enrolled_from <= p.period_end
-   and f.enrolled_until >= p.period_start
+        and f.enrolled_until >= p.period_start
 inner join {{ ref('int_family_school') }} as fs
-    on fs.family_ref = f.family_ref and fs.school_id = f.school_id
+    on f.family_ref = fs.family_ref and f.school_id = fs.school_id
 group by p.period_type, p.period, p.school_year, fs.sector, fs.board_id, f.school_id, fs.ses_group, f.family_ref

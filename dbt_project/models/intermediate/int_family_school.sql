@@ -4,8 +4,10 @@
 with ranked as (
     select
         f.*,
-        row_number() over (partition by f.family_ref, f.school_id
-                           order by f.enrolled_from desc, f._loaded_at desc) as recency
+        row_number() over (
+            partition by f.family_ref, f.school_id
+            order by f.enrolled_from desc, f._loaded_at desc
+        ) as recency
     from {{ ref('stg_families') }} as f
 )
 
@@ -17,5 +19,5 @@ select
     s.board_id,
     s.holiday_region
 from ranked as r
-inner join {{ ref('stg_schools') }} as s on s.school_id = r.school_id
+inner join {{ ref('stg_schools') }} as s on r.school_id = s.school_id
 where r.recency = 1

@@ -13,11 +13,11 @@ with enrolled_weeks as (
         w.school_year
     from {{ ref('stg_families') }} as f
     inner join {{ ref('int_family_school') }} as fs
-        on fs.family_ref = f.family_ref and fs.school_id = f.school_id
+        on f.family_ref = fs.family_ref and f.school_id = fs.school_id
     inner join {{ ref('int_school_weeks') }} as w
-        on w.region = fs.holiday_region
-       and f.enrolled_from <= w.week_end
-       and f.enrolled_until >= w.week_start
+        on fs.holiday_region = w.region
+            and f.enrolled_from <= w.week_end
+            and f.enrolled_until >= w.week_start
     where {{ school_year_filter('w.school_year') }}
 ),
 
@@ -32,4 +32,4 @@ select
     coalesce(m.n_messages, 0) as n_messages
 from enrolled_weeks as e
 left join weekly_messages as m
-    on m.family_ref = e.family_ref and m.school_id = e.school_id and m.week_start = e.week_start
+    on e.family_ref = m.family_ref and e.school_id = m.school_id and e.week_start = m.week_start

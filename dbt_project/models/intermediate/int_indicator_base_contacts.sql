@@ -36,10 +36,10 @@ family_contacts as (
         coalesce(h.held_home_visits, 0) as held_home_visits
     from {{ ref('int_family_enrolment') }} as e
     left join held_per_family as h
-        on h.period_type = e.period_type
-       and h.period = e.period
-       and h.family_ref = e.family_ref
-       and h.school_id = e.school_id
+        on e.period_type = h.period_type
+            and e.period = h.period
+            and e.family_ref = h.family_ref
+            and e.school_id = h.school_id
 )
 
 {{ indicator_base('contact_frequency', 'family_contacts', 'held_contacts') }}

@@ -26,10 +26,10 @@ family_delivered as (
         case when d.n_delivered > 0 then 1 else 0 end as has_delivered
     from {{ ref('int_family_enrolment') }} as e
     left join delivered_per_family as d
-        on d.period_type = e.period_type
-       and d.period = e.period
-       and d.family_ref = e.family_ref
-       and d.school_id = e.school_id
+        on e.period_type = d.period_type
+            and e.period = d.period
+            and e.family_ref = d.family_ref
+            and e.school_id = d.school_id
 ),
 
 family_weeks as (

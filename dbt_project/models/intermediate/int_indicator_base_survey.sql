@@ -7,15 +7,17 @@ with responses as (
 ),
 
 response_counts as (
-    select period_type, period, school_year, sector, board_id, school_id, ses_group,
-           count(*) as n_responses
+    select
+        period_type, period, school_year, sector, board_id, school_id, ses_group,
+        count(*) as n_responses
     from responses
     group by period_type, period, school_year, sector, board_id, school_id, ses_group
 ),
 
 population as (
-    select period_type, period, school_year, sector, board_id, school_id, ses_group,
-           count(*) as n_families
+    select
+        period_type, period, school_year, sector, board_id, school_id, ses_group,
+        count(*) as n_families
     from {{ ref('int_family_enrolment') }}
     group by period_type, period, school_year, sector, board_id, school_id, ses_group
 ),
@@ -36,12 +38,14 @@ response_rate as (
         cast(p.n_families as {{ type_double() }}) as sum_ww
     from population as p
     left join response_counts as r
-        on r.period_type = p.period_type and r.period = p.period and r.school_id = p.school_id
-       and r.ses_group = p.ses_group
+        on p.period_type = r.period_type and p.period = r.period and p.school_id = r.school_id
+            and p.ses_group = r.ses_group
     -- only periods in which the school ran a survey
-    where exists (select 1 from response_counts as rc
-                  where rc.period_type = p.period_type and rc.period = p.period
-                    and rc.school_id = p.school_id)
+    where exists (
+            select 1 from response_counts as rc
+            where rc.period_type = p.period_type and rc.period = p.period
+                and rc.school_id = p.school_id
+        )
 )
 
 {{ indicator_base('tip_usefulness', 'responses', 'tip_usefulness') }}

@@ -6,7 +6,7 @@
 with sides as (
     select v.*
     from {{ ref('int_indicator_values') }} as v
-    inner join {{ ref('indicator_catalogue') }} as c on c.indicator_code = v.indicator_code
+    inner join {{ ref('indicator_catalogue') }} as c on v.indicator_code = c.indicator_code
     where c.variant = 'base' and v.ses_group in ('laag', 'hoog')
 ),
 
@@ -25,13 +25,13 @@ paired as (
         l.n + h.n as n
     from sides as l
     inner join sides as h
-        on h.indicator_code = l.indicator_code
-       and h.period_type = l.period_type
-       and h.period = l.period
-       and h.sector = l.sector
-       and h.board_id = l.board_id
-       and h.school_id = l.school_id
-       and h.ses_group = 'hoog'
+        on l.indicator_code = h.indicator_code
+            and l.period_type = h.period_type
+            and l.period = h.period
+            and l.sector = h.sector
+            and l.board_id = h.board_id
+            and l.school_id = h.school_id
+            and h.ses_group = 'hoog'
     where l.ses_group = 'laag'
 )
 

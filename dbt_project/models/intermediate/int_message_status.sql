@@ -27,7 +27,7 @@ with touched as (
 events as (
     select e.*
     from {{ ref('stg_message_events') }} as e
-    inner join touched as t on t.message_id = e.message_id
+    inner join touched as t on e.message_id = t.message_id
 ),
 
 -- Status order failed/bounced < queued < sent < delivered < read; ties: the latest event.
@@ -36,8 +36,10 @@ status_ranked as (
         message_id,
         event_type,
         status_rank,
-        row_number() over (partition by message_id
-                           order by status_rank desc, occurred_at desc, event_id desc) as pick
+        row_number() over (
+            partition by message_id
+            order by status_rank desc, occurred_at desc, event_id desc
+        ) as pick
     from events
     where status_rank is not null
 ),
@@ -80,5 +82,5 @@ select
     p.last_event_loaded_at,
     p.last_processed_at
 from per_message as p
-left join status_ranked as s on s.message_id = p.message_id and s.pick = 1
-left join feedback_ranked as f on f.message_id = p.message_id and f.pick = 1
+left join status_ranked as s on p.message_id = s.message_id and s.pick = 1
+left join feedback_ranked as f on p.message_id = f.message_id and f.pick = 1

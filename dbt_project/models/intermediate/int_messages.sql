@@ -22,9 +22,9 @@ select
     st.latest_feedback,
     m._loaded_at
 from {{ ref('stg_messages') }} as m
-inner join {{ ref('stg_schools') }} as s on s.school_id = m.school_id
+inner join {{ ref('stg_schools') }} as s on m.school_id = s.school_id
 left join {{ ref('int_family_school') }} as fs
-    on fs.family_ref = m.family_ref and fs.school_id = m.school_id
-left join {{ ref('int_message_status') }} as st on st.message_id = m.message_id
+    on m.family_ref = fs.family_ref and m.school_id = fs.school_id
+left join {{ ref('int_message_status') }} as st on m.message_id = st.message_id
 -- A build of some school years (backfill, or the years a day's data touched) needs only theirs.
 where {{ school_year_filter(school_year_of('m.sent_date')) }}

@@ -36,17 +36,17 @@ region_days as (
         d.calendar_date,
         {{ week_start('d.calendar_date') }} as week_start,
         {{ iso_day_of_week('d.calendar_date') }} <= 5
-            and not exists (
-                select 1 from holidays as h
-                where h.region = r.region
-                  and d.calendar_date between h.start_date and h.end_date
-            ) as is_school_day,
+        and not exists (
+            select 1 from holidays as h
+            where h.region = r.region
+                and d.calendar_date between h.start_date and h.end_date
+        ) as is_school_day,
         d.calendar_date >= (select first_date from bounds)
-            and not exists (
-                select 1 from coverage as c
-                where c.region = r.region
-                  and d.calendar_date between c.known_from and c.known_until
-            ) as uncovered
+        and not exists (
+            select 1 from coverage as c
+            where c.region = r.region
+                and d.calendar_date between c.known_from and c.known_until
+        ) as uncovered
     from days as d
     cross join regions as r
 ),
@@ -63,7 +63,8 @@ calendar_gaps as (
 ),
 
 calendar_check as (
-    select count(*) as gaps,
+    select
+        count(*) as gaps,
         max(case when g.school_year is not null then {{ raise_error(
             "'Geen schoolkalender voor schooljaar ' || g.school_year || ' (regio ' || g.region"
             ~ " || ', dagen ' || cast(g.first_day as varchar) || ' t/m ' || cast(g.last_day as varchar)"

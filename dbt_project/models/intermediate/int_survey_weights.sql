@@ -35,7 +35,7 @@ joined as (
             as represented_population
     from respondents as r
     left join population as p
-        on p.school_year = r.school_year and p.school_id = r.school_id and p.ses_group = r.ses_group
+        on r.school_year = p.school_year and r.school_id = p.school_id and r.ses_group = p.ses_group
 )
 
 select
@@ -47,6 +47,6 @@ select
     school_respondents,
     represented_population,
     (cast(n_population as {{ type_double() }}) / represented_population)
-        / (cast(n_respondents as {{ type_double() }}) / school_respondents) as weight
+    / (cast(n_respondents as {{ type_double() }}) / school_respondents) as weight
 from joined
 where represented_population > 0

@@ -12,7 +12,7 @@ with boards as (
 school_months as (
     select distinct s.sector, s.board_id, s.school_id, w.month
     from {{ ref('stg_schools') }} as s
-    inner join {{ ref('int_school_weeks') }} as w on w.region = s.holiday_region
+    inner join {{ ref('int_school_weeks') }} as w on s.holiday_region = w.region
 ),
 
 open_months as (
@@ -43,11 +43,11 @@ select
     case when c.variant in ('base', 'weighted') then r.reference_value end as reference_value,
     f.period_type <> 'month' or om.month is not null as has_school_days
 from {{ ref('fct_indicator') }} as f
-inner join {{ ref('indicator_catalogue') }} as c on c.indicator_code = f.indicator_code
-left join boards as b on b.board_id = f.board_id
-left join {{ ref('stg_schools') }} as s on s.school_id = f.school_id
+inner join {{ ref('indicator_catalogue') }} as c on f.indicator_code = c.indicator_code
+left join boards as b on f.board_id = b.board_id
+left join {{ ref('stg_schools') }} as s on f.school_id = s.school_id
 left join {{ ref('national_reference_2014') }} as r
-    on r.sector = f.sector and r.indicator_code = c.base_code
+    on f.sector = r.sector and c.base_code = r.indicator_code
 left join open_months as om
-    on f.period_type = 'month' and om.month = f.period and om.sector = f.sector
-    and om.board_id = f.board_id and om.school_id = f.school_id
+    on f.period_type = 'month' and f.period = om.month and f.sector = om.sector
+        and f.board_id = om.board_id and f.school_id = om.school_id

@@ -7,4 +7,4 @@ select
     r.reference_value,
     cast(r.report_table as {{ type_text() }}) as report_table
 from {{ ref('national_reference_2014') }} as r
-inner join {{ ref('indicator_catalogue') }} as c on c.indicator_code = r.indicator_code
+inner join {{ ref('indicator_catalogue') }} as c on r.indicator_code = c.indicator_code

@@ -3,8 +3,10 @@
 with ranked as (
     select
         c.*,
-        row_number() over (partition by c.contact_id
-                           order by c._loaded_at, c._file_name, c._row_number) as row_rank
+        row_number() over (
+            partition by c.contact_id
+            order by c._loaded_at, c._file_name, c._row_number
+        ) as row_rank
     from {{ source('raw', 'contact_logs') }} as c
     where c.contact_id is not null
 )

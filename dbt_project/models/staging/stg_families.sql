@@ -3,8 +3,10 @@
 with ranked as (
     select
         f.*,
-        row_number() over (partition by f.family_ref, upper(trim(f.school_id)), f.enrolled_from
-                           order by f._loaded_at, f._file_name, f._row_number) as row_rank
+        row_number() over (
+            partition by f.family_ref, upper(trim(f.school_id)), f.enrolled_from
+            order by f._loaded_at, f._file_name, f._row_number
+        ) as row_rank
     from {{ source('raw', 'families') }} as f
     where f.family_ref is not null and f.enrolled_from is not null
 )

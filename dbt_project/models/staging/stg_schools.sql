@@ -3,8 +3,10 @@
 with ranked as (
     select
         s.*,
-        row_number() over (partition by trim(s.school_id)
-                           order by s._loaded_at, s._file_name, s._row_number) as row_rank
+        row_number() over (
+            partition by trim(s.school_id)
+            order by s._loaded_at, s._file_name, s._row_number
+        ) as row_rank
     from {{ source('raw', 'schools') }} as s
     where s.school_id is not null
 )

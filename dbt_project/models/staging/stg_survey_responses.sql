@@ -2,8 +2,10 @@
 with ranked as (
     select
         r.*,
-        row_number() over (partition by r.response_id
-                           order by r._loaded_at, r._file_name, r._row_number) as row_rank
+        row_number() over (
+            partition by r.response_id
+            order by r._loaded_at, r._file_name, r._row_number
+        ) as row_rank
     from {{ source('raw', 'survey_responses') }} as r
     where r.response_id is not null
 )
