@@ -106,8 +106,11 @@ test: env superset-env browser
 	$(VENV)/bin/python -m pytest
 
 # The dbt project on Spark local[2] next to DuckDB on the same inputs (tests/spark/).
+# Its own --basetemp: a second pytest session under /tmp/pytest-of-<user> resets that folder's
+# mode, which would lock the unprivileged Superset of a `make test` running beside it out.
 test-spark: env spark-env java
-	OUDERPEIL_SPARK_VENV=$(SPARK_VENV) $(VENV)/bin/python -m pytest -m spark -rP tests/spark
+	OUDERPEIL_SPARK_VENV=$(SPARK_VENV) $(VENV)/bin/python -m pytest -m spark -rP \
+	  --basetemp=$(ROOT)/.pytest-spark tests/spark
 
 # Everything not marked slow: no warehouse build, no Airflow, Superset or browser.
 test-fast: env
