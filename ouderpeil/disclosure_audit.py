@@ -528,11 +528,22 @@ def _ranges(m: _Model, wide: list[float]) -> tuple[dict, int, int]:
 def main(argv=None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(description="Disclosure audit of a published serving file")
-    p.add_argument("path", type=Path)
-    p.add_argument("--table", default="indicator")
+    from ouderpeil.config import Settings
+
+    p = argparse.ArgumentParser(
+        description="Aanval op een gepubliceerd serving-bestand: kan een afgeschermde waarde "
+        "worden teruggerekend? (docs/DISCLOSURE.md)"
+    )
+    p.add_argument(
+        "path",
+        type=Path,
+        nargs="?",
+        help="serving-bestand (standaard: het gepubliceerde, OUDERPEIL_SERVING of "
+        "data/serving/ouderpeil.duckdb)",
+    )
+    p.add_argument("--table", default="indicator", help="tabel (standaard: indicator)")
     args = p.parse_args(argv)
-    res = audit_file(args.path, args.table)
+    res = audit_file(args.path or Settings.from_env().serving_path, args.table)
     print(res.summary())
     for r in res.recovered[:50]:
         print("  recovered", r.key, f"[{r.low:.6g}, {r.high:.6g}]", r.route)
