@@ -234,3 +234,18 @@
 {% macro spark__type_double() -%}
     double
 {%- endmacro %}
+
+{#- Text aggregate in a given order: DuckDB orders inside the call, Spark (and standard SQL's
+    listagg) with WITHIN GROUP. -#}
+{% macro string_agg_ordered(expr, delimiter, order_by) -%}
+    {{ return(adapter.dispatch('string_agg_ordered', 'ouderpeil')(expr, delimiter, order_by)) }}
+{%- endmacro %}
+{% macro default__string_agg_ordered(expr, delimiter, order_by) -%}
+    listagg({{ expr }}, {{ delimiter }}) within group (order by {{ order_by }})
+{%- endmacro %}
+{% macro duckdb__string_agg_ordered(expr, delimiter, order_by) -%}
+    string_agg({{ expr }}, {{ delimiter }} order by {{ order_by }})
+{%- endmacro %}
+{% macro spark__string_agg_ordered(expr, delimiter, order_by) -%}
+    string_agg({{ expr }}, {{ delimiter }}) within group (order by {{ order_by }})
+{%- endmacro %}

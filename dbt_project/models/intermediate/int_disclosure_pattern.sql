@@ -193,8 +193,8 @@ time_options as (
     -- not additive: the cell alone, else the cell with its school year (a month) or with its
     -- fullest month (a school year), both the same step
     select
-        pid, 1 as time_rank, cast(null as varchar) as partner_type,
-        cast(null as varchar) as partner_period, 0 as partner_sign
+        pid, 1 as time_rank, cast(null as {{ type_text() }}) as partner_type,
+        cast(null as {{ type_text() }}) as partner_period, 0 as partner_sign
     from primaries
     where month_additive = 0
     union all

@@ -67,7 +67,8 @@ calendar_check as (
         count(*) as gaps,
         max(case when g.school_year is not null then {{ raise_error(
             "'Geen schoolkalender voor schooljaar ' || g.school_year || ' (regio ' || g.region"
-            ~ " || ', dagen ' || cast(g.first_day as varchar) || ' t/m ' || cast(g.last_day as varchar)"
+            ~ " || ', dagen ' || cast(g.first_day as " ~ type_text() ~ ") || ' t/m '"
+            ~ " || cast(g.last_day as " ~ type_text() ~ ")"
             ~ " || ' hebben activiteit): voeg de vakanties toe aan dbt_project/seeds/school_holidays_local.csv"
             ~ " en de gedekte dagen aan dbt_project/seeds/school_calendar_years_local.csv"
             ~ " (docs/LOADING.md, Schoolkalenders); zonder kalender tellen vakanties als schoolweken.'"

@@ -76,7 +76,7 @@ with_previous as (
     left join joined as p
         on j.indicator_code = p.indicator_code and j.sector = p.sector
             and j.board_id = p.board_id and j.school_id = p.school_id
-            and p.school_year = cast(cast(left(j.school_year, 4) as integer) - 1 as varchar)
+            and p.school_year = cast(cast(left(j.school_year, 4) as integer) - 1 as {{ type_text() }})
             || '-' || left(j.school_year, 4)
             and not p.gap_suppressed
 ),
@@ -184,10 +184,10 @@ summary as (
         count(*) filter (where not gap_suppressed) as n_published,
         count(*) filter (where gap_significant and gap_value < 0) as n_behind,
         count(*) filter (where gap_widened) as n_widened,
-        string_agg(case when gap_significant and gap_value < 0
-                then lower(indicator_label) || ' (' || gap_text || ')'
-        end, '; '
-        order by display_order) as behind_list
+        {{ string_agg_ordered(
+            "case when gap_significant and gap_value < 0"
+            ~ " then lower(indicator_label) || ' (' || gap_text || ')' end",
+            "'; '", 'display_order') }} as behind_list
     from rows_out
     group by period, sector, board_id, school_id
 )
