@@ -898,7 +898,7 @@ def test_incremental_load_and_backfill(built):
     assert after[0][1] == pytest.approx(before[0][1])
     # 2024-2025 at 10AA00: one held contact over the 46 families enrolled then (X01 left on
     # 31 Jul 2024, the day before the year started)
-    got = row(settings, "contact_frequency", period="2024-2025")
+    got = computed(settings, "contact_frequency", period="2024-2025")
     assert (got["numerator"], got["denominator"]) == (1, 46)
 
 
