@@ -16,140 +16,24 @@ reported, not timed as a success.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import yaml
 
+from ouderpeil.headless_chromium import SUPERSET_CHART_STATE_JS as CHART_STATE_JS
+from ouderpeil.headless_chromium import Chromium, find_binary
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 SECTOR_SLUGS = ("ouderpeil-po", "ouderpeil-vo", "ouderpeil-mbo")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    "--lang=nl-NL",
-    "--remote-debugging-port=0",
-]
 # Tall enough for the whole dashboard: Superset renders charts only when they are in view.
 WIDTH, HEIGHT = 1600, 3600
 POLL_SECONDS = 0.05
-
-# Per chart: drawn, still loading, error? (as tests/test_dashboard_browser.py checks them)
-CHART_STATE_JS = r"""
-(() => Array.from(document.querySelectorAll('[data-test="chart-grid-component"]')).map(el => {
-  const viz = el.getAttribute('data-test-viz-type');
-  const text = (el.innerText || '').trim();
-  const canvas = Array.from(el.querySelectorAll('canvas')).some(c => c.width > 0 && c.height > 0);
-  const svg = el.querySelectorAll('svg path, svg rect, svg text').length > 3;
-  const rows = el.querySelectorAll('table tbody tr').length;
-  const big = viz && viz.startsWith('big_number')
-      && /\d|N\/A|Geen|No data/.test((el.querySelector('.header-line') || el).innerText || '');
-  const loading = el.querySelectorAll('[data-test="loading-indicator"], .loading').length > 0;
-  const error = el.querySelectorAll(
-      '.ant-alert-error, [data-test="error-tooltip"], [data-test="chart-error"], .alert-danger'
-    ).length > 0 || /Unexpected error|Onverwachte fout|Fout:|Error:/.test(text);
-  const empty = /No results|Geen resultaten/.test(text);
-  return {name: el.getAttribute('data-test-chart-name'), drawn: canvas || svg || rows > 0 || big,
-          loading, error, empty};
-}))()
-"""
-
-
-class Chromium:
-    """Headless Chromium with a fresh profile, one page, driven over the DevTools protocol."""
-
-    def __init__(self, binary: str):
-        from websockets.sync.client import connect
-
-        self.profile = tempfile.mkdtemp(prefix="ouderpeil-bench-chromium-")
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={self.profile}",
-                f"--window-size={WIDTH},{HEIGHT}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        port_file = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 60
-        while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("Chromium did not start its DevTools endpoint")
-            time.sleep(0.1)
-        port, path = port_file.read_text().splitlines()[:2]
-        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
-        self._ids = itertools.count(1)
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        for domain in ("Page", "Runtime", "Network"):
-            self.call(f"{domain}.enable", page=True)
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            page=True,
-            width=WIDTH,
-            height=HEIGHT,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-
-    def call(self, method: str, page: bool = False, timeout: float = 60, **params):
-        msg_id = next(self._ids)
-        msg = {"id": msg_id, "method": method, "params": params}
-        if page:
-            msg["sessionId"] = self.session
-        self.ws.send(json.dumps(msg))
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(method)
-            data = json.loads(self.ws.recv(timeout=remaining))
-            if data.get("id") == msg_id:
-                if "error" in data:
-                    raise RuntimeError(f"{method}: {data['error']}")
-                return data.get("result", {})
-
-    def eval(self, expression: str):
-        result = self.call(
-            "Runtime.evaluate",
-            page=True,
-            expression=expression,
-            returnByValue=True,
-            awaitPromise=True,
-        )
-        return result.get("result", {}).get("value")
-
-    def close(self) -> None:
-        try:
-            if getattr(self, "ws", None) is not None:
-                self.ws.close()
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            shutil.rmtree(self.profile, ignore_errors=True)
 
 
 def committed_chart_counts(dashboards_dir: Path) -> dict[str, int]:
@@ -241,9 +125,7 @@ def measure(data_dir: Path, loads: int, timeout: float, start_timeout: float = 1
     from ouderpeil.config import Settings
     from ouderpeil.dashboards_server import free_port, start_superset
 
-    binary = next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
-    )
+    binary = find_binary()
     if binary is None:
         raise RuntimeError("headless Chromium not installed: run `make browser`")
     settings = Settings.from_env()
@@ -259,7 +141,7 @@ def measure(data_dir: Path, loads: int, timeout: float, start_timeout: float = 1
         session = login(handle.url, handle.admin)
         ids = dashboard_ids(handle.url, session)
         counts = committed_chart_counts(settings.dashboards_dir)
-        browser = Chromium(binary)
+        browser = Chromium(binary, width=WIDTH, height=HEIGHT)
         browser.call(
             "Network.setCookie",
             page=True,

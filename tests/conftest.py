@@ -114,9 +114,17 @@ def demo_published_settings(tmp_path_factory) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def superset(demo_published_settings, tmp_path_factory, request):
+    """One real Superset for the session on the demo's serving file (tests/superset_helpers)."""
+    from superset_helpers import superset_handle
+
+    return superset_handle(demo_published_settings, tmp_path_factory, request.config)
+
+
 # Fixtures that run a real dbt build (and GX, publish) once per session: every test that
 # uses one is slow, marked or not, so `make test-fast` never pays for the build.
-SLOW_FIXTURES = {"built_settings", "published_settings", "demo_published_settings"}
+SLOW_FIXTURES = {"built_settings", "published_settings", "demo_published_settings", "superset"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -222,6 +222,45 @@ def test_a_missing_pool_is_a_setup_error_with_a_fix_that_works(live):
     assert api._request("GET", "/api/v2/pools/duckdb_writer")["slots"] == 1
 
 
+@pytest.mark.browser
+def test_airflow_ui_shows_the_runs_and_a_task_log(live):
+    """The UI itself, in headless Chromium: the DAG list and a task log page of the build."""
+    from ouderpeil.headless_chromium import Chromium, find_binary
+
+    chromium = find_binary()
+    if not chromium:
+        pytest.skip("no chromium installed (make browser): the log was read over the API above")
+
+    build = _first_publish(live)
+    token = live.api.token()
+    shots = REPO_ROOT / "test-artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    browser = Chromium(chromium)
+    try:
+        # The simple auth manager's UI reads its JWT from the `_token` cookie.
+        browser.call(
+            "Network.setCookie", page=True, name="_token", value=token, url=live.services.url + "/"
+        )
+        pages = {
+            "airflow_dags": (f"{live.services.url}/dags", "ouderpeil_build"),
+            "airflow_task_log": (
+                f"{live.services.url}/dags/{BUILD}/runs/{build['dag_run_id']}/tasks/gate_marts",
+                "quality gate marts passed",
+            ),
+        }
+        for name, (url, needle) in pages.items():
+            browser.call("Page.navigate", page=True, url=url)
+            _wait_for(
+                lambda needle=needle: needle in (browser.eval("document.body.innerText") or ""),
+                120,
+                f"{needle!r} on {url}",
+                poll=2,
+            )
+            (shots / f"{name}.png").write_bytes(browser.screenshot(900))
+    finally:
+        browser.close()
+
+
 # --- Commands as documented ---------------------------------------------------------------
 
 # Documented commands this test does not run, each with the reason it prints as a skip.
@@ -324,41 +363,3 @@ def test_documented_command_runs_as_printed(live, doc, command):
     if " clear-task " in f" {command} ":
         assert re.search(r"cleared .*gate_marts", proc.stdout)
         assert ": success" in proc.stdout
-
-
-@pytest.mark.browser
-def test_airflow_ui_shows_the_runs_and_a_task_log(live):
-    """The UI itself, in headless Chromium: the DAG list and a task log page of the build."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("no chromium installed (make browser): the log was read over the API above")
-    from test_dashboard_browser import Chromium
-
-    build = _first_publish(live)
-    token = live.api.token()
-    shots = REPO_ROOT / "test-artifacts" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    browser = Chromium(chromium)
-    try:
-        # The simple auth manager's UI reads its JWT from the `_token` cookie.
-        browser.call(
-            "Network.setCookie", page=True, name="_token", value=token, url=live.services.url + "/"
-        )
-        pages = {
-            "airflow_dags": (f"{live.services.url}/dags", "ouderpeil_build"),
-            "airflow_task_log": (
-                f"{live.services.url}/dags/{BUILD}/runs/{build['dag_run_id']}/tasks/gate_marts",
-                "quality gate marts passed",
-            ),
-        }
-        for name, (url, needle) in pages.items():
-            browser.call("Page.navigate", page=True, url=url)
-            _wait_for(
-                lambda needle=needle: needle in (browser.eval("document.body.innerText") or ""),
-                120,
-                f"{needle!r} on {url}",
-                poll=2,
-            )
-            (shots / f"{name}.png").write_bytes(browser.screenshot(900))
-    finally:
-        browser.close()

@@ -5,221 +5,36 @@ protocol with the ``websockets`` client that the main virtualenv already has: th
 through Superset's login form with ``requests``, hands the session cookie to the browser, opens
 each dashboard, waits until every chart has drawn (canvas, table or big number), checks the DOM
 for error alerts and saves a full-page screenshot to ``test-artifacts/screenshots/``.
-The Superset server is the session one from test_superset.py (``make demo``'s sample through
+The Superset server is the session one (conftest.py `superset`) (``make demo``'s sample through
 the real pipeline). Board users open every dashboard they are offered; the page must lead with
 the gap panel showing numbers and hold none of Superset's English placeholders.
 """
 
 from __future__ import annotations
 
-import base64
-import itertools
-import json
 import re
-import shutil
-import struct
-import subprocess
-import tempfile
 import time
-import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
-from test_superset import (  # noqa: F401
-    GAP_NUMBER,
+from superset_helpers import (
     OVERVIEW_SLUG,
     SECTOR_SLUGS,
     api_session,
     committed_charts_per_dashboard,
     dashboards_by_slug,
     form_login,
-    superset_handle,
 )
 
 from ouderpeil.config import REPO_ROOT
+from ouderpeil.headless_chromium import SUPERSET_CHART_STATE_JS as CHART_STATE_JS
+from ouderpeil.headless_chromium import Chromium, find_binary, png_pixels
 
 pytestmark = [pytest.mark.slow, pytest.mark.superset, pytest.mark.browser]
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    "--lang=nl-NL",
-    "--remote-debugging-port=0",
-]
-WIDTH, HEIGHT = 1600, 1200
 PAGE_HEIGHT = 5600  # taller than the longest dashboard
 RENDER_TIMEOUT = 180
-
-# Per chart: has it drawn, is it still loading, does it show an error? Evaluated in the page.
-CHART_STATE_JS = r"""
-(() => Array.from(document.querySelectorAll('[data-test="chart-grid-component"]')).map(el => {
-  const viz = el.getAttribute('data-test-viz-type');
-  const text = (el.innerText || '').trim();
-  const canvas = Array.from(el.querySelectorAll('canvas')).some(c => c.width > 0 && c.height > 0);
-  const svg = el.querySelectorAll('svg path, svg rect, svg text').length > 3;
-  const rows = el.querySelectorAll('table tbody tr').length;
-  const big = viz && viz.startsWith('big_number')
-      && /\d|N\/A|Geen|No data/.test((el.querySelector('.header-line') || el).innerText || '');
-  const html = viz === 'handlebars' && /\w{4}/.test(text.replace(el.getAttribute('data-test-chart-name') || '', ''));
-  const loading = el.querySelectorAll('[data-test="loading-indicator"], .loading').length > 0;
-  const error = el.querySelectorAll(
-      '.ant-alert-error, [data-test="error-tooltip"], [data-test="chart-error"], .alert-danger'
-    ).length > 0 || /Unexpected error|Onverwachte fout|Fout:|Error:/.test(text);
-  const empty = /No results|Geen resultaten/.test(text);
-  return {id: el.getAttribute('data-test-chart-id'), name: el.getAttribute('data-test-chart-name'),
-          viz, drawn: canvas || svg || rows > 0 || big || html, rows, loading, error, empty,
-          text: text.slice(0, 400)};
-}))()
-"""
-
-
-# --------------------------------------------------------------------------- Chromium (CDP)
-class Chromium:
-    """Headless Chromium with a fresh profile, driven over the DevTools protocol."""
-
-    def __init__(self, binary: str):
-        from websockets.sync.client import connect
-
-        self.profile = tempfile.mkdtemp(prefix="ouderpeil-chromium-")
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={self.profile}",
-                f"--window-size={WIDTH},{HEIGHT}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        port_file = Path(self.profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 60
-        while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError("Chromium did not start its DevTools endpoint")
-            time.sleep(0.1)
-        port, path = port_file.read_text().splitlines()[:2]
-        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30)
-        self._ids = itertools.count(1)
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        for domain in ("Page", "Runtime", "Network"):
-            self.call(f"{domain}.enable", page=True)
-        self.resize(HEIGHT)
-
-    def call(self, method: str, page: bool = False, timeout: float = 60, **params):
-        msg_id = next(self._ids)
-        msg = {"id": msg_id, "method": method, "params": params}
-        if page:
-            msg["sessionId"] = self.session
-        self.ws.send(json.dumps(msg))
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(method)
-            data = json.loads(self.ws.recv(timeout=remaining))
-            if data.get("id") == msg_id:
-                if "error" in data:
-                    raise RuntimeError(f"{method}: {data['error']}")
-                return data.get("result", {})
-
-    def eval(self, expression: str):
-        result = self.call(
-            "Runtime.evaluate",
-            page=True,
-            expression=expression,
-            returnByValue=True,
-            awaitPromise=True,
-        )
-        return result.get("result", {}).get("value")
-
-    def resize(self, height: int) -> None:
-        self.call(
-            "Emulation.setDeviceMetricsOverride",
-            page=True,
-            width=WIDTH,
-            height=height,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
-
-    def screenshot(self, height: int) -> bytes:
-        data = self.call(
-            "Page.captureScreenshot",
-            page=True,
-            format="png",
-            clip={"x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1},
-        )["data"]
-        return base64.b64decode(data)
-
-    def close(self) -> None:
-        try:
-            if getattr(self, "ws", None) is not None:
-                self.ws.close()
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-            shutil.rmtree(self.profile, ignore_errors=True)
-
-
-def png_pixels(png: bytes) -> np.ndarray:
-    """Decode an 8-bit RGB/RGBA PNG (what Chromium writes) into an array, stdlib + numpy."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat = 8, b""
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
-        chunk = png[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + length
-    assert depth == 8 and colour in (2, 6), (depth, colour)
-    bpp = 3 if colour == 2 else 4
-    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8)
-    stride = width * bpp
-    rows = raw.reshape(height, stride + 1)
-    out = np.zeros((height, stride), dtype=np.int32)
-    prev = np.zeros(stride, dtype=np.int32)
-    for y in range(height):
-        ftype, line = rows[y, 0], rows[y, 1:].astype(np.int32)
-        if ftype == 0:
-            cur = line
-        elif ftype == 2:
-            cur = (line + prev) & 0xFF
-        else:  # sub (1), average (3), paeth (4) depend on the left neighbour: byte by byte
-            cur = np.zeros(stride, dtype=np.int32)
-            for x in range(stride):
-                a = cur[x - bpp] if x >= bpp else 0
-                b = prev[x]
-                c = prev[x - bpp] if x >= bpp else 0
-                if ftype == 1:
-                    pred = a
-                elif ftype == 3:
-                    pred = (a + b) // 2
-                else:
-                    p = a + b - c
-                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                cur[x] = (line[x] + pred) & 0xFF
-        out[y] = cur
-        prev = cur
-    return out.reshape(height, width, bpp)[:, :, :3]
 
 
 def assert_not_blank(png: bytes, name: str) -> None:
@@ -239,21 +54,17 @@ def assert_not_blank(png: bytes, name: str) -> None:
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
 def chromium_binary() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("headless Chromium not installed: run `make browser` (apt-get install chromium)")
-
-
-@pytest.fixture(scope="session")
-def superset(demo_published_settings, tmp_path_factory, request):
-    return superset_handle(demo_published_settings, tmp_path_factory, request.config)
+    path = find_binary()
+    if not path:
+        pytest.skip(
+            "headless Chromium not installed: run `make browser` (apt-get install chromium)"
+        )
+    return path
 
 
 @pytest.fixture
 def browser(chromium_binary):
-    b = Chromium(chromium_binary)
+    b = Chromium(chromium_binary, width=1600, height=1200)
     yield b
     b.close()
 
@@ -408,3 +219,31 @@ D3_LOCALE_JS = r"""
   return {shortMonths: (data.d3_time_format || {}).shortMonths || [],
           decimal: (data.d3_format || {}).decimal}; })()
 """
+
+
+def test_the_dashboard_list_reads_dutch_for_board_staff(superset, browser):
+    """The list view a board user lands on: their dashboards, the row count in Dutch
+    ("1-2 van 2", Superset writes "of" into its JavaScript: locale_nl.AssetTextFixes), and
+    none of the English placeholders."""
+    user = superset.board_users[0]
+    session = form_login(superset, user)
+    browser.call(
+        "Network.setCookie",
+        page=True,
+        name="session",
+        url=superset.url,
+        value=session.cookies.get("session"),
+        httpOnly=True,
+    )
+    browser.call("Page.navigate", page=True, url=f"{superset.url}/dashboard/list/")
+    deadline, text = time.monotonic() + RENDER_TIMEOUT, ""
+    while time.monotonic() < deadline:
+        text = browser.eval("document.body.innerText") or ""
+        if re.search(r"\b\d+-\d+ (van|of) \d+\b", text):
+            break
+        time.sleep(0.5)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"dashboardlijst-{user['username']}.png").write_bytes(browser.screenshot(900))
+    offered = dashboards_by_slug(superset, api_session(superset, user))
+    assert re.search(rf"\b1-{len(offered)} van {len(offered)}\b", text), text[-1500:]
+    assert not english_in(text), english_in(text)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import subprocess
 
 import pandas as pd
@@ -79,7 +78,9 @@ def test_report_lists_every_expectation_with_status_and_observed_value(report):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_report_renders_offline_in_chromium_with_the_failure_visible(report, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    from ouderpeil.headless_chromium import FLAGS, find_binary, png_pixels
+
+    chromium = find_binary()
     if not chromium:
         pytest.skip("no chromium installed (make browser): the page is checked as HTML above")
     page, _ = report
@@ -87,10 +88,7 @@ def test_report_renders_offline_in_chromium_with_the_failure_visible(report, tmp
     shot = SCREENSHOTS / "quality_report_failing_expectation.png"
     shot.unlink(missing_ok=True)
     flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
+        *FLAGS,
         f"--user-data-dir={tmp_path / 'profile'}",
         # No network at all: what renders here renders offline.
         "--proxy-server=127.0.0.1:9",
@@ -108,8 +106,6 @@ def test_report_renders_offline_in_chromium_with_the_failure_visible(report, tmp
         timeout=180,
     )
     assert shot.exists() and shot.stat().st_size > 10_000, "no screenshot written"
-    from test_dashboard_browser import png_pixels  # the suite's PNG decoder (numpy only)
-
     px = png_pixels(shot.read_bytes()).reshape(-1, 3)
     # The failing row's red background is on the page (the report's colour for a failure).
     reds = int(((px == (0xFD, 0xF0, 0xEF)).all(axis=1)).sum())

@@ -1,6 +1,6 @@
 """Least privilege on the serving side (issue 16), probed on a real Superset over HTTP, as Admin.
 
-The server is the session one of test_superset.py (real sample data, dbt, gate, publish).
+The server is the session one of conftest.py (`make demo`'s sample through dbt, gate, publish).
 Every probe is something an admin could type in SQL Lab or send to the chart data API; each
 must fail without touching a file, and the control query next to it must work.
 """
@@ -13,14 +13,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_superset import api_session, dataset_ids, form_login, query_dataset, superset_handle
+from superset_helpers import api_session, dataset_ids, form_login, query_dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.superset]
-
-
-@pytest.fixture(scope="session")
-def superset(published_settings, tmp_path_factory, request):
-    return superset_handle(published_settings, tmp_path_factory, request.config)
 
 
 @pytest.fixture(scope="module")
@@ -241,9 +236,9 @@ def test_chart_data_api_as_admin_cannot_reach_files(superset, admin, database_id
 
 
 def test_a_read_write_or_any_other_connection_is_refused(
-    superset, admin, database_id, published_settings, tmp_path
+    superset, admin, database_id, demo_published_settings, tmp_path
 ):
-    serving = published_settings.serving_path
+    serving = demo_published_settings.serving_path
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(serving.read_bytes())
     refused_uris = {
@@ -252,7 +247,7 @@ def test_a_read_write_or_any_other_connection_is_refused(
         "external access in the URI": f"duckdb:///{serving}?access_mode=read_only&enable_external_access=true",
         "unlock in the URI": f"duckdb:///{serving}?access_mode=read_only&lock_configuration=false",
         "another file": f"duckdb:///{copy}?access_mode=read_only",
-        "the warehouse": f"duckdb:///{published_settings.warehouse_path}?access_mode=read_only",
+        "the warehouse": f"duckdb:///{demo_published_settings.warehouse_path}?access_mode=read_only",
         "in memory": "duckdb:///:memory:",
         "sqlite": f"sqlite:///{tmp_path / 'x.db'}",
         "postgres": "postgresql://u:p@127.0.0.1:5432/x",

@@ -7,7 +7,10 @@ shipped file as it is; ``LanguagePackFixes`` (a WSGI middleware, ``ADDITIONAL_MI
 answers that request, after Superset's own login check, with the shipped pack plus our
 corrections. ``install_language_pack_fixes`` puts the same pack into Superset's server-side
 cache. Only strings board staff and inspectors meet on dashboards and list views are fixed
-here; the rest stays as shipped. Imported by superset_config.py (Superset virtualenv only).
+here; the rest stays as shipped. A few texts are written into Superset's JavaScript without
+going through the language pack (the list views' row count "1-4 of 4"); ``AssetTextFixes``
+rewrites those in the asset as it is served. Imported by superset_config.py (Superset
+virtualenv only).
 """
 
 from __future__ import annotations
@@ -116,6 +119,15 @@ CORRECTIONS: dict[str, list[str]] = {
 }
 
 
+# Texts Superset 6.1 writes into its JavaScript bundles without translation: exact snippet of
+# the shipped asset -> Dutch. A snippet that no longer occurs after an upgrade simply does
+# nothing (tests/test_dashboard_browser.py then sees the English in the list view).
+ASSET_TEXT_FIXES: dict[bytes, bytes] = {
+    # The list views' pagination total (TableCollection's showTotal): "1-4 of 4".
+    b"`${t[0]}-${t[1]} of ${e}`": b"`${t[0]}-${t[1]} van ${e}`",
+}
+
+
 def _shipped_pack(locale: str) -> dict:
     import superset.translations.utils as tr
 
@@ -153,29 +165,75 @@ class LanguagePackFixes:
         # No 304 from a browser cache that holds the shipped pack.
         environ.pop("HTTP_IF_NONE_MATCH", None)
         environ.pop("HTTP_IF_MODIFIED_SINCE", None)
-        seen: dict = {}
-
-        def capture(status, headers, exc_info=None):
-            seen["status"], seen["headers"] = status, headers
-            return lambda data: None
-
-        result = self.app(environ, capture)
-        try:
-            chunks = list(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        if not seen.get("status", "").startswith("200"):
-            start_response(seen.get("status", "500 INTERNAL SERVER ERROR"), seen.get("headers", []))
+        status, headers, chunks = _buffered(self.app, environ)
+        if not status.startswith("200"):
+            start_response(status, headers)
             return chunks
         body = _corrected_pack_bytes(match.group(1))
         drop = {"content-length", "content-type", "etag", "last-modified", "content-encoding"}
-        headers = [(k, v) for k, v in seen["headers"] if k.lower() not in drop]
+        headers = [(k, v) for k, v in headers if k.lower() not in drop]
         headers += [
             ("Content-Type", "application/json; charset=utf-8"),
             ("Content-Length", str(len(body))),
         ]
-        start_response(seen["status"], headers)
+        start_response(status, headers)
+        return [body]
+
+
+def _buffered(app, environ) -> tuple[str, list, list[bytes]]:
+    """Run the WSGI app and keep its status, headers and body."""
+    seen: dict = {}
+
+    def capture(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, headers
+        return lambda data: None
+
+    result = app(environ, capture)
+    try:
+        chunks = list(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return seen.get("status", "500 INTERNAL SERVER ERROR"), seen.get("headers", []), chunks
+
+
+class AssetTextFixes:
+    """WSGI middleware: a JavaScript asset that holds an untranslated snippet of
+    ``ASSET_TEXT_FIXES`` is served with the Dutch text instead. Assets are asked for
+    uncompressed and unconditionally, so the body can be read and no cached English kept."""
+
+    PREFIX = "/static/assets/"
+
+    def __init__(self, app):
+        self.app = app
+        self._fixed: dict[str, bytes | None] = {}  # path -> rewritten body, None: nothing to fix
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not (path.startswith(self.PREFIX) and path.endswith(".js")):
+            return self.app(environ, start_response)
+        if self._fixed.get(path, b"") is None:  # seen before, nothing to fix: as shipped
+            return self.app(environ, start_response)
+        for header in ("HTTP_ACCEPT_ENCODING", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE"):
+            environ.pop(header, None)
+        status, headers, chunks = _buffered(self.app, environ)
+        if not status.startswith("200"):
+            start_response(status, headers)
+            return chunks
+        if path not in self._fixed:
+            body = b"".join(chunks)
+            fixed = body
+            for english, dutch in ASSET_TEXT_FIXES.items():
+                fixed = fixed.replace(english, dutch)
+            self._fixed[path] = fixed if fixed != body else None
+        body = self._fixed[path]
+        if body is None:
+            start_response(status, headers)
+            return chunks
+        drop = {"content-length", "etag", "last-modified", "content-encoding"}
+        headers = [(k, v) for k, v in headers if k.lower() not in drop]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(status, headers)
         return [body]
 
 

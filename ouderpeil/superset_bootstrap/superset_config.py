@@ -142,7 +142,7 @@ D3_FORMAT = _locale_nl.D3_FORMAT
 D3_TIME_FORMAT = _locale_nl.D3_TIME_FORMAT
 CURRENCIES = ["EUR"]
 _locale_nl.install_language_pack_fixes("nl")
-ADDITIONAL_MIDDLEWARE = [_locale_nl.LanguagePackFixes]
+ADDITIONAL_MIDDLEWARE = [_locale_nl.LanguagePackFixes, _locale_nl.AssetTextFixes]
 
 SHOW_STACKTRACE = False
 LOG_LEVEL = os.environ.get("OUDERPEIL_SUPERSET_LOG_LEVEL", "INFO")
