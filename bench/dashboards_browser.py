@@ -82,9 +82,9 @@ def dashboard_ids(url: str, session) -> dict[str, int]:
 
 def time_load(browser: Chromium, url: str, expected: int, timeout: float) -> dict:
     """Navigate and wait for the last chart; seconds from navigation to that moment."""
-    browser.call("Page.navigate", page=True, url="about:blank")
+    browser.navigate("about:blank")
     started = time.perf_counter()
-    browser.call("Page.navigate", page=True, url=url)
+    browser.navigate(url)
     states: list[dict] = []
     while time.perf_counter() - started < timeout:
         try:
@@ -142,14 +142,7 @@ def measure(data_dir: Path, loads: int, timeout: float, start_timeout: float = 1
         ids = dashboard_ids(handle.url, session)
         counts = committed_chart_counts(settings.dashboards_dir)
         browser = Chromium(binary, width=WIDTH, height=HEIGHT)
-        browser.call(
-            "Network.setCookie",
-            page=True,
-            name="session",
-            url=handle.url,
-            value=session.cookies.get("session"),
-            httpOnly=True,
-        )
+        browser.set_cookie(handle.url, "session", session.cookies.get("session"))
         out = {}
         for slug in SECTOR_SLUGS:
             if slug not in ids:
@@ -206,7 +199,12 @@ def main(argv=None) -> int:
     from ouderpeil.config import Settings
 
     result = measure(Settings.from_env().data_dir, args.loads, args.timeout, args.start_timeout)
-    text = json.dumps(result, indent=2, default=str)
+    # The stage result format of bench.run (as bench.stage writes it): the numbers in details.
+    text = json.dumps(
+        {"stage": "dashboards_browser", "ok": result["ok"], "details": result},
+        indent=2,
+        default=str,
+    )
     if args.result:
         args.result.write_text(text)
     print(text)

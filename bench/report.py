@@ -159,7 +159,8 @@ def markdown(results: list[dict]) -> str:
     shown = ["sector dashboards in Chromium, navigation → last chart drawn, p50 / p95 (s)"]
     for r in results:
         b = (r.get("dashboard_queries") or {}).get("browser") or {}
-        d = b.get("details") or {}
+        # Results written before 2026-12-01 afternoon hold the numbers flat, not in details.
+        d = b.get("details") or b
         shown += [
             f"{_fmt(d.get('p50_seconds'), 2)} / {_fmt(d.get('p95_seconds'), 2)}"
             if d.get("p50_seconds") is not None
@@ -170,6 +171,20 @@ def markdown(results: list[dict]) -> str:
             "",
         ]
     lines.append("| " + " | ".join(shown) + " |")
+    audit = ["disclosure audit: withheld values recovered / withheld (of all rows)"]
+    for r in results:
+        a = (r.get("stages") or {}).get("disclosure_audit") or {}
+        d = a.get("details") or {}
+        audit += [
+            f"{d['recovered']:,} / {d['suppressed']:,} (of {d['cells']:,})"
+            if a.get("ok")
+            else ("failed" if a else "–"),
+            _fmt(a.get("cpu_seconds")) if a.get("ok") else "",
+            _fmt(a.get("maxrss_mib"), 0) if a.get("ok") else "–",
+            "",
+            "",
+        ]
+    lines.append("| " + " | ".join(audit) + " |")
     modes = sorted({m for r in results for m in _airflow_runs(r)})
     for mode in modes or ["per_model"]:
         row = [f"Airflow overhead, dbt tasks {mode} (DAG runs − stages)"]

@@ -100,6 +100,33 @@ def run_export(settings: Settings, args) -> dict:
     return {"period": period, "format": args.format, "out": str(out)}
 
 
+@stage("disclosure_audit")
+def run_disclosure_audit(settings: Settings, args) -> dict:
+    """The attacker on the published serving file (ouderpeil/disclosure_audit.py) and what
+    disclosure control costs (share withheld, laag-hoog gaps still shown per grain)."""
+    import duckdb
+
+    from ouderpeil.disclosure_audit import audit_file
+    from ouderpeil.disclosure_metrics import gap_visibility, suppressed_share
+
+    res = audit_file(settings.serving_path)
+    con = duckdb.connect(str(settings.serving_path), read_only=True)
+    try:
+        share, gaps = suppressed_share(con), gap_visibility(con)
+    finally:
+        con.close()
+    return {
+        "summary": res.summary(),
+        "cells": res.cells,
+        "suppressed": res.suppressed,
+        "recovered": len(res.recovered),
+        "unknowns": res.unknowns,
+        "lps": res.lps,
+        "suppressed_share": share,
+        "gaps_shown": gaps,
+    }
+
+
 @stage("airflow")
 def run_airflow(settings: Settings, args) -> dict:
     """The whole chain through Airflow's DAGs; bench.run subtracts the stage times."""

@@ -165,6 +165,54 @@ def gpick(expr: str) -> str:
     return f"arg_max_null({expr}, {GAP_PREF})"
 
 
+# Laag and hoog drawn on one scale with their 95% intervals (issue 14: "intervals drawn where a
+# value rests on a sample"), as HTML in a table cell (Superset's table sanitiser keeps inline
+# styles on spans). Shares on 0–100 %; other units from 0 to a little over the larger upper
+# bound of the row, so laag and hoog are always comparable within a row.
+PLOT_COLOURS = {"laag": ("#C2410C", "#F0A27A"), "hoog": ("#1D4E89", "#8DB3DE")}
+PLOT_SCALE_SQL = (
+    "CASE WHEN unit = 'aandeel' THEN 100.0 ELSE greatest(coalesce(laag_ci_high, laag_value, 0), "
+    "coalesce(hoog_ci_high, hoog_value, 0), 1e-9) * 1.15 END"
+)
+
+
+def _plot_pos(expr: str) -> str:
+    """A value as a CSS percentage of the plot's width (text, decimal point for CSS)."""
+    return (
+        f"CAST(round(least(greatest(100.0 * ({expr}) / ({PLOT_SCALE_SQL}), 0), 100), 1) AS VARCHAR)"
+    )
+
+
+def _plot_row(group: str) -> str:
+    dark, light = PLOT_COLOURS[group]
+    value, low, high = f"{group}_value", f"{group}_ci_low", f"{group}_ci_high"
+    label = f"'<span style=\"display:inline-block;width:34px;font-size:11px;color:{dark}\">{group}</span>'"
+    track = (
+        "'<span style=\"display:inline-block;position:relative;width:160px;height:8px;"
+        "background:#ECECEC;border-radius:2px;vertical-align:middle\">'"
+    )
+    band = (
+        f"CASE WHEN {low} IS NULL OR {high} IS NULL THEN '' ELSE "
+        "'<span style=\"position:absolute;top:0;bottom:0;left:' || "
+        f"{_plot_pos(low)} || '%;width:' || "
+        f"CAST(greatest(round(100.0 * ({high} - {low}) / ({PLOT_SCALE_SQL}), 1), 0.5) AS VARCHAR)"
+        f" || '%;background:{light}\"></span>' END"
+    )
+    dot = (
+        "'<span style=\"position:absolute;top:-3px;bottom:-3px;width:3px;margin-left:-1px;"
+        f"left:' || {_plot_pos(value)} || '%;background:{dark}\"></span>'"
+    )
+    suppressed = "'<span style=\"font-size:11px;color:#777\">■ onderdrukt (n<10)</span>'"
+    return (
+        f"'<div style=\"white-space:nowrap;line-height:15px\">' || {label} || "
+        f"CASE WHEN {group}_suppressed OR {value} IS NULL THEN {suppressed} "
+        f"ELSE {track} || {band} || {dot} || '</span>' END || '</div>'"
+    )
+
+
+INTERVAL_PLOT_SQL = f"({_plot_row('laag')} || {_plot_row('hoog')})"
+
+
 def for_sector(expr: str, sector: str) -> str:
     """The picked value of one sector only (overview tables: a column per sector); a text,
     never NULL, where the board has no school in that sector."""
@@ -493,6 +541,7 @@ DATASETS = {
             metric("samenvatting", "Samenvatting", gpick("summary_text")),
             metric("laag", "Laag (95%-interval)", gpick("laag_text")),
             metric("hoog", "Hoog (95%-interval)", gpick("hoog_text")),
+            metric("laag_hoog_plot", "Laag en hoog getekend", gpick(INTERVAL_PLOT_SQL)),
             metric("kloof", "Kloof laag − hoog", gpick("gap_text")),
             metric("kloof_interval", "95%-interval kloof", gpick("gap_interval_text")),
             metric("signaal", "Signaal", gpick(colour("signal_text", "signal_rank"))),
@@ -1313,12 +1362,13 @@ def gap_tables(prefix: str, adhoc: list[dict]) -> list[Chart]:
     labels = {
         "laag": "Laag opgeleide ouders",
         "hoog": "Hoog opgeleide ouders",
+        "laag_hoog_plot": "Laag en hoog met 95%-interval (punt: waarde, balk: interval)",
         "kloof": "Kloof laag − hoog",
         "kloof_interval": "95%-interval kloof",
         "signaal": "Signaal",
         "trend": "Sinds vorig schooljaar",
     }
-    cols = ["laag", "hoog", "kloof", "kloof_interval", "signaal", "trend"]
+    cols = ["laag", "hoog", "laag_hoog_plot", "kloof", "kloof_interval", "signaal", "trend"]
     return [
         table(
             prefix,

@@ -119,6 +119,15 @@ class Chromium:
                     raise RuntimeError(f"{method}: {data['error']}")
                 return data.get("result", {})
 
+    def set_cookie(self, url: str, name: str, value: str, http_only: bool = True) -> None:
+        """A cookie for `url`, e.g. a login session taken over from `requests`."""
+        self.call(
+            "Network.setCookie", page=True, url=url, name=name, value=value, httpOnly=http_only
+        )
+
+    def navigate(self, url: str) -> None:
+        self.call("Page.navigate", page=True, url=url)
+
     def eval(self, expression: str):
         result = self.call(
             "Runtime.evaluate",

@@ -238,9 +238,7 @@ def test_airflow_ui_shows_the_runs_and_a_task_log(live):
     browser = Chromium(chromium)
     try:
         # The simple auth manager's UI reads its JWT from the `_token` cookie.
-        browser.call(
-            "Network.setCookie", page=True, name="_token", value=token, url=live.services.url + "/"
-        )
+        browser.set_cookie(live.services.url + "/", "_token", token, http_only=False)
         pages = {
             "airflow_dags": (f"{live.services.url}/dags", "ouderpeil_build"),
             "airflow_task_log": (
@@ -249,7 +247,7 @@ def test_airflow_ui_shows_the_runs_and_a_task_log(live):
             ),
         }
         for name, (url, needle) in pages.items():
-            browser.call("Page.navigate", page=True, url=url)
+            browser.navigate(url)
             _wait_for(
                 lambda needle=needle: needle in (browser.eval("document.body.innerText") or ""),
                 120,

@@ -41,7 +41,7 @@ def bench_result(tmp_path_factory):
 
 def test_every_stage_has_positive_duration_and_memory(bench_result):
     result, exit_code, _ = bench_result
-    expected = run.FULL_STAGES + run.DAY_STAGES + [run.DAY_ONE_PROCESS]
+    expected = run.FULL_STAGES + run.DAY_STAGES + [run.DAY_ONE_PROCESS, run.AUDIT_STAGE]
     assert sorted(result["stages"]) == sorted(expected)
     for name in expected:
         stage = result["stages"][name]
@@ -50,6 +50,14 @@ def test_every_stage_has_positive_duration_and_memory(bench_result):
         assert stage["process_seconds"] > 0, name
         assert stage["maxrss_mib"] > 0, name
     assert exit_code == 0
+
+
+def test_the_disclosure_audit_of_the_published_file_recovers_nothing(bench_result):
+    result, _, _ = bench_result
+    audit = result["stages"][run.AUDIT_STAGE]["details"]
+    assert audit["suppressed"] > 0 and audit["cells"] > audit["suppressed"], audit
+    assert audit["recovered"] == 0, audit["summary"]
+    assert "school/school_year" in audit["gaps_shown"], audit["gaps_shown"]
 
 
 def test_baseline_and_dashboard_queries_are_measured(bench_result):

@@ -116,6 +116,9 @@ CORRECTIONS: dict[str, list[str]] = {
     "Filter value is required": ["Kies een waarde voor dit filter"],
     "Please choose a database": ["Kies een database"],
     "Choose a database...": ["Kies een database…"],
+    # The list views' filter selects (status, owner, favourite …) say "Choose...", which the
+    # shipped pack translates as "Kies een database...".
+    "Choose...": ["Kies…"],
 }
 
 
