@@ -3,6 +3,9 @@ query larger than the limit spills and succeeds, for the writer and for a read-o
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import duckdb
 import pytest
 
@@ -52,3 +55,51 @@ def test_dbt_gets_the_same_limit_and_directory(tmp_path, monkeypatch):
         duckdb_settings.MEMORY_LIMIT_ENV: "3GB",
         duckdb_settings.TEMP_DIR_ENV: str(tmp_path / "w.duckdb.tmp"),
     }
+
+
+def test_a_dbt_build_that_spills_goes_on_in_every_thread(tmp_path, monkeypatch):
+    """dbt with two threads through the project's own profile: a model spills, then more
+    models open cursors of their own. A spill directory given per cursor (dbt-duckdb's
+    `settings:`) fails there ("Cannot switch temporary directory after the current one has
+    been used"), as it failed the full region build; the profile gives it once, when the
+    database is opened (`config_options:`)."""
+    from ouderpeil.config import REPO_ROOT
+    from ouderpeil.transform import DBT_ENV, dbt_executable
+
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: spill_probe\nversion: '1.0'\nprofile: ouderpeil\nmodel-paths: [models]\n"
+        "models:\n  +materialized: table\n"
+    )
+    (project / "models" / "spill.sql").write_text(SPILLING_QUERY)
+    for i in range(4):  # after the spill: new cursors in both threads
+        (project / "models" / f"after_{i}.sql").write_text("select * from {{ ref('spill') }}")
+    warehouse = tmp_path / "warehouse.duckdb"
+    env = {
+        **DBT_ENV,
+        "OUDERPEIL_WAREHOUSE": str(warehouse),
+        duckdb_settings.MEMORY_LIMIT_ENV: LIMIT,
+        duckdb_settings.TEMP_DIR_ENV: str(tmp_path / "warehouse.duckdb.tmp"),
+        "OUDERPEIL_DBT_THREADS": "2",
+    }
+    proc = subprocess.run(
+        [
+            str(dbt_executable()),
+            "run",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(REPO_ROOT / "dbt_project"),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "PASS=5" in proc.stdout, proc.stdout[-2000:]
