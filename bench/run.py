@@ -44,6 +44,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import report
+from ouderpeil.headless_chromium import find_binary
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -183,8 +184,8 @@ def warm_hash_cache(data_dir: Path) -> float:
     started = time.perf_counter()
     cache = HashCache(SimpleNamespace(data_dir=data_dir))
     for path in sorted((data_dir / "inbox").rglob("*")):
-        if path.is_file() and cache.get(path) is None:
-            cache.put(path, file_sha256(path))
+        if path.is_file():
+            file_sha256(path, cache)  # the loader's own lookup: reads only what the cache lacks
     cache.save()
     return time.perf_counter() - started
 
@@ -595,7 +596,7 @@ class ScaleRun:
             if (
                 not (args.skip_browser or args.skip_superset)
                 and SUPERSET_PYTHON.exists()
-                and shutil.which("chromium")
+                and find_binary()
             ):
                 queries["browser"] = self.browser(data_dir)
             # Can a withheld value be worked back from what was published? (issue 13)

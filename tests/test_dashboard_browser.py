@@ -5,8 +5,8 @@ protocol with the ``websockets`` client that the main virtualenv already has: th
 through Superset's login form with ``requests``, hands the session cookie to the browser, opens
 each dashboard, waits until every chart has drawn (canvas, table or big number), checks the DOM
 for error alerts and saves a full-page screenshot to ``test-artifacts/screenshots/``.
-The Superset server is the session one (conftest.py `superset`) (``make demo``'s sample through
-the real pipeline). Board users open every dashboard they are offered; the page must lead with
+The Superset server is the session one of conftest.py (``superset``: ``make demo``'s sample
+through the real pipeline). Board users open every dashboard they are offered; the page must lead with
 the gap panel showing numbers and hold none of Superset's English placeholders.
 """
 

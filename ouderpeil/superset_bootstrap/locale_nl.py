@@ -173,14 +173,7 @@ class LanguagePackFixes:
             start_response(status, headers)
             return chunks
         body = _corrected_pack_bytes(match.group(1))
-        drop = {"content-length", "content-type", "etag", "last-modified", "content-encoding"}
-        headers = [(k, v) for k, v in headers if k.lower() not in drop]
-        headers += [
-            ("Content-Type", "application/json; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-        ]
-        start_response(status, headers)
-        return [body]
+        return _send(start_response, status, headers, body, "application/json; charset=utf-8")
 
 
 def _buffered(app, environ) -> tuple[str, list, list[bytes]]:
@@ -198,6 +191,20 @@ def _buffered(app, environ) -> tuple[str, list, list[bytes]]:
         if hasattr(result, "close"):
             result.close()
     return seen.get("status", "500 INTERNAL SERVER ERROR"), seen.get("headers", []), chunks
+
+
+def _send(start_response, status: str, headers: list, body: bytes, content_type=None) -> list:
+    """Answer with `body` instead of the app's: its length, no validators of the original
+    (ETag, Last-Modified), no encoding; the content type replaced when one is given."""
+    drop = {"content-length", "etag", "last-modified", "content-encoding"}
+    if content_type:
+        drop.add("content-type")
+    headers = [(k, v) for k, v in headers if k.lower() not in drop]
+    if content_type:
+        headers.append(("Content-Type", content_type))
+    headers.append(("Content-Length", str(len(body))))
+    start_response(status, headers)
+    return [body]
 
 
 class AssetTextFixes:
@@ -233,11 +240,7 @@ class AssetTextFixes:
         if body is None:
             start_response(status, headers)
             return chunks
-        drop = {"content-length", "etag", "last-modified", "content-encoding"}
-        headers = [(k, v) for k, v in headers if k.lower() not in drop]
-        headers.append(("Content-Length", str(len(body))))
-        start_response(status, headers)
-        return [body]
+        return _send(start_response, status, headers, body)
 
 
 def install_language_pack_fixes(locale: str = "nl") -> int:
