@@ -106,8 +106,14 @@ SES_CODES = [
     "tip_usefulness",
     "tips_received",
 ]
-TREND_SHARE_CODES = ["contact_reach", "message_delivery_rate", "message_read_rate"]
-TREND_MEAN_CODES = ["contact_frequency", "message_dose"]
+# Monthly trends, one chart per indicator so each can carry its own 95% band.
+TREND_CHARTS = [
+    ("contact_reach", "Bereik individuele contacten", ".0%"),
+    ("message_delivery_rate", "Berichten afgeleverd", ".0%"),
+    ("message_read_rate", "Berichten gelezen", ".0%"),
+    ("contact_frequency", "Contacten per gezin", ",.2f"),
+    ("message_dose", "Berichten per schoolweek", ",.2f"),
+]
 REFERENCE_CODES = [
     "talk_daily",
     "read_aloud_weekly",
@@ -170,23 +176,32 @@ def gpick(expr: str) -> str:
 # styles on spans). Shares on 0–100 %; other units from 0 to a little over the larger upper
 # bound of the row, so laag and hoog are always comparable within a row.
 PLOT_COLOURS = {"laag": ("#C2410C", "#F0A27A"), "hoog": ("#1D4E89", "#8DB3DE")}
+# One value of all families (survey table): the blue of the gap tables, without a group label.
+PLOT_COLOURS_ALL = PLOT_COLOURS["hoog"]
 PLOT_SCALE_SQL = (
     "CASE WHEN unit = 'aandeel' THEN 100.0 ELSE greatest(coalesce(laag_ci_high, laag_value, 0), "
     "coalesce(hoog_ci_high, hoog_value, 0), 1e-9) * 1.15 END"
 )
 
 
-def _plot_pos(expr: str) -> str:
+def _plot_pos(expr: str, scale: str) -> str:
     """A value as a CSS percentage of the plot's width (text, decimal point for CSS)."""
-    return (
-        f"CAST(round(least(greatest(100.0 * ({expr}) / ({PLOT_SCALE_SQL}), 0), 100), 1) AS VARCHAR)"
-    )
+    return f"CAST(round(least(greatest(100.0 * ({expr}) / ({scale}), 0), 100), 1) AS VARCHAR)"
 
 
-def _plot_row(group: str) -> str:
-    dark, light = PLOT_COLOURS[group]
-    value, low, high = f"{group}_value", f"{group}_ci_low", f"{group}_ci_high"
-    label = f"'<span style=\"display:inline-block;width:34px;font-size:11px;color:{dark}\">{group}</span>'"
+def interval_plot(
+    value: str,
+    low: str,
+    high: str,
+    hidden: str,
+    scale: str,
+    colours: tuple[str, str],
+    label_html: str = "''",
+    reference: str | None = None,
+) -> str:
+    """SQL for one drawn value: a grey track, its 95% interval as a light bar, the value as a
+    dark mark, optionally a black reference tick; ■ with the reason for a suppressed value."""
+    dark, light = colours
     track = (
         "'<span style=\"display:inline-block;position:relative;width:160px;height:8px;"
         "background:#ECECEC;border-radius:2px;vertical-align:middle\">'"
@@ -194,19 +209,41 @@ def _plot_row(group: str) -> str:
     band = (
         f"CASE WHEN {low} IS NULL OR {high} IS NULL THEN '' ELSE "
         "'<span style=\"position:absolute;top:0;bottom:0;left:' || "
-        f"{_plot_pos(low)} || '%;width:' || "
-        f"CAST(greatest(round(100.0 * ({high} - {low}) / ({PLOT_SCALE_SQL}), 1), 0.5) AS VARCHAR)"
+        f"{_plot_pos(low, scale)} || '%;width:' || "
+        f"CAST(greatest(round(100.0 * ({high} - {low}) / ({scale}), 1), 0.5) AS VARCHAR)"
         f" || '%;background:{light}\"></span>' END"
     )
-    dot = (
+    mark = (
         "'<span style=\"position:absolute;top:-3px;bottom:-3px;width:3px;margin-left:-1px;"
-        f"left:' || {_plot_pos(value)} || '%;background:{dark}\"></span>'"
+        f"left:' || {_plot_pos(value, scale)} || '%;background:{dark}\"></span>'"
+    )
+    tick = (
+        ""
+        if reference is None
+        else f" || CASE WHEN {reference} IS NULL THEN '' ELSE "
+        "'<span style=\"position:absolute;top:-5px;bottom:-5px;width:0;"
+        f"border-left:2px dashed #222;left:' || {_plot_pos(reference, scale)} || '%\"></span>' END"
     )
     suppressed = "'<span style=\"font-size:11px;color:#777\">■ onderdrukt (n<10)</span>'"
     return (
-        f"'<div style=\"white-space:nowrap;line-height:15px\">' || {label} || "
-        f"CASE WHEN {group}_suppressed OR {value} IS NULL THEN {suppressed} "
-        f"ELSE {track} || {band} || {dot} || '</span>' END || '</div>'"
+        f"'<div style=\"white-space:nowrap;line-height:15px\">' || {label_html} || "
+        f"CASE WHEN {hidden} OR {value} IS NULL THEN {suppressed} "
+        f"ELSE {track} || {band} || {mark}{tick} || '</span>' END || '</div>'"
+    )
+
+
+def _plot_row(group: str) -> str:
+    """Laag or hoog of one equity_gap row, labelled, on the row's common scale."""
+    dark = PLOT_COLOURS[group][0]
+    return interval_plot(
+        f"{group}_value",
+        f"{group}_ci_low",
+        f"{group}_ci_high",
+        f"{group}_suppressed",
+        PLOT_SCALE_SQL,
+        PLOT_COLOURS[group],
+        label_html=f"'<span style=\"display:inline-block;width:34px;font-size:11px;"
+        f"color:{dark}\">{group}</span>'",
     )
 
 
@@ -235,6 +272,20 @@ def colour(text_sql: str, rank_sql: str) -> str:
 REFERENCE_NORMALISED = (
     "CASE WHEN unit = 'aandeel' AND reference_value > 1 "
     "THEN reference_value / 100.0 ELSE reference_value END"
+)
+
+# One published value drawn with its 95% interval and the 2014 national figure as a dashed tick
+# (the survey rests on a sample): shares on 0–100 %, other units from 0 to just over the larger
+# of the upper bound and the reference.
+INDICATOR_PLOT_SQL = interval_plot(
+    "value",
+    "ci_low",
+    "ci_high",
+    "coalesce(suppressed, false)",
+    "CASE WHEN unit = 'aandeel' THEN 1.0 ELSE greatest(coalesce(ci_high, value, 0), "
+    f"coalesce({REFERENCE_NORMALISED}, 0), 1e-9) * 1.15 END",
+    PLOT_COLOURS_ALL,
+    reference=REFERENCE_NORMALISED,
 )
 
 COLUMN_LABELS = {
@@ -474,6 +525,10 @@ DATASETS = {
             ),
             metric("ondergrens", "Ondergrens 95%", pick("ci_low")),
             metric("bovengrens", "Bovengrens 95%", pick("ci_high")),
+            # Superset's timeseries charts draw "<metric>__yhat_lower" / "__yhat_upper" as a
+            # shaded band around "<metric>" (its forecast band), named after that metric.
+            metric("waarde__yhat_lower", "Ondergrens 95% (band)", pick("ci_low")),
+            metric("waarde__yhat_upper", "Bovengrens 95% (band)", pick("ci_high")),
             metric("aantal_n", "n", pick("n"), ",d"),
             metric(
                 "weergave",
@@ -482,6 +537,8 @@ DATASETS = {
                 description="Tekst; 'onderdrukt (n<10)' bij te kleine aantallen",
             ),
             metric("interval", "95%-interval", pick(INTERVAL_TEXT)),
+            metric("getekend", "Getekend met 95%-interval", pick(INDICATOR_PLOT_SQL)),
+            metric("schooljaar", "Schooljaar", pick("school_year")),
             metric(
                 "significant",
                 "Significant",
@@ -828,6 +885,15 @@ def big_number(
     )
 
 
+# Column headers of the value tables (indicator dataset metrics), one wording everywhere.
+VALUE_LABELS = {
+    "weergave": "Waarde",
+    "interval": "95%-interval",
+    "aantal_n": "n",
+    "referentie_2014_tekst": "Landelijk 2014",
+}
+
+
 def table(
     prefix: str,
     key: str,
@@ -1004,17 +1070,16 @@ def bar(
 
 def line(
     prefix: str,
-    key: str,
+    code: str,
     title: str,
-    codes: list[str],
     sector_filter: list,
     fmt: str,
     width: int,
-    description: str,
 ) -> Chart:
+    """One indicator per month: the value as points inside its 95% interval drawn as a band."""
     adhoc = sector_filter + [
         f_eq("period_type", "month"),
-        f_in("indicator_code", codes),
+        f_eq("indicator_code", code),
         f_sql("has_school_days", "maanden_met_schooldagen"),
         {
             "expressionType": "SIMPLE",
@@ -1027,36 +1092,36 @@ def line(
             "filterOptionName": "filter_maand_range",
         },
     ]
+    metrics = ["waarde", "waarde__yhat_lower", "waarde__yhat_upper"]
+    share = fmt.endswith("%")
     params = {
         "x_axis": "maand",
         "time_grain_sqla": "P1M",
         "x_axis_sort_asc": True,
-        "groupby": ["indicator_label"],
-        "metrics": ["waarde"],
+        "groupby": [],
+        "metrics": metrics,
         "time_range": "No filter",
         "y_axis_format": fmt,
         "x_axis_time_format": "%b %Y",
         "tooltipTimeFormat": "%B %Y",
-        "show_legend": True,
-        "legendType": "plain",
-        "legendOrientation": "top",
+        "show_legend": False,
         "rich_tooltip": True,
         "markerEnabled": True,
         "markerSize": 6,
         "zoomable": False,
         "seriesType": "line",
+        "opacity": 0.35,
         "color_scheme": "supersetColors",
-        "truncateYAxis": fmt.endswith("%"),
-        "y_axis_bounds": [0, 1] if fmt.endswith("%") else [0, None],
+        "truncateYAxis": True,
+        "y_axis_bounds": [0, 1] if share else [0, None],
         "order_desc": False,
         "series_limit": 0,
-        "x_axis_title": "Maand (schooljaar loopt van augustus tot en met juli)",
+        "x_axis_title": "Maand (augustus t/m juli); geen punt: onderdrukt",
         "x_axis_title_margin": 30,
     }
-    # The period filter must not include TEMPORAL_RANGE in the saved query: keep the rest.
-    chart = Chart(
-        f"{prefix}:line:{key}",
-        title,
+    return Chart(
+        f"{prefix}:line:{code}",
+        f"{title} per maand (band: 95%-interval)",
         "echarts_timeseries_line",
         "indicator",
         params,
@@ -1067,18 +1132,18 @@ def line(
                 "sqlExpression": "maand",
                 "label": "maand",
                 "expressionType": "SQL",
-            },
-            "indicator_label",
+            }
         ],
-        ["waarde"],
+        metrics,
         adhoc,
         orderby=[],
         width=width,
         height=50,
-        description=description,
+        description=f"{title}, alle gezinnen, per maand met schooldagen: de punten zijn de "
+        "waarde, de band het 95%-interval. Een maand zonder punt is onderdrukt: te weinig "
+        "gezinnen, of ter bescherming van een kleine groep in dezelfde tabel.",
         is_timeseries=True,
     )
-    return chart
 
 
 def pie(
@@ -1175,7 +1240,9 @@ van het eigen bestuur (bestuurders): rijbeveiliging laat ieder alleen zijn eigen
 """
 
 
-def native_filters(prefix: str, sector: str | None, excluded_ses: list[int]) -> list[dict]:
+def native_filters(
+    prefix: str, sector: str | None, excluded_ses: list[int], excluded_year: list[int] = ()
+) -> list[dict]:
     pre = [f_eq("sector", sector)] if sector else []
 
     def flt(
@@ -1224,6 +1291,7 @@ def native_filters(prefix: str, sector: str | None, excluded_ses: list[int]) -> 
             multi=False,
             first=True,
             sort_asc=False,
+            excluded=list(excluded_year),
         ),
         flt(
             "bestuur",
@@ -1492,41 +1560,15 @@ def sector_dashboard(sector: str) -> tuple[dict, Layout]:
         sort_metric="volgorde",
         labels={
             "indicator_label": "Kerncijfer",
-            "weergave": "Waarde",
-            "interval": "95%-interval",
-            "aantal_n": "n",
-            "referentie_2014_tekst": "Landelijk 2014",
+            **VALUE_LABELS,
         },
         description="Alle gezinnen samen: waarde (onderdrukt bij n<10), interval, n en de "
         "landelijke referentie uit 2014.",
     )
     lay.row([(markdown_sector(sector), 4, 50), headline_table])
 
-    lay.row(
-        [
-            line(
-                prefix,
-                "aandelen",
-                "Verloop door het schooljaar: bereik en berichten",
-                TREND_SHARE_CODES,
-                sf,
-                ".0%",
-                6,
-                "Per maand met schooldagen: bereik contacten, afgeleverde en gelezen berichten.",
-            ),
-            line(
-                prefix,
-                "gemiddelden",
-                "Verloop door het schooljaar: contacten en berichten per gezin",
-                TREND_MEAN_CODES,
-                sf,
-                ",.2f",
-                6,
-                "Per maand met schooldagen: contacten per gezin en berichten per gezin per "
-                "schoolweek.",
-            ),
-        ]
-    )
+    lay.row([line(prefix, code, title, sf, fmt, 4) for code, title, fmt in TREND_CHARTS[:3]])
+    lay.row([line(prefix, code, title, sf, fmt, 6) for code, title, fmt in TREND_CHARTS[3:]])
 
     lay.row(
         [
@@ -1558,45 +1600,49 @@ def sector_dashboard(sector: str) -> tuple[dict, Layout]:
         ]
     )
 
-    lay.row(
-        [
-            bar(
-                prefix,
-                "enquete_referentie",
-                "Enquête: eigen uitkomst naast landelijk 2014",
-                "indicator",
-                "indicator_label",
-                [],
-                ["waarde", "referentie_2014"],
-                sf + [f_in("indicator_code", REFERENCE_CODES), f_eq("period_type", "school_year")],
-                ".0%",
-                width=7,
-                height=66,
-                horizontal=True,
-                description="Aandeel ouders in de eigen enquête en in de Monitor 2014.",
-            ),
-            table(
-                prefix,
-                "enquete",
-                "Enquête-uitkomsten met 95%-interval",
-                "indicator",
-                ["indicator_label"],
-                ["weergave", "interval", "aantal_n", "referentie_2014_tekst"],
-                sf
-                + [f_in("indicator_code", SURVEY_TABLE_CODES), f_eq("period_type", "school_year")],
-                width=5,
-                height=66,
-                sort_metric="volgorde",
-                labels={
-                    "indicator_label": "Vraag",
-                    "weergave": "Waarde",
-                    "interval": "95%-interval",
-                    "aantal_n": "n",
-                    "referentie_2014_tekst": "Landelijk 2014",
-                },
-            ),
-        ]
+    # The survey runs once a year (spring): in a school year without one yet its panels would
+    # be empty, so they leave the Schooljaar filter out and show each question's latest survey,
+    # with its school year in a column.
+    survey_drawn = table(
+        prefix,
+        "enquete_getekend",
+        "Enquête (laatste meting): eigen uitkomst met 95%-interval naast landelijk 2014",
+        "indicator",
+        ["indicator_label"],
+        ["schooljaar", "getekend"],
+        sf + [f_in("indicator_code", REFERENCE_CODES), f_eq("period_type", "school_year")],
+        width=7,
+        height=66,
+        sort_metric="volgorde",
+        html=True,
+        labels={
+            "indicator_label": "Vraag",
+            "schooljaar": "Schooljaar",
+            "getekend": "Eigen uitkomst (balk: 95%-interval, stippellijn: landelijk 2014)",
+        },
+        description="Aandeel ouders in de laatste eigen enquête, met het 95%-interval van de "
+        "steekproef, naast de Monitor 2014 (stippellijn). Volgt het filter Schooljaar niet: "
+        "de enquête is eens per jaar.",
     )
+    survey_table = table(
+        prefix,
+        "enquete",
+        "Enquête-uitkomsten (laatste meting) met 95%-interval",
+        "indicator",
+        ["indicator_label"],
+        ["schooljaar", "weergave", "interval", "aantal_n", "referentie_2014_tekst"],
+        sf + [f_in("indicator_code", SURVEY_TABLE_CODES), f_eq("period_type", "school_year")],
+        width=5,
+        height=66,
+        sort_metric="volgorde",
+        labels={
+            "indicator_label": "Vraag",
+            "schooljaar": "Schooljaar",
+            **VALUE_LABELS,
+        },
+        description="De laatste enquête per vraag; volgt het filter Schooljaar niet.",
+    )
+    lay.row([survey_drawn, survey_table])
 
     lay.row(
         [
@@ -1618,9 +1664,7 @@ def sector_dashboard(sector: str) -> tuple[dict, Layout]:
                 labels={
                     "school_name": "School",
                     "indicator_label": "Kerncijfer",
-                    "weergave": "Waarde",
-                    "interval": "95%-interval",
-                    "aantal_n": "n",
+                    **{k: VALUE_LABELS[k] for k in ("weergave", "interval", "aantal_n")},
                 },
                 description="Per school; een onderdrukte waarde staat als 'onderdrukt (n<10)', "
                 "nooit als nul.",
@@ -1631,7 +1675,8 @@ def sector_dashboard(sector: str) -> tuple[dict, Layout]:
 
     # The SES filter does not apply to the gap panels (they compare laag and hoog themselves).
     excluded = [lay.local_id(c) for c in (header, share_gaps, mean_gaps, signals, ses)]
-    meta = dashboard_metadata(native_filters(prefix, sector, excluded))
+    latest_survey = [lay.local_id(c) for c in (survey_drawn, survey_table)]
+    meta = dashboard_metadata(native_filters(prefix, sector, excluded, latest_survey))
     return {
         "dashboard_title": f"Ouderpeil — {name}",
         "description": f"Ouderbetrokkenheid in het {name.split(' (')[0].lower()}",
@@ -1750,10 +1795,7 @@ def overview_dashboard() -> tuple[dict, Layout]:
                 labels={
                     "indicator_label": "Kerncijfer",
                     "sector_naam": "Sector",
-                    "weergave": "Waarde",
-                    "interval": "95%-interval",
-                    "aantal_n": "n",
-                    "referentie_2014_tekst": "Landelijk 2014",
+                    **VALUE_LABELS,
                 },
             ),
             table(
@@ -1806,6 +1848,8 @@ def dashboard_metadata(filters: list[dict]) -> dict:
             **SES_COLOURS,
             **SECTOR_COLOURS,
             "Uitkomst": "#30638E",
+            # The monthly trends colour by metric key: points and their 95% band alike.
+            **dict.fromkeys(["waarde", "waarde__yhat_lower", "waarde__yhat_upper"], "#30638E"),
             "Landelijk 2014": "#9E9E9E",
         },
         "shared_label_colors": [],

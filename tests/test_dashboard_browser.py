@@ -150,8 +150,20 @@ def english_in(text: str) -> list[str]:
 # --------------------------------------------------------------------------- tests
 @pytest.mark.parametrize("sector", ["po", "vo", "mbo"])
 def test_sector_dashboard_renders_for_the_inspector(superset, browser, sector):
+    """Every chart drawn; the survey values drawn with interval and 2014 mark, and each monthly
+    trend with its 95% band shaded (pixels of the screenshot)."""
     session = form_login(superset, superset.inspector)
     check_and_shoot(browser, superset, session, SECTOR_SLUGS[sector], sector)
+    survey = browser.eval(interval_marks_js("eigen uitkomst met 95%-interval")) or {}
+    assert min(survey.get(k, 0) for k in ("bands", "marks", "ticks")) >= 3, (sector, survey)
+    rects = browser.eval(TREND_RECTS_JS) or []
+    assert len(rects) == 5, (sector, rects)
+    pixels = png_pixels((SCREENSHOTS / f"{sector}.png").read_bytes())
+    shaded = {r["name"]: round(shaded_share(pixels, r), 4) for r in rects}
+    print(f"{sector}: share of each trend chart shaded by its band: {shaded}")
+    # A month hidden by disclosure control has no point and no band, so a sparse chart may
+    # show none; most must (a chart without the band metrics shades ~0 %).
+    assert sum(v >= 0.005 for v in shaded.values()) >= 3, (sector, shaded)
 
 
 def test_overview_dashboard_renders(superset, browser):
@@ -211,15 +223,47 @@ GAP_PANEL_JS = r"""
   .filter(el => /Kloof|Laag naast hoog/.test(el.getAttribute('data-test-chart-name') || ''))
   .map(el => el.innerText).join('\n'))()
 """
-# The drawn intervals of the gap tables: bands (interval) and marks (value) with a width.
-INTERVAL_MARKS_JS = r"""
+
+
+def interval_marks_js(chart_name_pattern: str) -> str:
+    """The intervals drawn in table cells of the charts whose name matches: bands (interval),
+    marks (value) and dashed reference ticks, each with a width on the page."""
+    return r"""
 (() => { const cells = Array.from(document.querySelectorAll('[data-test="chart-grid-component"]'))
-  .filter(el => /Laag naast hoog/.test(el.getAttribute('data-test-chart-name') || ''));
+  .filter(el => /PATTERN/.test(el.getAttribute('data-test-chart-name') || ''));
   const spans = cells.flatMap(el => Array.from(el.querySelectorAll('span')))
-    .filter(s => s.style.position === 'absolute' && s.getBoundingClientRect().width > 0);
+    .filter(s => s.style.position === 'absolute' && s.getBoundingClientRect().width
+                 + parseFloat(s.style.borderLeftWidth || 0) > 0);
   return {bands: spans.filter(s => s.style.top === '0px').length,
-          marks: spans.filter(s => s.style.top === '-3px').length}; })()
+          marks: spans.filter(s => s.style.top === '-3px').length,
+          ticks: spans.filter(s => s.style.borderLeftStyle === 'dashed').length}; })()
+""".replace("PATTERN", chart_name_pattern)
+
+
+INTERVAL_MARKS_JS = interval_marks_js("Laag naast hoog")
+
+# Where each monthly trend chart sits on the page (document coordinates).
+TREND_RECTS_JS = r"""
+(() => Array.from(document.querySelectorAll('[data-test="chart-grid-component"]'))
+  .filter(el => /per maand \(band/.test(el.getAttribute('data-test-chart-name') || ''))
+  .map(el => { const r = (el.querySelector('canvas') || el).getBoundingClientRect();
+    return {name: el.getAttribute('data-test-chart-name'), left: Math.round(r.left),
+            top: Math.round(r.top + window.scrollY), width: Math.round(r.width),
+            height: Math.round(r.height)}; }))()
 """
+
+
+def shaded_share(pixels, rect: dict) -> float:
+    """Share of a chart's pixels that are a pale tint of a series colour: the 95% band
+    (points, axes and text are saturated or grey, the background white)."""
+    crop = pixels[
+        rect["top"] : rect["top"] + rect["height"], rect["left"] : rect["left"] + rect["width"]
+    ].reshape(-1, 3)
+    spread = crop.max(axis=1) - crop.min(axis=1)
+    pale = (crop.min(axis=1) >= 120) & (spread >= 12) & (spread <= 110)
+    return float(pale.mean()) if len(crop) else 0.0
+
+
 D3_LOCALE_JS = r"""
 (() => { const el = document.getElementById('app');
   const data = JSON.parse(el && el.dataset.bootstrap || '{}').common || {};
