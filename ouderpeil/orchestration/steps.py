@@ -183,9 +183,6 @@ def gate(layer: str, run_id: str) -> str:
     from ouderpeil.orchestration.preflight import check_calendar
     from ouderpeil.quality import gate as quality_gate
 
-    # GX logs hundreds of INFO lines per gate ("Skipping registering function ..."): they
-    # would bury the gate's own summary in the task log.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     s = settings()
     result = quality_gate(s, layer, run_id=run_id)  # prints the summary to the log
     if layer == "raw":

@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -19,6 +20,9 @@ from urllib.parse import unquote, urlparse
 
 # GX would otherwise try to send usage statistics; these machines have no internet.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# GX logs ~200 INFO lines while it is imported ("Skipping registering function ..."): they
+# would bury a gate's own summary in the task log. Set before the import, which emits them.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 import great_expectations as gx  # noqa: E402
 from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
