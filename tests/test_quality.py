@@ -373,3 +373,84 @@ def test_raw_gate_rereads_everything_when_asked_or_when_suites_change(handmade, 
     edited = validate(replace(s, expectations_dir=changed), layer="raw", run_id="new-suites")
     assert edited.scope == "all rows of 1 loads (the raw suites changed)"
     assert not edited.success
+
+
+def _failures_seen(result) -> set:
+    return {
+        (f.table, f.expectation, f.column, f.where, f.observed, f.severity)
+        for f in result.failures + result.warnings
+    }
+
+
+def test_raw_gate_in_batches_finds_exactly_what_one_frame_finds(handmade, monkeypatch):
+    """A large raw table is validated in batches split by its unique key
+    (frames.raw_table_batches, batch_results): every failure, count, share and maximum must
+    be what one frame of the whole table gives, duplicates spread over the table included."""
+    from ouderpeil.quality import frames
+
+    s = handmade
+    corrupt(s, "UPDATE raw.message_events SET event_id = 'E1-0' WHERE event_id IN ('E2-0', 'E9-0')")
+    corrupt(s, "UPDATE raw.message_events SET message_id = NULL WHERE event_id = 'E3-0'")
+    corrupt(s, "UPDATE raw.message_events SET event_type = 'geopend' WHERE event_id = 'E4-0'")
+    corrupt(
+        s,
+        "UPDATE raw.message_events SET occurred_at = TIMESTAMPTZ '2099-03-01 10:00+00' "
+        "WHERE event_id = 'E5-0'",
+    )
+    corrupt(s, "UPDATE raw.messages SET channel = 'fax' WHERE message_id IN ('M3', 'M40')")
+    corrupt(s, "INSERT INTO raw.families SELECT * FROM raw.families LIMIT 2")
+    corrupt(s, "UPDATE raw.contact_logs SET duration_min = 900 WHERE contact_id = 'C7'")
+
+    monkeypatch.setenv(frames.BATCH_ROWS_ENV, str(10**9))
+    whole = validate(s, layer="raw", run_id="one-frame", full=True)
+    monkeypatch.setenv(frames.BATCH_ROWS_ENV, "40")  # 3 batches of messages, 7 of events
+    batched = validate(s, layer="raw", run_id="batches", full=True)
+
+    assert not whole.success and len(_failures_seen(whole)) >= 7, whole.summary()
+    assert _failures_seen(batched) == _failures_seen(whole)
+    assert batched.expectations_evaluated == whole.expectations_evaluated
+    # The offline report and the results store hold the sum, not the last batch.
+    stored = read_record(s, "raw", "batches")
+    assert len(stored["failures"]) == len(whole.failures)
+
+    # The batches really split the table, each key in one batch only.
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        suite = next(
+            x for x in load_suites(s.expectations_dir, "raw") if x["name"] == "raw_message_events"
+        )
+        _, rest = frames.split_shape(suite)
+        batches = list(frames.raw_table_batches(con, "raw.message_events", rest, max_rows=40))
+        (rows,) = con.execute("SELECT count(*) FROM raw.message_events").fetchone()
+        assert len(batches) > 3 and sum(len(b) for b in batches) == rows
+        assert max(len(b) for b in batches) < rows / 2
+    finally:
+        con.close()
+
+
+def test_raw_gate_in_batches_after_a_pass_finds_keys_repeated_across_loads(handmade, monkeypatch):
+    from ouderpeil.quality import frames
+
+    s = handmade
+    assert validate(s, layer="raw", run_id="pass").success
+    monkeypatch.setenv(frames.BATCH_ROWS_ENV, "1")  # the new row and the old one: 2 batches
+    _append_contact_load(s, "load-2", "'fax' AS channel")  # C1 again, and a channel not allowed
+    second = validate(s, layer="raw", run_id="second")
+    seen = {(f.expectation, f.column): f.observed for f in second.failures + second.warnings}
+    assert seen[("expect_column_values_to_be_unique", "contact_id")].startswith("2 of 2 rows")
+    assert seen[("expect_column_values_to_be_in_set", "channel")].startswith("1 of 2 rows")
+
+
+def test_only_suites_whose_results_add_up_are_split():
+    from ouderpeil.quality.frames import batchable
+
+    def suite(*exps):
+        return {"expectations": [{"type": t, "kwargs": kw} for t, kw in exps]}
+
+    unique = ("expect_column_values_to_be_unique", {"column": "k"})
+    assert batchable(suite(unique, ("expect_column_max_to_be_between", {"max_value": 3})))
+    assert batchable(suite(("expect_compound_columns_to_be_unique", {"column_list": ["a", "b"]})))
+    assert not batchable(suite(("expect_column_max_to_be_between", {"min_value": 3})))
+    assert not batchable(suite(("expect_column_values_to_not_be_null", {"mostly": 0.9})))
+    assert not batchable(suite(("expect_column_mean_to_be_between", {"max_value": 3})))
+    assert not batchable(suite(unique, ("expect_column_values_to_be_unique", {"column": "j"})))

@@ -89,6 +89,11 @@ def run_suite(
     return validation_result, [ExpectationSuiteIdentifier(name=name), result_id]
 
 
+def store_result(ctx, result_id, validation_result) -> None:
+    """Replace a stored validation result (the sum of a suite's batches over its last one)."""
+    ctx.validation_results_store.set(result_id, validation_result)
+
+
 def _checkpoint(ctx, suite_doc: dict, layer: str):
     """The stored checkpoint of this suite document, (re)made when the document changed."""
     name = suite_doc["name"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ouderpeil.config import Settings
 from ouderpeil.errors import QualityGateFailed
-from ouderpeil.quality import frames, gx_run, marts_scope, raw_scope, records
+from ouderpeil.quality import batch_results, frames, gx_run, marts_scope, raw_scope, records
 from ouderpeil.quality.suites import WARNING, load_suites
 
 log = logging.getLogger(__name__)
@@ -173,31 +173,50 @@ def _marts_frames(con, suite: dict, settings: Settings, params: dict, full: bool
 
 
 def _frames_to_validate(con, suite: dict, scope: raw_scope.RawScope | None) -> list:
-    """(suite, DataFrame) pairs for one suite document; raises frames.MissingTable.
+    """(suite, frames) pairs for one suite document; raises frames.MissingTable. `frames` is a
+    list of one DataFrame, or for the rows of a raw table an iterator of batches
+    (frames.raw_table_batches), read one at a time as the loop in validate() asks for them.
 
     A raw table suite is split: the column-set check runs on the column names alone
-    (`SELECT * ... LIMIT 0`), every other expectation on only the columns it names. When the
-    scope is new loads only, a table without one is not read; in one with, row counts get the
-    whole table and the rest only the new rows (and the older rows sharing a unique key).
+    (`SELECT * ... LIMIT 0`), the row counts on the whole table, every other expectation on
+    only the columns it names. When the scope is new loads only, a table without one is not
+    read, and in one with, only the new rows (and the older rows sharing a unique key) are.
     """
     table = suite["meta"]["table"]
     if table == "raw.references":
-        return [
-            (suite, frames.frame_for(con, suite, None if scope is None else scope.new_load_ids))
-        ]
+        load_ids = None if scope is None else scope.new_load_ids
+        return [(suite, [frames.frame_for(con, suite, load_ids)])]
     if not table.startswith("raw."):
-        return [(suite, frames.frame_for(con, suite))]
+        return [(suite, [frames.frame_for(con, suite)])]
     if scope is not None and not scope.reads(table):
         return []
     shape, rest = frames.split_shape(suite)
-    runs = [] if shape is None else [(shape, frames.table_shape_frame(con, table))]
-    if scope is None or scope.everything:
-        return runs + [(rest, frames.frame_for(con, rest))]
+    runs = [] if shape is None else [(shape, [frames.table_shape_frame(con, table)])]
     counts, rows = frames.split_table_level(rest)
     if counts is not None:
-        runs.append((counts, frames.row_count_frame(con, table)))
-    frame = frames.frame_for(con, rows, scope.new_load_ids)
-    return runs + ([(rows, frame)] if len(frame) and rows["expectations"] else [])
+        runs.append((counts, [frames.row_count_frame(con, table)]))
+    if not rows["expectations"]:
+        return runs
+    if scope is None or scope.everything:
+        return runs + [(rows, frames.frames_for(con, rows))]
+    if not frames.has_rows(con, table, scope.new_load_ids):
+        return runs  # its new loads brought no row
+    return runs + [(rows, frames.frames_for(con, rows, scope.new_load_ids))]
+
+
+def _run_batches(ctx, part: dict, batches, params: dict, layer: str, run_id: str, run_time):
+    """Validate one suite on its frames (one, or the batches of a large raw table) and return
+    (the result of all of them, the ids build_docs needs, the last frame)."""
+    collected = batch_results.BatchResults()
+    vr = ids = frame = None
+    # At most two batches are in memory: GX keeps the last one it validated until the next.
+    for frame in batches:
+        vr, ids = gx_run.run_suite(ctx, part, frame, params, layer, run_id, run_time)
+        collected.add(vr)
+    if collected.batches > 1:
+        vr = collected.merged(vr)
+        gx_run.store_result(ctx, ids[1], vr)  # the sum, not the last batch, in the docs
+    return vr, ids, frame
 
 
 def validate(
@@ -241,6 +260,7 @@ def validate(
                 # One table in memory at a time; all read from the same read-only snapshot.
                 if table == marts_scope.TABLE:
                     runs, marts = _marts_frames(con, suite, settings, params, full)
+                    runs = [(part, [frame]) for part, frame in runs]
                     result.scope = marts.describe()
                 else:
                     runs = _frames_to_validate(con, suite, scope)
@@ -248,15 +268,15 @@ def validate(
                 # Nothing for GX to look at: the suite fails as a whole.
                 result.failures.append(Failure(table, "table_exists", None, str(exc), "blocking"))
                 continue
-            for part, frame in runs:
-                vr, ids = gx_run.run_suite(ctx, part, frame, params, layer, run_id, run_time)
+            for part, batches in runs:
+                vr, ids, frame = _run_batches(ctx, part, batches, params, layer, run_id, run_time)
                 docs_ids += ids
                 result.expectations_evaluated += len(vr.results)
                 for f in _failures_of(table, vr):
                     if table == "raw.references":
                         f = _with_reference_counts(f, frame)
                     (result.warnings if f.severity == WARNING else result.failures).append(f)
-            runs = frame = None  # one table in memory at a time
+            runs = frame = vr = None  # one table in memory at a time
         if marts is not None and not result.failures:
             staged = marts_scope.stage_passed(settings, con)
     finally:
