@@ -382,6 +382,37 @@ def _failures_seen(result) -> set:
     }
 
 
+_ABOUT = ("column", "column_list", "row_condition", "value_set", "regex")
+
+
+def _stored_counts(settings, run_name: str) -> dict:
+    """(suite, expectation, column) -> (success, element and unexpected count, observed value)
+    as the GX results store keeps them for one gate run."""
+    from ouderpeil.quality import gx_run
+
+    store = gx_run.context(settings.gx_dir).validation_results_store
+    counts = {}
+    for key in store.list_keys():
+        if key.run_id.run_name != run_name:
+            continue
+        suite = key.expectation_suite_identifier.name
+        for r in store.get(key).results:
+            res = r.result or {}
+            seen = (
+                res.get("element_count"),
+                res.get("unexpected_count"),
+                res.get("observed_value"),
+            )
+            # Not "now" (resolved per run) nor the batch id: what the expectation is about.
+            about = {k: v for k, v in r.expectation_config.kwargs.items() if k in _ABOUT}
+            counts[(suite, r.expectation_config.type, str(about))] = (
+                r.success,
+                *map(str, seen),
+            )
+    assert counts, f"no stored results for run {run_name}"
+    return counts
+
+
 def test_raw_gate_in_batches_finds_exactly_what_one_frame_finds(handmade, monkeypatch):
     """A large raw table is validated in batches split by its unique key
     (frames.raw_table_batches, batch_results): every failure, count, share and maximum must
@@ -409,9 +440,11 @@ def test_raw_gate_in_batches_finds_exactly_what_one_frame_finds(handmade, monkey
     assert not whole.success and len(_failures_seen(whole)) >= 7, whole.summary()
     assert _failures_seen(batched) == _failures_seen(whole)
     assert batched.expectations_evaluated == whole.expectations_evaluated
-    # The offline report and the results store hold the sum, not the last batch.
+    # The gate record, and the GX results store the Data Docs and the offline report are
+    # rendered from, hold the sum, not the last batch.
     stored = read_record(s, "raw", "batches")
     assert len(stored["failures"]) == len(whole.failures)
+    assert _stored_counts(s, "batches") == _stored_counts(s, "one-frame")
 
     # The batches really split the table, each key in one batch only.
     con = duckdb.connect(str(s.warehouse_path), read_only=True)

@@ -234,8 +234,8 @@ def raw_table_batches(
 
 
 def batch_rows() -> int:
-    """Rows per raw gate batch: OUDERPEIL_GX_BATCH_ROWS, default 2 M (~0.5 GiB of frames and
-    GX's working copies for the widest suite)."""
+    """Rows per raw gate batch: OUDERPEIL_GX_BATCH_ROWS, default 2 M (the whole region gate then
+    peaked at 2.0 GiB, bench/FINDINGS.md, sixth round)."""
     return max(1, int(os.environ.get(BATCH_ROWS_ENV, DEFAULT_BATCH_ROWS)))
 
 
