@@ -15,10 +15,10 @@ from ouderpeil.orchestration.runs import export_period_for
 
 @dag(
     dag_id=common.EXPORT_DAG_ID,
-    # No start date and run_immediately=False: unpausing the DAG waits for the next term's end
+    # No start date, and the next slot only: unpausing the DAG waits for the next term's end
     # instead of exporting at once (before anything is published).
     schedule=CronTriggerTimetable(
-        "0 6 1 1,4,8 *", timezone="Europe/Amsterdam", run_immediately=False
+        "0 6 1 1,4,8 *", timezone="Europe/Amsterdam", run_immediately=common.NEXT_SLOT_ONLY
     ),
     catchup=False,
     max_active_runs=1,

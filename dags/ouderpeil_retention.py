@@ -14,8 +14,10 @@ from ouderpeil.orchestration import common, steps
 
 @dag(
     dag_id=common.RETENTION_DAG_ID,
-    # No start date and run_immediately=False: unpausing (make demo) never purges at once.
-    schedule=CronTriggerTimetable("0 3 2 * *", timezone="Europe/Amsterdam", run_immediately=False),
+    # No start date, and the next slot only: unpausing (make demo) never purges at once.
+    schedule=CronTriggerTimetable(
+        "0 3 2 * *", timezone="Europe/Amsterdam", run_immediately=common.NEXT_SLOT_ONLY
+    ),
     catchup=False,
     max_active_runs=1,
     default_args=common.default_args(),

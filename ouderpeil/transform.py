@@ -144,7 +144,7 @@ def _read_run_results(target_path: Path, started: float) -> list[NodeResult]:
 # Incremental models that keep the aggregates of every school year ever built. Retention
 # deletes old raw rows but published aggregates stay (docs/spec/PRIVACY.md item 5), so a rebuild after a
 # purge full-refreshes everything except these.
-AGGREGATE_HISTORY_MODELS = "int_indicator_values mart_channel_mix"
+AGGREGATE_HISTORY_MODELS = ("int_indicator_values", "mart_channel_mix")
 
 
 def run_dbt(

@@ -127,12 +127,25 @@ def superset(demo_published_settings, tmp_path_factory, request):
 SLOW_FIXTURES = {"built_settings", "published_settings", "demo_published_settings", "superset"}
 
 
+# `make test` runs on two pytest-xdist workers with --dist loadgroup: a group runs whole on one
+# worker. Each module is a group, so its module fixtures (a running Airflow, a built
+# warehouse) are made once; every test on the one session Superset (and the demo warehouse
+# it serves) is one group, so Superset starts once, not once per worker.
+SUPERSET_FIXTURES = {"superset", "demo_published_settings"}
+
+
+def _xdist_group(item) -> str:
+    if SUPERSET_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return "superset"
+    return item.nodeid.split("::", 1)[0]
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker(
-            "slow"
-        ):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & fixtures and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
 
 
 @pytest.fixture

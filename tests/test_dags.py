@@ -7,6 +7,7 @@ tests never touch ~/airflow or the demo's data/airflow.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import shutil
@@ -58,6 +59,42 @@ def _describe_dags(settings, airflow_home: Path, tmp_path: Path, **extra_env) ->
     return json.loads(out.read_text())
 
 
+def _assert_unpausing_waits_for_the_next_slot(dag_id: str, serialized: dict, monkeypatch) -> None:
+    """The DAG's timetable, rebuilt as the scheduler stores it, asked for its first run when it
+    is unpaused a second, five minutes, an hour, a day or a week after each slot of 2026."""
+    import airflow.timetables.trigger as trigger
+    from airflow.timetables.base import TimeRestriction
+
+    timetable = trigger.CronTriggerTimetable.deserialize(serialized)
+
+    def slot_from(moment: dt.datetime) -> dt.datetime:
+        every = TimeRestriction(earliest=moment, latest=None, catchup=True)
+        return timetable.next_dagrun_info(
+            last_automated_data_interval=None, restriction=every
+        ).run_after
+
+    unpaused = TimeRestriction(earliest=None, latest=None, catchup=False)
+    slot = slot_from(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    while slot.year == 2026:
+        for after in (
+            dt.timedelta(seconds=1),
+            dt.timedelta(minutes=5),
+            dt.timedelta(hours=1),
+            dt.timedelta(days=1),
+            dt.timedelta(days=7),
+        ):
+            now = slot + after
+            monkeypatch.setattr(trigger, "utcnow", lambda now=now: now)
+            first = timetable.next_dagrun_info(
+                last_automated_data_interval=None, restriction=unpaused
+            )
+            assert first.run_after > now, (
+                f"{dag_id}: unpaused {after} after its slot of {slot}, it runs that slot at once"
+            )
+        monkeypatch.undo()
+        slot = slot_from(slot + dt.timedelta(seconds=1))
+
+
 @pytest.fixture(scope="module")
 def manifest_settings(tmp_path_factory):
     """A data dir with a dbt manifest (dbt parse), so the build DAG renders per-model tasks."""
@@ -80,7 +117,9 @@ def _dbt_nodes(settings) -> set[str]:
     }
 
 
-def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_settings, tmp_path):
+def test_dagbag_imports_every_dag_with_pools_retries_and_assets(
+    manifest_settings, tmp_path, monkeypatch
+):
     desc = _describe_dags(manifest_settings, tmp_path / "airflow", tmp_path)
     assert desc["import_errors"] == {}
     dags = desc["dags"]
@@ -140,11 +179,13 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(manifest_setting
     assert set(dags[EXPORT]["params"]) == {"period", "sector", "board", "format"}
     assert dags[EXPORT]["timetable"] == "CronTriggerTimetable"
     assert set(dags[RETENTION]["tasks"]) == {"purge"}
-    # Unpausing them (make demo) must not export or purge at once: no start date, and
-    # run_immediately=False waits for the next date.
+    # Unpausing them (make demo) must not export or purge at once, however soon after a slot.
     for dag_id in (EXPORT, RETENTION):
         assert dags[dag_id]["timetable"] == "CronTriggerTimetable"
-        assert dags[dag_id]["start_date"] is None and dags[dag_id]["run_immediately"] is False
+        assert dags[dag_id]["start_date"] is None
+        _assert_unpausing_waits_for_the_next_slot(
+            dag_id, dags[dag_id]["cron_timetable"], monkeypatch
+        )
     assert dags[INGEST]["start_date"] is not None
 
     # Every task: retries with exponential backoff, the data-error retry policy and the

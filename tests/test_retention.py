@@ -222,3 +222,32 @@ def test_rebuild_after_purge_drops_person_level_copies_but_keeps_aggregates(
         assert con.execute(aggregates).fetchall() == old_year_before
     finally:
         con.close()
+
+
+@pytest.mark.slow
+def test_retention_before_the_first_build_builds_everything(loaded_settings, tmp_path):
+    """The monthly retention can come before the first build (a scheduler unpaused on the day
+    it is due, between the first load and the first build): with no aggregate history yet there
+    is nothing to keep, so the whole project is built, from the kept years only."""
+    s = make_settings(tmp_path / "data")
+    shutil.copy(loaded_settings.warehouse_path, s.warehouse_path)
+
+    summary = purge_and_rebuild(s, keep_school_years=2, today=TODAY)
+    assert summary["deleted"]["raw.messages"] > 0
+    assert summary["aggregate_history_kept"] == []
+
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        years = {
+            y
+            for (y,) in con.execute(
+                "SELECT DISTINCT school_year FROM marts.fct_indicator"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert years == set(summary["kept_school_years"])
+
+    # Once built, the next retention keeps that history instead of rebuilding it.
+    again = purge_and_rebuild(s, keep_school_years=2, today=TODAY)
+    assert again["aggregate_history_kept"] == ["int_indicator_values", "mart_channel_mix"]

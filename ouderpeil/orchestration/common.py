@@ -27,6 +27,12 @@ WAREHOUSE_POOL_DESCRIPTION = (
 )
 
 START_DATE = pendulum.datetime(2025, 8, 1, tz="Europe/Amsterdam")
+# For the cron DAGs without a start date (export, retention): unpausing never runs the slot
+# that has just passed, only the next one. Not run_immediately=False: Airflow 3 takes False
+# to mean "run the past slot if it was less than a tenth of the gap between slots ago" (three
+# days for the monthly retention, nine for the termly export), so a scheduler unpaused on
+# 2 December purged at once. A zero window runs a past slot only at its exact second.
+NEXT_SLOT_ONLY = dt.timedelta(0)
 TAGS = ["ouderpeil"]
 
 # A data problem (unreadable file, failed expectation, failing dbt model/test, unknown export

@@ -14,6 +14,14 @@ import sys
 from ouderpeil.config import REPO_ROOT
 
 
+def _cron_timetable(timetable) -> dict | None:
+    from airflow.serialization.encoders import encode_timetable
+
+    encoded = encode_timetable(timetable)
+    fields = encoded.get("__var") or {}
+    return fields if "expression" in fields else None
+
+
 def _asset_names(condition) -> set[str]:
     """Names of the Assets in an asset schedule (Asset, AssetAny/AssetAll trees)."""
     if condition is None:
@@ -62,10 +70,9 @@ def describe(dag_folder: str | None = None) -> dict:
         out["dags"][dag_id] = {
             "timetable": type(dag.timetable).__name__,
             "start_date": dag.start_date.isoformat() if dag.start_date else None,
-            "run_immediately": getattr(
-                dag.timetable, "run_immediately", getattr(dag.timetable, "_run_immediately", None)
-            ),
             "schedule": getattr(dag.timetable, "_expression", None),
+            # A cron timetable as the scheduler stores it: a test rebuilds it to ask when it runs.
+            "cron_timetable": _cron_timetable(dag.timetable),
             "asset_schedule": sorted(_asset_names(getattr(dag.timetable, "asset_condition", None))),
             "params": {k: dag.params[k] for k in dag.params},
             "max_active_runs": dag.max_active_runs,
