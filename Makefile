@@ -102,9 +102,9 @@ demo: env superset-env
 stop:
 	-$(VENV)/bin/python -m ouderpeil.demo --stop
 
-# On both cores: pytest-xdist, whole modules per worker (tests/conftest.py, _xdist_group).
+# On both cores: pytest-xdist, whole modules per worker (tests/conftest.py, SUPERSET_MODULES).
 test: env superset-env browser
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 
 # The dbt project on Spark local[2] next to DuckDB on the same inputs (tests/spark/).
 # Its own --basetemp: a second pytest session under /tmp/pytest-of-<user> resets that folder's

@@ -127,17 +127,27 @@ def superset(demo_published_settings, tmp_path_factory, request):
 SLOW_FIXTURES = {"built_settings", "published_settings", "demo_published_settings", "superset"}
 
 
-# `make test` runs on two pytest-xdist workers with --dist loadgroup: a group runs whole on one
-# worker. Each module is a group, so its module fixtures (a running Airflow, a built
-# warehouse) are made once; every test on the one session Superset (and the demo warehouse
-# it serves) is one group, so Superset starts once, not once per worker.
-SUPERSET_FIXTURES = {"superset", "demo_published_settings"}
+# `make test` runs on two pytest-xdist workers with --dist loadfile: a module runs whole on one
+# worker, so its module fixtures (a running Airflow, a built warehouse) are made once. The
+# modules on the session Superset (fixture `superset`, on the demo warehouse) also run on one
+# worker together, so Superset starts once instead of on both. Not loadgroup with xdist_group
+# marks: with pytest 9 those grouped nothing here (each test went to either worker).
+SUPERSET_MODULES = frozenset(
+    {"tests/test_dashboard_browser.py", "tests/test_security_superset.py", "tests/test_superset.py"}
+)
 
 
-def _xdist_group(item) -> str:
-    if SUPERSET_FIXTURES & set(getattr(item, "fixturenames", ())):
-        return "superset"
-    return item.nodeid.split("::", 1)[0]
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None  # xdist's own scheduler for any other --dist
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModulesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "superset" if module in SUPERSET_MODULES else module
+
+    return ModulesTogether(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -145,7 +155,10 @@ def pytest_collection_modifyitems(config, items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if SLOW_FIXTURES & fixtures and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
-        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+        # A module outside SUPERSET_MODULES on the session Superset would start a second one.
+        if "superset" in fixtures:
+            module = item.nodeid.split("::", 1)[0]
+            assert module in SUPERSET_MODULES, f"{module}: add it to SUPERSET_MODULES"
 
 
 @pytest.fixture

@@ -174,29 +174,42 @@ def test_a_changed_project_rebuilds_every_year(settings, tmp_path):
 
 @pytest.mark.slow
 def test_planned_build_of_a_new_day_equals_a_full_rebuild(tmp_path, small_inbox):
-    """Load + planned build, then one more day + planned build (one school year), against
-    loading everything at once and building every year: the published marts are the same."""
+    """Load + planned build, then one more day + planned build (one school year), then more
+    events of that day's messages + planned build, against loading everything at once and
+    building every year: the published marts are the same."""
     from ouderpeil.generate import generate_day
     from ouderpeil.loading import load_inbox
     from ouderpeil.transform import build, run_dbt
 
     day = tmp_path / "day"
     generate_day(day, scale="small", seed=7, day="2026-03-10")
+    # Every other event of the day comes in a later file: messages built already get new
+    # events (a later status, feedback), which a planned build must pick up.
+    (events,) = (day / "message_events").glob("*.jsonl")
+    lines = events.read_text(encoding="utf-8").splitlines(keepends=True)
+    events.write_text("".join(lines[::2]), encoding="utf-8")
+    later = tmp_path / "later"
+    (later / "message_events").mkdir(parents=True)
+    (later / "message_events" / f"{events.stem}_later.jsonl").write_text(
+        "".join(lines[1::2]), encoding="utf-8"
+    )
 
     daily = make_settings(tmp_path / "daily")
     shutil.copytree(small_inbox, daily.inbox_dir, dirs_exist_ok=True)
     load_inbox(daily)
     assert build(daily).success
-    shutil.copytree(day, daily.inbox_dir, dirs_exist_ok=True)
-    load_inbox(daily)
-    plan = plan_build(daily)
-    assert plan.school_years == ("2025-2026",), plan
-    assert build(daily).success
+    for batch in (day, later):
+        shutil.copytree(batch, daily.inbox_dir, dirs_exist_ok=True)
+        load_inbox(daily)
+        plan = plan_build(daily)
+        assert plan.school_years == ("2025-2026",), plan
+        assert build(daily).success
     assert plan_build(daily).reason == "no new load since the last build"
 
     full = make_settings(tmp_path / "full")
     shutil.copytree(small_inbox, full.inbox_dir, dirs_exist_ok=True)
     shutil.copytree(day, full.inbox_dir, dirs_exist_ok=True)
+    shutil.copytree(later, full.inbox_dir, dirs_exist_ok=True)
     load_inbox(full)
     assert run_dbt(full, command="build").success
 
