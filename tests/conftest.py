@@ -137,6 +137,7 @@ SUPERSET_MODULES = frozenset(
 )
 
 
+@pytest.hookimpl(optionalhook=True)  # a plain pytest without xdist does not know the hook
 def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadfile":
         return None  # xdist's own scheduler for any other --dist
