@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from ouderpeil.catalog import table_exists
 from ouderpeil.config import Settings
 from ouderpeil.loading import archive
 
@@ -150,29 +151,18 @@ def purge_and_rebuild(
 
     Staging and intermediate tables copy raw rows, and the incremental ones only ever add
     rows, so they are full-refreshed; the aggregate history of every school year stays
-    (transform.AGGREGATE_HISTORY_MODELS), as docs/spec/PRIVACY.md item 5 asks. A history table
+    (transform.AGGREGATE_HISTORY_TABLES), as docs/spec/PRIVACY.md item 5 asks. A history table
     that does not exist yet (retention before the first build) has nothing to keep: it is
     built with the rest instead of being left out, which would fail every model reading it.
     """
-    from ouderpeil.transform import AGGREGATE_HISTORY_MODELS, run_dbt
+    from ouderpeil.transform import AGGREGATE_HISTORY_TABLES, run_dbt
 
     summary = purge(settings, keep_school_years=keep_school_years, today=today)
-    kept = _existing_models(settings, AGGREGATE_HISTORY_MODELS)
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        kept = [t.split(".")[1] for t in AGGREGATE_HISTORY_TABLES if table_exists(con, t)]
+    finally:
+        con.close()
     run_dbt(settings, command="build", full_refresh=True, exclude=" ".join(kept) or None)
     summary["aggregate_history_kept"] = kept
     return summary
-
-
-def _existing_models(settings: Settings, models: tuple[str, ...]) -> list[str]:
-    """Those of the dbt models (by name, in any schema) the warehouse holds as tables."""
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
-        present = {
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables"
-            ).fetchall()
-        }
-    finally:
-        con.close()
-    return [m for m in models if m in present]

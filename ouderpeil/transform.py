@@ -143,8 +143,9 @@ def _read_run_results(target_path: Path, started: float) -> list[NodeResult]:
 
 # Incremental models that keep the aggregates of every school year ever built. Retention
 # deletes old raw rows but published aggregates stay (docs/spec/PRIVACY.md item 5), so a rebuild after a
-# purge full-refreshes everything except these.
-AGGREGATE_HISTORY_MODELS = ("int_indicator_values", "mart_channel_mix")
+# purge full-refreshes everything except these. As schema.table in the warehouse; the dbt
+# model is the table name.
+AGGREGATE_HISTORY_TABLES = ("intermediate.int_indicator_values", "marts.mart_channel_mix")
 
 
 def run_dbt(

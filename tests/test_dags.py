@@ -84,14 +84,14 @@ def _assert_unpausing_waits_for_the_next_slot(dag_id: str, serialized: dict, mon
             dt.timedelta(days=7),
         ):
             now = slot + after
-            monkeypatch.setattr(trigger, "utcnow", lambda now=now: now)
-            first = timetable.next_dagrun_info(
-                last_automated_data_interval=None, restriction=unpaused
-            )
+            with monkeypatch.context() as clock:
+                clock.setattr(trigger, "utcnow", lambda now=now: now)
+                first = timetable.next_dagrun_info(
+                    last_automated_data_interval=None, restriction=unpaused
+                )
             assert first.run_after > now, (
                 f"{dag_id}: unpaused {after} after its slot of {slot}, it runs that slot at once"
             )
-        monkeypatch.undo()
         slot = slot_from(slot + dt.timedelta(seconds=1))
 
 
