@@ -24,6 +24,11 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 # would bury a gate's own summary in the task log. Set before the import, which emits them.
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
+from ouderpeil.quality import deferred_imports  # noqa: E402
+
+# scipy.stats and altair, for one expectation no suite uses: ~1 s of every gate's import.
+deferred_imports.defer(*deferred_imports.UNUSED_BY_OUR_SUITES)
+
 import great_expectations as gx  # noqa: E402
 from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
