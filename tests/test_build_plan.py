@@ -13,7 +13,8 @@ import duckdb
 import pytest
 from helpers import make_settings
 
-from ouderpeil.build_plan import plan_build, project_fingerprint
+from ouderpeil.build_plan import BuildArgs, plan_build, project_fingerprint
+from ouderpeil.transform import dbt_paths, run_dbt
 
 UTC = dt.UTC
 LAST_BUILD = dt.datetime(2026, 3, 1, 6, tzinfo=UTC)
@@ -170,6 +171,28 @@ def test_a_changed_project_rebuilds_every_year(settings, tmp_path):
     plan = plan_build(s)
     assert plan.school_years is None and "project changed" in plan.reason
     assert plan.unchanged == ()  # a new seed or model: everything is built
+
+
+def _parse_log_of_last_run(settings) -> str:
+    log = (dbt_paths(settings)[1] / "dbt.log").read_text(encoding="utf-8")
+    return log[log.rindex("Running with dbt=") :]
+
+
+def test_a_new_plan_makes_dbt_parse_no_file_again(settings):
+    """Each build passes other years, watermark and fingerprint (build_plan.BuildArgs): dbt
+    must read them when it executes, not while it parses, or every daily build parses the
+    files that read them again (a file that reads an environment variable at parse time is
+    parsed again whenever its value changes)."""
+    first = BuildArgs("2025-2026", "2026-03-01T06:00:00+00:00", "a" * 64, "first")
+    run_dbt(settings, command="parse", env=first.dbt_env())
+    for years in ("2026-2027", "2024-2025,2025-2026", ""):
+        args = BuildArgs(years, f"2026-03-0{len(years) % 9 + 1}T06:00:00+00:00", "b" * 64, "next")
+        run_dbt(settings, command="parse", env=args.dbt_env())
+        log = _parse_log_of_last_run(settings)
+        assert "Partial parsing enabled" in log, log[:2000]
+        assert "no changes found" in log and "Partial parsing: updated file" not in log, [
+            line for line in log.splitlines() if "Partial parsing" in line
+        ]
 
 
 @pytest.mark.slow

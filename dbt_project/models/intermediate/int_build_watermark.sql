@@ -7,9 +7,10 @@
     (ouderpeil/build_plan.py) compares new loads with. Built last (after every mart), so a
     failed build leaves no row and its loads are planned again. A backfill of chosen years
     (school_year set without a planned loaded_upto) adds no row: other years may still wait. #}
-{# Environment, not vars: a changed var makes dbt parse every model again. #}
-{% set upto = env_var('OUDERPEIL_PLAN_LOADED_UPTO', '') %}
-{% set fingerprint = env_var('OUDERPEIL_PLAN_FINGERPRINT', '') %}
+{# Environment, not vars: a changed var makes dbt parse every model again; read only when
+    dbt executes, so a changed value does not make dbt parse this file again either. #}
+{% set upto = env_var('OUDERPEIL_PLAN_LOADED_UPTO', '') if execute else '' %}
+{% set fingerprint = env_var('OUDERPEIL_PLAN_FINGERPRINT', '') if execute else '' %}
 {% set years = build_school_years() | join(',') %}
 {# None where raw tables are made by hand (tests) instead of by the loader. #}
 {% set load_files = load_relation(source('raw', 'raw_load_files')) %}
