@@ -110,3 +110,28 @@ def test_baseline_sql_computes_the_core_indicators(small_inbox):
         "tip_usefulness",
     }
     assert info["rows"] > 0
+
+
+def test_the_day_cost_across_scales_is_a_ratio_only_within_one_run():
+    """Seconds differ about 2 x between machines: a region day measured on another day than
+    the board day gives no verdict, one from the same day does."""
+
+    def result(date, seconds):
+        return {
+            "date": date,
+            "machine": {"hostname": "vm", "cpu_model": "x"},
+            "totals": {"daily_run_seconds": seconds},
+        }
+
+    apart = report._day_cost_note(
+        {"board": result("2026-12-02", 20.0), "region": result("2026-12-01", 25.0)}
+    )
+    assert len(apart) == 1 and "not comparable" in apart[0] and "**" not in apart[0]
+    same = report._day_cost_note(
+        {"board": result("2026-12-02", 20.0), "region": result("2026-12-02", 25.0)}
+    )
+    assert same == [
+        "- A day costs what it holds: region daily run = 1.25 × the board daily run "
+        "(target ≤ 1.5: yes)."
+    ]
+    assert report._day_cost_note({"board": result("2026-12-02", 20.0)}) == []
