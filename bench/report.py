@@ -304,11 +304,7 @@ def _day_cost_note(by_scale: dict) -> list[str]:
     days = [r["totals"].get("daily_run_seconds") for r in (board, region)]
     if not all(days):
         return []
-    same_run = board.get("date") == region.get("date") and (
-        board.get("machine", {}).get("hostname"),
-        board.get("machine", {}).get("cpu_model"),
-    ) == (region.get("machine", {}).get("hostname"), region.get("machine", {}).get("cpu_model"))
-    if not same_run:
+    if _measured_on(board) != _measured_on(region):
         return [
             f"- A day costs what it holds (region daily run ≤ 1.5 × the board daily run): "
             f"not comparable here, the scales were measured on different days "
@@ -319,3 +315,9 @@ def _day_cost_note(by_scale: dict) -> list[str]:
         f"- A day costs what it holds: region daily run = {ratio:.2f} × the board daily run "
         f"(target ≤ 1.5: {_yes_no(ratio <= 1.5)})."
     ]
+
+
+def _measured_on(result: dict) -> tuple:
+    """The day and machine of a result (hostnames repeat across these sandboxes)."""
+    machine = result.get("machine", {})
+    return result.get("date"), machine.get("hostname"), machine.get("cpu_model")

@@ -185,8 +185,8 @@ def test_a_new_plan_makes_dbt_parse_no_file_again(settings):
     parsed again whenever its value changes)."""
     first = BuildArgs("2025-2026", "2026-03-01T06:00:00+00:00", "a" * 64, "first")
     run_dbt(settings, command="parse", env=first.dbt_env())
-    for years in ("2026-2027", "2024-2025,2025-2026", ""):
-        args = BuildArgs(years, f"2026-03-0{len(years) % 9 + 1}T06:00:00+00:00", "b" * 64, "next")
+    for day, years in enumerate(("2026-2027", "2024-2025,2025-2026", ""), start=2):
+        args = BuildArgs(years, f"2026-03-0{day}T06:00:00+00:00", "b" * 64, "next")
         run_dbt(settings, command="parse", env=args.dbt_env())
         log = _parse_log_of_last_run(settings)
         assert "Partial parsing enabled" in log, log[:2000]

@@ -5,9 +5,9 @@ Airflow task), so a day pays for it twice. A third of it is two libraries that o
 expectation needs, ``expect_column_kl_divergence_to_be_less_than``, which imports them at
 module level: ``scipy.stats`` (with scipy.spatial and scipy.linalg, ~0.7 s) for its entropy
 and ``altair`` (~0.2 s) for its chart. No suite of ours uses that expectation. `defer()`
-puts a lazy module (importlib.util.LazyLoader) in their place, so they are executed in full
-the moment anything reads one of their attributes, and never otherwise: nothing changes for
-a caller that does use them, it only pays later.
+puts a stand-in (DeferredModule) in their place, so they are executed in full the moment
+anything reads one of their attributes, and never otherwise: nothing changes for a caller
+that does use them, it only pays later.
 """
 
 from __future__ import annotations
