@@ -226,6 +226,19 @@ def test_data_docs_are_built_on_every_run(handmade):
     assert "docs-1" in index and "docs-2" in index
 
 
+def test_gx_data_docs_are_rendered_only_when_asked(handmade, monkeypatch):
+    """GX's own site renders empty offline (CDN scripts) and costs every gate time: it is built
+    with OUDERPEIL_GX_DATA_DOCS=1 only; the offline report is written either way."""
+    site = handmade.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
+    monkeypatch.delenv("OUDERPEIL_GX_DATA_DOCS", raising=False)
+    quiet = validate(handmade, layer="marts", run_id="site-off")
+    assert quiet.data_docs_index and quiet.data_docs_index.is_file()
+    assert not (site / "index.html").exists()
+    monkeypatch.setenv("OUDERPEIL_GX_DATA_DOCS", "1")
+    validate(handmade, layer="marts", run_id="site-on")
+    assert "site-on" in (site / "index.html").read_text()
+
+
 def test_results_store_keeps_the_last_runs_only(handmade, monkeypatch):
     monkeypatch.setenv("OUDERPEIL_GX_KEEP_RUNS", "2")
     for i in (1, 2, 3):
