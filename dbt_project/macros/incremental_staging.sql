@@ -9,7 +9,7 @@ with batch as (
     where {{ key }} is not null
     {% if is_incremental() %}
       -- only loads this model has not seen yet (a load id is never reused)
-      and coalesce(_load_id, '') not in (select distinct coalesce(_load_id, '') from {{ this }})
+      and {{ ouderpeil._unseen_loads_filter(relation) }}
     {% endif %}
 ),
 
@@ -42,4 +42,32 @@ where row_rank = 1
 {% if is_incremental() %}
   and not exists (select 1 from {{ this }} as existing where existing.{{ key }} = ranked.{{ key }})
 {% endif %}
+{%- endmacro %}
+
+{#- The loads of `relation` this model has not processed, looked up when the model runs and
+    written into its SQL as constants. A constant filter on _load_id is checked against each
+    row group's min/max before anything is read, so a day's build reads the day's row groups
+    only; as a subquery (`not in (select ...)`) it read every column of every raw row first
+    (3 of the 6.5 s of stg_message_events in a region day). -#}
+{% macro _unseen_loads_filter(relation) -%}
+    {%- set load_ids = [] -%}
+    {%- if execute -%}
+        {%- set unseen = run_query(
+            "select distinct _load_id from " ~ relation
+            ~ " where coalesce(_load_id, '') not in (select distinct coalesce(_load_id, '') from "
+            ~ this ~ ")") -%}
+        {%- set load_ids = unseen.columns[0].values() | list -%}
+    {%- endif -%}
+    {%- set quoted = [] -%}
+    {%- for load_id in load_ids if load_id is not none -%}
+        {%- do quoted.append("'" ~ (load_id | string | replace("'", "''")) ~ "'") -%}
+    {%- endfor -%}
+    {%- set parts = [] -%}
+    {%- if quoted -%}
+        {%- do parts.append("_load_id in (" ~ (quoted | join(', ')) ~ ")") -%}
+    {%- endif -%}
+    {%- if quoted | length < load_ids | length -%}
+        {%- do parts.append("_load_id is null") -%}
+    {%- endif -%}
+    {{- '(' ~ (parts | join(' or ')) ~ ')' if parts else '1 = 0' -}}
 {%- endmacro %}

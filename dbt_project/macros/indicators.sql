@@ -40,3 +40,53 @@
     where ({{ x }}) is not null and ({{ where }})
     group by period_type, period, school_year, sector, board_id, school_id, ses_group
 {%- endmacro %}
+
+{#- indicator_base for units that each fall in one month (a message, a family-week), without
+    expand_to_periods: the statistics per month, from one scan of `relation` (a table with
+    school_year and month columns). Every statistic is a sum, so a school year's are the sums
+    of its months' (macro months_and_school_years). Expanding every unit into its month and
+    its school year first doubled a year of messages (10.7 M rows in a region day) into a
+    table that spilled 6.8 GB under the 2 GB limit. -#}
+{% macro indicator_base_by_month(code, relation, x, weight='1.0', where='1 = 1') -%}
+    select
+        '{{ code }}' as indicator_code,
+        school_year,
+        month,
+        sector,
+        board_id,
+        school_id,
+        ses_group,
+        count(*) as n,
+        sum(cast({{ weight }} as {{ type_double() }})) as sum_w,
+        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }})) as sum_wx,
+        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }}) * ({{ x }})) as sum_wxx,
+        sum(cast({{ weight }} as {{ type_double() }}) * cast({{ weight }} as {{ type_double() }})) as sum_ww
+    from {{ relation }}
+    where ({{ x }}) is not null and ({{ where }})
+    group by school_year, month, sector, board_id, school_id, ses_group
+{%- endmacro %}
+
+{#- The rows of indicator_base from month statistics (indicator_base_by_month): each month of
+    int_periods as it is, each school year of int_periods as the sum of all its months. -#}
+{% macro months_and_school_years(month_stats) -%}
+    select
+        m.indicator_code, 'month' as period_type, m.month as period, m.school_year, m.sector,
+        m.board_id, m.school_id, m.ses_group, m.n, m.sum_w, m.sum_wx, m.sum_wxx, m.sum_ww
+    from {{ month_stats }} as m
+    where exists (
+        select 1 from {{ ref('int_periods') }} as p
+        where p.period_type = 'month' and p.period = m.month
+    )
+    union all
+    select
+        m.indicator_code, 'school_year' as period_type, m.school_year as period, m.school_year,
+        m.sector, m.board_id, m.school_id, m.ses_group,
+        cast(sum(m.n) as bigint) as n, sum(m.sum_w) as sum_w, sum(m.sum_wx) as sum_wx,
+        sum(m.sum_wxx) as sum_wxx, sum(m.sum_ww) as sum_ww
+    from {{ month_stats }} as m
+    where exists (
+        select 1 from {{ ref('int_periods') }} as p
+        where p.period_type = 'school_year' and p.period = m.school_year
+    )
+    group by m.indicator_code, m.school_year, m.sector, m.board_id, m.school_id, m.ses_group
+{%- endmacro %}

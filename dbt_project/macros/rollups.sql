@@ -46,6 +46,28 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The same filter on a date column: a range per school year (1 August up to 1 August), which
+    the engine checks against each row group's min/max before reading it, where
+    school_year_filter(school_year_of(date)) computes the school year of every row first
+    (int_messages of a region day: 4.9 -> 4.2 s). -#}
+{% macro school_year_date_filter(date_column) -%}
+    {%- set years = build_school_years() -%}
+    {%- if not years -%}
+        1 = 1
+    {%- else -%}
+        {%- set ranges = [] -%}
+        {%- for y in years -%}
+            {%- if y | length != 9 or y[4] != '-' or not (y[:4] ~ y[5:]).isdigit()
+                  or (y[5:] | int) != (y[:4] | int) + 1 -%}
+                {{ exceptions.raise_compiler_error("school year '" ~ y ~ "' is not of the form 2025-2026") }}
+            {%- endif -%}
+            {%- do ranges.append("(" ~ date_column ~ " >= cast('" ~ y[:4] ~ "-08-01' as date) and "
+                                 ~ date_column ~ " < cast('" ~ y[5:] ~ "-08-01' as date))") -%}
+        {%- endfor -%}
+        ({{ ranges | join(' or ') }})
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro school_year_var_is_set() -%}
     {{ return(build_school_years() | length > 0) }}
 {%- endmacro %}

@@ -20,9 +20,23 @@
 -- sibling school before the board and sector.
 -- `protected` is false for a primary cell without a feasible cube among the candidates; the
 -- test in _intermediate.yml fails the build then, so no such pattern is published.
+{{
+    config(
+        materialized=incremental_materialization('school_year', in_full_on_spark=true),
+        incremental_strategy=incremental_strategy_for('school_year'),
+        partition_by=incremental_partition_by('school_year'),
+        unique_key='school_year',
+        on_schema_change='sync_all_columns',
+        post_hook="{{ delete_stale_school_years(ref('int_periods')) }}"
+    )
+}}
+-- Incremental by school year: every cube lies within one school year (SES and geography
+-- partners share the period, time partners the school year), so a build replaces the school
+-- years it planned. What crosses the years is whether an indicator adds up over months: that
+-- is decided over every year, and a kept year stored under the other decision is rebuilt too.
 {%- set min_n = var('min_cell_size') %}
 {%- set cell_key = ['indicator_code', 'period_type', 'period', 'sector', 'board_id', 'school_id', 'ses_group'] %}
-with base_values as (
+with all_base_values as (
     select
         v.indicator_code, v.period_type, v.period, v.school_year, v.sector, v.board_id,
         v.school_id, v.ses_group, v.numerator, v.denominator, v.n,
@@ -37,7 +51,7 @@ month_sums as (
         indicator_code, school_year, sector, board_id, school_id, ses_group,
         sum(numerator) as numerator, sum(denominator) as denominator,
         max(numerator) as max_month_numerator
-    from base_values
+    from all_base_values
     where period_type = 'month'
     group by indicator_code, school_year, sector, board_id, school_id, ses_group
 ),
@@ -52,13 +66,34 @@ month_additivity as (
                 then 1
             else 0
         end) as month_additive
-    from base_values as y
+    from all_base_values as y
     left join month_sums as m
         on y.indicator_code = m.indicator_code and y.school_year = m.school_year
             and y.sector = m.sector and y.board_id = m.board_id and y.school_id = m.school_id
             and y.ses_group = m.ses_group
     where y.period_type = 'school_year'
     group by y.indicator_code
+),
+
+-- The school years this build replaces: every year on a full build; else the planned years
+-- and any kept year whose stored decision on adding up over months is no longer the current one.
+rebuilt_years as (
+    select distinct school_year
+    from all_base_values
+    {% if is_incremental() %}
+    where {{ school_year_filter('school_year') }}
+    union
+    select distinct t.school_year
+    from {{ this }} as t
+    left join month_additivity as a on t.indicator_code = a.indicator_code
+    where t.month_additive <> coalesce(a.month_additive, 1)
+    {% endif %}
+),
+
+base_values as (
+    select b.*
+    from all_base_values as b
+    inner join rebuilt_years as r on b.school_year = r.school_year
 ),
 
 -- Can a corner's numerator move by one unit up / down and stay within what is published?

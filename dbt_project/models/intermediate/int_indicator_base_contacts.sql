@@ -1,23 +1,51 @@
 -- Contact indicators at school x SES group x period (sufficient statistics, see macro
 -- indicator_base). Family-based indicators count enrolled families (a family counts in a
--- period when enrolled >= 1 day); contact-based ones count contacts.
-with contacts as (
-    {{ expand_to_periods(ref('int_contacts')) }}
-),
-
-held_per_family as (
-    -- Held contacts per family, school and period (pre-aggregated for an equi-join).
+-- period when enrolled >= 1 day); contact-based ones count contacts. Each contact falls in one
+-- month, so contact-based statistics are summed per month and a school year is the sum of its
+-- months (macros indicator_base_by_month, months_and_school_years), as are the held contacts
+-- per family.
+with held_per_family_month as (
     select
-        period_type,
-        period,
+        school_year,
+        month,
         family_ref,
         school_id,
         count(*) as held_contacts,
         sum(case when is_individual then 1 else 0 end) as held_individual,
         sum(case when channel = 'huisbezoek' then 1 else 0 end) as held_home_visits
-    from contacts
+    from {{ ref('int_contacts') }}
     where is_held
-    group by period_type, period, family_ref, school_id
+    group by school_year, month, family_ref, school_id
+),
+
+held_per_family as (
+    -- Held contacts per family, school and period (pre-aggregated for an equi-join).
+    select
+        'month' as period_type, month as period, family_ref, school_id,
+        held_contacts, held_individual, held_home_visits
+    from held_per_family_month
+    union all
+    select
+        'school_year' as period_type, school_year as period, family_ref, school_id,
+        sum(held_contacts) as held_contacts,
+        sum(held_individual) as held_individual,
+        sum(held_home_visits) as held_home_visits
+    from held_per_family_month
+    group by school_year, family_ref, school_id
+),
+
+month_stats as (
+    {{ indicator_base_by_month('contact_parent_initiated', ref('int_contacts'),
+                               "case when initiated_by = 'ouder' then 1 else 0 end",
+                               where='is_held') }}
+    union all
+    {{ indicator_base_by_month('contact_no_show', ref('int_contacts'),
+                               "case when status = 'niet_verschenen' then 1 else 0 end",
+                               where="is_scheduled and status in ('gehouden', 'niet_verschenen')") }}
+    union all
+    {{ indicator_base_by_month('contact_support_topic', ref('int_contacts'),
+                               "case when topic in ('thuisondersteuning', 'leervorderingen') then 1 else 0 end",
+                               where='is_held and is_individual') }}
 ),
 
 family_contacts as (
@@ -49,13 +77,4 @@ union all
 union all
 {{ indicator_base('contact_home_visits', 'family_contacts', '100.0 * held_home_visits') }}
 union all
-{{ indicator_base('contact_parent_initiated', 'contacts',
-                  "case when initiated_by = 'ouder' then 1 else 0 end", where='is_held') }}
-union all
-{{ indicator_base('contact_no_show', 'contacts',
-                  "case when status = 'niet_verschenen' then 1 else 0 end",
-                  where="is_scheduled and status in ('gehouden', 'niet_verschenen')") }}
-union all
-{{ indicator_base('contact_support_topic', 'contacts',
-                  "case when topic in ('thuisondersteuning', 'leervorderingen') then 1 else 0 end",
-                  where='is_held and is_individual') }}
+{{ months_and_school_years('month_stats') }}

@@ -1,15 +1,46 @@
 -- Message indicators at school x SES group x period (sufficient statistics, see macro
--- indicator_base).
-with messages as (
-    {{ expand_to_periods(ref('int_messages')) }}
+-- indicator_base). Each message and each family-week falls in one month, so their indicators
+-- are summed per month and a school year is the sum of its months (macros
+-- indicator_base_by_month, months_and_school_years). Family-level indicators (reach, dose)
+-- are not sums over messages: they count families, from per-family totals per month.
+with month_stats as (
+    {{ indicator_base_by_month('message_delivery_rate', ref('int_messages'),
+                               'case when is_delivered then 1 else 0 end') }}
+    union all
+    {{ indicator_base_by_month('message_read_rate', ref('int_messages'),
+                               'case when is_read then 1 else 0 end',
+                               where="is_delivered and channel in ('app', 'whatsapp', 'email')") }}
+    union all
+    {{ indicator_base_by_month('message_overdose', ref('int_family_weeks'),
+                               'case when n_messages > ' ~ var('overdose_threshold') ~ ' then 1 else 0 end') }}
+    union all
+    {{ indicator_base_by_month('message_effective_purpose', ref('int_messages'),
+                               "case when purpose in ('voortgang', 'tip', 'aanmoediging') then 1 else 0 end") }}
+    union all
+    {{ indicator_base_by_month('message_reply_rate', ref('int_messages'),
+                               'case when has_replied then 1 else 0 end', where='is_delivered') }}
+    union all
+    {{ indicator_base_by_month('tip_feedback_useful', ref('int_messages'),
+                               "case when latest_feedback = 'nuttig' then 1 else 0 end",
+                               where="purpose = 'tip' and latest_feedback is not null") }}
+),
+
+delivered_per_family_month as (
+    select school_year, month, family_ref, school_id, count(*) as n_delivered
+    from {{ ref('int_messages') }}
+    where is_delivered
+    group by school_year, month, family_ref, school_id
 ),
 
 delivered_per_family as (
     -- Delivered messages per family, school and period (pre-aggregated for an equi-join).
-    select period_type, period, family_ref, school_id, count(*) as n_delivered
-    from messages
-    where is_delivered
-    group by period_type, period, family_ref, school_id
+    select 'month' as period_type, month as period, family_ref, school_id, n_delivered
+    from delivered_per_family_month
+    union all
+    select 'school_year' as period_type, school_year as period, family_ref, school_id,
+           sum(n_delivered) as n_delivered
+    from delivered_per_family_month
+    group by school_year, family_ref, school_id
 ),
 
 family_delivered as (
@@ -32,39 +63,42 @@ family_delivered as (
             and e.school_id = d.school_id
 ),
 
-family_weeks as (
-    {{ expand_to_periods(ref('int_family_weeks')) }}
+family_week_months as (
+    -- Each family's school weeks and messages in them, per month.
+    select
+        school_year, month, sector, board_id, school_id, ses_group, family_ref,
+        count(*) as n_weeks, sum(n_messages) as n_messages
+    from {{ ref('int_family_weeks') }}
+    group by school_year, month, sector, board_id, school_id, ses_group, family_ref
 ),
 
 family_dose as (
     -- Messages per school week of each family: messages in the family's school weeks of the
     -- period / its number of school weeks in the period.
     select
-        period_type, period, school_year, sector, board_id, school_id, ses_group, family_ref,
-        cast(sum(n_messages) as {{ type_double() }}) / count(*) as messages_per_week
-    from family_weeks
-    group by period_type, period, school_year, sector, board_id, school_id, ses_group, family_ref
+        'month' as period_type, f.month as period, f.school_year, f.sector, f.board_id,
+        f.school_id, f.ses_group, f.family_ref,
+        cast(f.n_messages as {{ type_double() }}) / f.n_weeks as messages_per_week
+    from family_week_months as f
+    where exists (
+        select 1 from {{ ref('int_periods') }} as p
+        where p.period_type = 'month' and p.period = f.month
+    )
+    union all
+    select
+        'school_year' as period_type, f.school_year as period, f.school_year, f.sector,
+        f.board_id, f.school_id, f.ses_group, f.family_ref,
+        cast(sum(f.n_messages) as {{ type_double() }}) / sum(f.n_weeks) as messages_per_week
+    from family_week_months as f
+    where exists (
+        select 1 from {{ ref('int_periods') }} as p
+        where p.period_type = 'school_year' and p.period = f.school_year
+    )
+    group by f.school_year, f.sector, f.board_id, f.school_id, f.ses_group, f.family_ref
 )
 
-{{ indicator_base('message_delivery_rate', 'messages',
-                  'case when is_delivered then 1 else 0 end') }}
-union all
-{{ indicator_base('message_read_rate', 'messages', 'case when is_read then 1 else 0 end',
-                  where="is_delivered and channel in ('app', 'whatsapp', 'email')") }}
+{{ months_and_school_years('month_stats') }}
 union all
 {{ indicator_base('message_reach', 'family_delivered', 'has_delivered') }}
 union all
 {{ indicator_base('message_dose', 'family_dose', 'messages_per_week') }}
-union all
-{{ indicator_base('message_overdose', 'family_weeks',
-                  'case when n_messages > ' ~ var('overdose_threshold') ~ ' then 1 else 0 end') }}
-union all
-{{ indicator_base('message_effective_purpose', 'messages',
-                  "case when purpose in ('voortgang', 'tip', 'aanmoediging') then 1 else 0 end") }}
-union all
-{{ indicator_base('message_reply_rate', 'messages', 'case when has_replied then 1 else 0 end',
-                  where='is_delivered') }}
-union all
-{{ indicator_base('tip_feedback_useful', 'messages',
-                  "case when latest_feedback = 'nuttig' then 1 else 0 end",
-                  where="purpose = 'tip' and latest_feedback is not null") }}

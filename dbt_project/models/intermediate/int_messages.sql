@@ -27,4 +27,4 @@ left join {{ ref('int_family_school') }} as fs
     on m.family_ref = fs.family_ref and m.school_id = fs.school_id
 left join {{ ref('int_message_status') }} as st on m.message_id = st.message_id
 -- A build of some school years (backfill, or the years a day's data touched) needs only theirs.
-where {{ school_year_filter(school_year_of('m.sent_date')) }}
+where {{ school_year_date_filter('m.sent_date') }}

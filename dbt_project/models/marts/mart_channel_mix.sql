@@ -24,8 +24,35 @@ with items as (
     from {{ ref('int_messages') }}
 ),
 
+-- Items counted per month; a school year's counts are the sums of its months' (expanding
+-- every item into its month and school year first doubled a year of messages).
+item_months as (
+    select stream, channel, school_year, month, sector, board_id, school_id, ses_group,
+           count(*) as n_items
+    from items
+    group by stream, channel, school_year, month, sector, board_id, school_id, ses_group
+),
+
 expanded as (
-    {{ expand_to_periods('items') }}
+    select
+        'month' as period_type, m.month as period, m.stream, m.channel, m.school_year,
+        m.sector, m.board_id, m.school_id, m.ses_group, m.n_items
+    from item_months as m
+    where exists (
+        select 1 from {{ ref('int_periods') }} as p
+        where p.period_type = 'month' and p.period = m.month
+    )
+    union all
+    select
+        'school_year' as period_type, m.school_year as period, m.stream, m.channel,
+        m.school_year, m.sector, m.board_id, m.school_id, m.ses_group,
+        cast(sum(m.n_items) as bigint) as n_items
+    from item_months as m
+    where exists (
+        select 1 from {{ ref('int_periods') }} as p
+        where p.period_type = 'school_year' and p.period = m.school_year
+    )
+    group by m.stream, m.channel, m.school_year, m.sector, m.board_id, m.school_id, m.ses_group
 ),
 
 rolled_up as (
@@ -39,7 +66,7 @@ rolled_up as (
         {{ all_when_rolled_up('board_id') }} as board_id,
         {{ all_when_rolled_up('school_id') }} as school_id,
         {{ all_when_rolled_up('ses_group') }} as ses_group,
-        count(*) as n_items
+        cast(sum(n_items) as bigint) as n_items
     from expanded
     group by {{ indicator_grouping_sets(['stream', 'channel', 'period_type', 'period', 'school_year']) }}
 ),
