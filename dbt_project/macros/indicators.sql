@@ -31,11 +31,7 @@
         board_id,
         school_id,
         ses_group,
-        count(*) as n,
-        sum(cast({{ weight }} as {{ type_double() }})) as sum_w,
-        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }})) as sum_wx,
-        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }}) * ({{ x }})) as sum_wxx,
-        sum(cast({{ weight }} as {{ type_double() }}) * cast({{ weight }} as {{ type_double() }})) as sum_ww
+        {{ ouderpeil._sufficient_statistics(x, weight) }}
     from {{ relation }}
     where ({{ x }}) is not null and ({{ where }})
     group by period_type, period, school_year, sector, board_id, school_id, ses_group
@@ -56,11 +52,7 @@
         board_id,
         school_id,
         ses_group,
-        count(*) as n,
-        sum(cast({{ weight }} as {{ type_double() }})) as sum_w,
-        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }})) as sum_wx,
-        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }}) * ({{ x }})) as sum_wxx,
-        sum(cast({{ weight }} as {{ type_double() }}) * cast({{ weight }} as {{ type_double() }})) as sum_ww
+        {{ ouderpeil._sufficient_statistics(x, weight) }}
     from {{ relation }}
     where ({{ x }}) is not null and ({{ where }})
     group by school_year, month, sector, board_id, school_id, ses_group
@@ -89,4 +81,13 @@
         where p.period_type = 'school_year' and p.period = m.school_year
     )
     group by m.indicator_code, m.school_year, m.sector, m.board_id, m.school_id, m.ses_group
+{%- endmacro %}
+
+{#- The five sums of doc block sufficient_statistics, for a unit value x and weight. -#}
+{% macro _sufficient_statistics(x, weight) -%}
+    count(*) as n,
+        sum(cast({{ weight }} as {{ type_double() }})) as sum_w,
+        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }})) as sum_wx,
+        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }}) * ({{ x }})) as sum_wxx,
+        sum(cast({{ weight }} as {{ type_double() }}) * cast({{ weight }} as {{ type_double() }})) as sum_ww
 {%- endmacro %}
