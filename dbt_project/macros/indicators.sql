@@ -10,10 +10,16 @@
         u.*
     from {{ relation }} as u
     cross join (select 'school_year' as period_type union all select 'month' as period_type) as pt
-    where exists (
+    where {{ ouderpeil.is_a_period('pt.period_type',
+                                   "case when pt.period_type = 'school_year' then u.school_year else u.month end") }}
+{%- endmacro %}
+
+{#- Whether (period_type, period), two SQL expressions, is a period of int_periods (the school
+    years this build covers, and their months with activity). -#}
+{% macro is_a_period(period_type, period) -%}
+    exists (
         select 1 from {{ ref('int_periods') }} as p
-        where p.period_type = pt.period_type
-          and p.period = case when pt.period_type = 'school_year' then u.school_year else u.month end
+        where p.period_type = {{ period_type }} and p.period = {{ period }}
     )
 {%- endmacro %}
 
@@ -21,20 +27,24 @@
     x period). `x` is the unit's value (0/1 for a share, a number for a mean), `weight` its
     survey weight (1 unweighted). Only units where x is not null count. Because all columns are
     sums they roll up to board and sector level by summing. -#}
-{% macro indicator_base(code, relation, x, weight='1.0', where='1 = 1') -%}
+{% macro indicator_base(code, relation, x, weight='1.0', where='1 = 1',
+                        period_keys=['period_type', 'period']) -%}
     select
         '{{ code }}' as indicator_code,
-        period_type,
-        period,
+        {{ period_keys | join(', ') }},
         school_year,
         sector,
         board_id,
         school_id,
         ses_group,
-        {{ ouderpeil._sufficient_statistics(x, weight) }}
+        count(*) as n,
+        sum(cast({{ weight }} as {{ type_double() }})) as sum_w,
+        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }})) as sum_wx,
+        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }}) * ({{ x }})) as sum_wxx,
+        sum(cast({{ weight }} as {{ type_double() }}) * cast({{ weight }} as {{ type_double() }})) as sum_ww
     from {{ relation }}
     where ({{ x }}) is not null and ({{ where }})
-    group by period_type, period, school_year, sector, board_id, school_id, ses_group
+    group by {{ period_keys | join(', ') }}, school_year, sector, board_id, school_id, ses_group
 {%- endmacro %}
 
 {#- indicator_base for units that each fall in one month (a message, a family-week), without
@@ -44,18 +54,7 @@
     its school year first doubled a year of messages (10.7 M rows in a region day) into a
     table that spilled 6.8 GB under the 2 GB limit. -#}
 {% macro indicator_base_by_month(code, relation, x, weight='1.0', where='1 = 1') -%}
-    select
-        '{{ code }}' as indicator_code,
-        school_year,
-        month,
-        sector,
-        board_id,
-        school_id,
-        ses_group,
-        {{ ouderpeil._sufficient_statistics(x, weight) }}
-    from {{ relation }}
-    where ({{ x }}) is not null and ({{ where }})
-    group by school_year, month, sector, board_id, school_id, ses_group
+    {{ ouderpeil.indicator_base(code, relation, x, weight, where, period_keys=['month']) }}
 {%- endmacro %}
 
 {#- The rows of indicator_base from month statistics (indicator_base_by_month): each month of
@@ -65,10 +64,7 @@
         m.indicator_code, 'month' as period_type, m.month as period, m.school_year, m.sector,
         m.board_id, m.school_id, m.ses_group, m.n, m.sum_w, m.sum_wx, m.sum_wxx, m.sum_ww
     from {{ month_stats }} as m
-    where exists (
-        select 1 from {{ ref('int_periods') }} as p
-        where p.period_type = 'month' and p.period = m.month
-    )
+    where {{ ouderpeil.is_a_period("'month'", 'm.month') }}
     union all
     select
         m.indicator_code, 'school_year' as period_type, m.school_year as period, m.school_year,
@@ -76,18 +72,7 @@
         cast(sum(m.n) as bigint) as n, sum(m.sum_w) as sum_w, sum(m.sum_wx) as sum_wx,
         sum(m.sum_wxx) as sum_wxx, sum(m.sum_ww) as sum_ww
     from {{ month_stats }} as m
-    where exists (
-        select 1 from {{ ref('int_periods') }} as p
-        where p.period_type = 'school_year' and p.period = m.school_year
-    )
+    where {{ ouderpeil.is_a_period("'school_year'", 'm.school_year') }}
     group by m.indicator_code, m.school_year, m.sector, m.board_id, m.school_id, m.ses_group
 {%- endmacro %}
 
-{#- The five sums of doc block sufficient_statistics, for a unit value x and weight. -#}
-{% macro _sufficient_statistics(x, weight) -%}
-    count(*) as n,
-        sum(cast({{ weight }} as {{ type_double() }})) as sum_w,
-        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }})) as sum_wx,
-        sum(cast({{ weight }} as {{ type_double() }}) * ({{ x }}) * ({{ x }})) as sum_wxx,
-        sum(cast({{ weight }} as {{ type_double() }}) * cast({{ weight }} as {{ type_double() }})) as sum_ww
-{%- endmacro %}

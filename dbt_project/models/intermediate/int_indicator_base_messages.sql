@@ -80,20 +80,14 @@ family_dose as (
         f.school_id, f.ses_group, f.family_ref,
         cast(f.n_messages as {{ type_double() }}) / f.n_weeks as messages_per_week
     from family_week_months as f
-    where exists (
-        select 1 from {{ ref('int_periods') }} as p
-        where p.period_type = 'month' and p.period = f.month
-    )
+    where {{ is_a_period("'month'", 'f.month') }}
     union all
     select
         'school_year' as period_type, f.school_year as period, f.school_year, f.sector,
         f.board_id, f.school_id, f.ses_group, f.family_ref,
         cast(sum(f.n_messages) as {{ type_double() }}) / sum(f.n_weeks) as messages_per_week
     from family_week_months as f
-    where exists (
-        select 1 from {{ ref('int_periods') }} as p
-        where p.period_type = 'school_year' and p.period = f.school_year
-    )
+    where {{ is_a_period("'school_year'", 'f.school_year') }}
     group by f.school_year, f.sector, f.board_id, f.school_id, f.ses_group, f.family_ref
 )
 

@@ -38,20 +38,14 @@ expanded as (
         'month' as period_type, m.month as period, m.stream, m.channel, m.school_year,
         m.sector, m.board_id, m.school_id, m.ses_group, m.n_items
     from item_months as m
-    where exists (
-        select 1 from {{ ref('int_periods') }} as p
-        where p.period_type = 'month' and p.period = m.month
-    )
+    where {{ is_a_period("'month'", 'm.month') }}
     union all
     select
         'school_year' as period_type, m.school_year as period, m.stream, m.channel,
         m.school_year, m.sector, m.board_id, m.school_id, m.ses_group,
         cast(sum(m.n_items) as bigint) as n_items
     from item_months as m
-    where exists (
-        select 1 from {{ ref('int_periods') }} as p
-        where p.period_type = 'school_year' and p.period = m.school_year
-    )
+    where {{ is_a_period("'school_year'", 'm.school_year') }}
     group by m.stream, m.channel, m.school_year, m.sector, m.board_id, m.school_id, m.ses_group
 ),
 
