@@ -1,4 +1,4 @@
-"""Which school years a dbt build has to rebuild.
+"""Which school years, and which of their months, a dbt build has to rebuild.
 
 A day's loads touch one school year, yet a build of every year recomputes the messages, the
 family-weeks and the message indicators of the whole history, so the daily build grew with the
@@ -13,10 +13,17 @@ its loads are planned again). The next plan compares the loads since with that r
 * no earlier build, the dbt project changed (models, macros, seeds: a new holiday calendar
   changes old years), a new schools or families file (SES groups, enrolments and weights of
   every year), or no new load at all: every year;
-* else the school years of the new messages, of the messages new events belong to, of new
-  contacts and survey responses, plus the year of the previous first or last activity date when
-  new data moves it (the school-week calendar of that year then changes: weeks that had not
-  happened yet count from then on).
+* else the months of the new messages, of the messages new events belong to, of new contacts
+  and survey responses, and of the rows of loads replaced since (a corrected file: the months
+  its earlier content had), plus every month between the previous first or last activity date
+  and the new one when new data moves it (the school-week calendar then changes: weeks that
+  had not happened yet count from then on). A date also names the month of its school week
+  (a week belongs to its Thursday's month), and the school years rebuilt are those of the
+  months.
+
+The per-message tables (int_messages, int_family_weeks) replace only the plan's months; every
+other model rebuilds the plan's school years (dbt macros ``rebuilt_months`` and
+``build_school_years``).
 
 When the project is the one the last build ran, a one-task build also leaves out the seeds,
 dbt's unit tests (fixed inputs: they test the project, and it has not changed; ~3.7 s of node
@@ -29,6 +36,7 @@ years.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -52,20 +60,21 @@ STATIC_STAGING = {
 # The dbt project files whose change can change any year's results.
 PROJECT_PARTS = ("models", "macros", "seeds", "tests", "dbt_project.yml")
 
-# The dbt macro school_year_of, for the dates of raw rows.
-_SCHOOL_YEAR = (
-    "CASE WHEN month({d}) >= 8 THEN year({d})::VARCHAR || '-' || (year({d}) + 1) "
-    "ELSE (year({d}) - 1)::VARCHAR || '-' || year({d}) END"
-)
-
-
 # What a build passes to dbt, as environment variables, not dbt vars: a var that changes (the
 # load time does, every build) makes dbt parse the whole project again (~1.5 s at board
 # scale); an env_var() only the files that read it. The dbt var school_year still works for a
 # backfill by hand (macro build_school_years).
 ENV_SCHOOL_YEARS = "OUDERPEIL_SCHOOL_YEARS"
+ENV_BUILD_MONTHS = "OUDERPEIL_BUILD_MONTHS"
 ENV_LOADED_UPTO = "OUDERPEIL_PLAN_LOADED_UPTO"
 ENV_FINGERPRINT = "OUDERPEIL_PLAN_FINGERPRINT"
+# Which BuildArgs field each of them carries.
+ENV_FROM_ARGS = {
+    ENV_SCHOOL_YEARS: "school_year",
+    ENV_BUILD_MONTHS: "months",
+    ENV_LOADED_UPTO: "loaded_upto",
+    ENV_FINGERPRINT: "fingerprint",
+}
 
 
 @dataclass(frozen=True)
@@ -78,11 +87,17 @@ class BuildPlan:
     # staging tables of sources without a new file, when the project is the one the last
     # build ran
     unchanged: tuple[str, ...] = ()
+    # the months of school_years whose messages and family-weeks change; None: all of them
+    months: tuple[str, ...] | None = None
 
     @property
     def school_year_var(self) -> str:
         """The dbt var school_year: the years separated by commas; '' (unset) for all."""
         return "" if self.school_years is None else ",".join(self.school_years)
+
+    @property
+    def months_var(self) -> str:
+        return "" if self.months is None else ",".join(self.months)
 
     def describe(self) -> str:
         years = (
@@ -90,6 +105,8 @@ class BuildPlan:
             if self.school_years is None
             else "school year " + ", ".join(self.school_years)
         )
+        if self.months is not None:
+            years += " (messages of " + ", ".join(self.months) + ")"
         kept = f"; unchanged, not rebuilt: {', '.join(self.unchanged)}" if self.unchanged else ""
         return f"{years} ({self.reason}){kept}"
 
@@ -146,58 +163,110 @@ def plan_build(settings: Settings) -> BuildPlan:
             return every_year("no new load since the last build", upto, unchanged)
         if EVERY_YEAR_SOURCES & set(new.values()):
             return every_year("a new schools or families file", upto, unchanged)
-        years = _touched_years(con, list(new), first_date, last_date)
-        if not years:
+        months = _touched_months(con, list(new), first_date, last_date)
+        if not months:
             return every_year("the new loads hold no dated activity", upto, unchanged)
         return BuildPlan(
-            tuple(sorted(years)), f"{len(new)} new loads", upto, fingerprint, tuple(unchanged)
+            tuple(sorted({school_year_of_month(m) for m in months})),
+            f"{len(new)} new loads",
+            upto,
+            fingerprint,
+            tuple(unchanged),
+            tuple(sorted(months)),
         )
     finally:
         con.close()
 
 
-def _touched_years(con, load_ids: list[str], first_date, last_date) -> set[str]:
-    """School years of the activity in these loads, and of the old first/last activity date
-    when that activity lies outside them."""
+def _touched_months(con, load_ids: list[str], first_date, last_date) -> set[str]:
+    """Months ('YYYY-MM') of the activity in these loads and in the rows of the loads they
+    replace, with the months of those dates' school weeks, and every month between the old
+    and the new first or last activity date when the new activity lies beyond them."""
     con.execute("CREATE TEMP TABLE new_loads AS SELECT unnest(?::VARCHAR[]) AS load_id", [load_ids])
-    dates = " UNION ALL ".join(
-        part
-        for part in (
-            "SELECT CAST(sent_at AS DATE) AS d FROM raw.messages "
-            "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-            if table_exists(con, "raw.messages")
-            else None,
-            # An event changes its message's status: the message's year (once it is loaded).
-            "SELECT CAST(m.sent_at AS DATE) FROM raw.message_events e "
-            "JOIN raw.messages m ON m.message_id = e.message_id "
-            "WHERE e._load_id IN (SELECT load_id FROM new_loads)"
-            if table_exists(con, "raw.message_events") and table_exists(con, "raw.messages")
-            else None,
-            "SELECT CAST(contact_at AS DATE) FROM raw.contact_logs "
-            "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-            if table_exists(con, "raw.contact_logs")
-            else None,
-            "SELECT CAST(submitted_at AS DATE) FROM raw.survey_responses "
-            "WHERE _load_id IN (SELECT load_id FROM new_loads)"
-            if table_exists(con, "raw.survey_responses")
-            else None,
+    # (table, date column, loads): the new rows, and the rows of the earlier content of a
+    # corrected file, which stay staged until this build
+    sources = [
+        ("raw.messages", "sent_at", _NEW),
+        ("raw.contact_logs", "contact_at", _NEW),
+        ("raw.survey_responses", "submitted_at", _NEW),
+    ]
+    events = [("raw.message_events", "raw.messages", "sent_at", _NEW)]
+    if _has_replaced_loads(con):
+        sources += [
+            ("staging.stg_messages", "sent_date", _REPLACED),
+            ("staging.stg_contact_logs", "contact_date", _REPLACED),
+            ("staging.stg_survey_responses", "submitted_date", _REPLACED),
+        ]
+        events.append(
+            ("staging.stg_message_events", "staging.stg_messages", "sent_date", _REPLACED)
         )
-        if part
-    )
-    if not dates:
+    parts = [
+        f"SELECT CAST({column} AS DATE) AS d FROM {table} WHERE _load_id IN ({loads})"
+        for table, column, loads in sources
+        if table_exists(con, table)
+    ]
+    # An event changes its message's status: the message's month (once it is loaded).
+    parts += [
+        f"SELECT CAST(m.{sent} AS DATE) FROM {table} e JOIN {messages} m "
+        f"ON m.message_id = e.message_id WHERE e._load_id IN ({loads})"
+        for table, messages, sent, loads in events
+        if table_exists(con, table) and table_exists(con, messages)
+    ]
+    if not parts:
         return set()
-    sy = _SCHOOL_YEAR.format(d="d")
-    years, lo, hi = con.execute(
-        f"SELECT list(DISTINCT {sy}), min(d), max(d) FROM ({dates}) WHERE d IS NOT NULL"
+    lo, hi = con.execute(
+        f"CREATE TEMP TABLE touched_dates AS SELECT DISTINCT d FROM ({' UNION ALL '.join(parts)}) "
+        "WHERE d IS NOT NULL; SELECT min(d), max(d) FROM touched_dates"
     ).fetchall()[0]
-    touched = set(years or [])
+    if lo is None:
+        return set()
     # The school-week calendar runs from the first to the last activity date: moving either
-    # end changes the weeks of the year it was in.
-    if lo is not None and first_date is not None and lo < first_date:
-        touched.add(school_year_of(first_date))
-    if hi is not None and last_date is not None and hi > last_date:
-        touched.add(school_year_of(last_date))
-    return touched
+    # end changes the weeks between the old end and the new one.
+    spans = [
+        (a, b)
+        for a, b in ((lo, first_date), (last_date, hi))
+        if a is not None and b is not None and a < b
+    ]
+    for a, b in spans:
+        con.execute(
+            "INSERT INTO touched_dates SELECT CAST(unnest(range(?::DATE, ?::DATE + 1, "
+            "INTERVAL 1 DAY)) AS DATE)",
+            [a, b],
+        )
+    # A school week belongs to the month of its Thursday (dbt model int_school_weeks).
+    (months,) = con.execute(
+        "SELECT list(DISTINCT m) FROM (SELECT strftime(d, '%Y-%m') AS m FROM touched_dates "
+        "UNION ALL SELECT strftime(CAST(date_trunc('week', d) AS DATE) + 3, '%Y-%m') "
+        "FROM touched_dates)"
+    ).fetchall()[0]
+    return set(months or [])
+
+
+_NEW = "SELECT load_id FROM new_loads"
+# Loads replaced by a new load of the same file name (its raw rows are gone already).
+_REPLACED = (
+    "SELECT r.load_id FROM raw.raw_load_files r JOIN raw.raw_load_files n "
+    "ON n.source = r.source AND n.file_name = r.file_name "
+    "WHERE r.status = 'replaced' AND n.load_id IN (SELECT load_id FROM new_loads)"
+)
+
+
+def _has_replaced_loads(con) -> bool:
+    columns = {
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' "
+            "AND table_name = 'raw_load_files'"
+        ).fetchall()
+    }
+    if not {"status", "file_name"} <= columns:  # a hand-made test warehouse
+        return False
+    return bool(con.execute(f"SELECT count(*) FROM ({_REPLACED})").fetchall()[0][0])
+
+
+def school_year_of_month(month: str) -> str:
+    """School year of a month key 'YYYY-MM'."""
+    return school_year_of(dt.date(int(month[:4]), int(month[5:7]), 1))
 
 
 def school_year_of(day) -> str:
@@ -217,13 +286,10 @@ class BuildArgs:
     what: str
     # dbt --exclude of a one-task build (BuildPlan.unchanged); per-model tasks build them all
     exclude: str = ""
+    months: str = ""  # '' = whole school years
 
     def dbt_env(self) -> dict[str, str]:
-        return {
-            ENV_SCHOOL_YEARS: self.school_year,
-            ENV_LOADED_UPTO: self.loaded_upto,
-            ENV_FINGERPRINT: self.fingerprint,
-        }
+        return {env: getattr(self, field) for env, field in ENV_FROM_ARGS.items()}
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -241,4 +307,5 @@ def build_args(settings: Settings, period: str | None = None) -> BuildArgs:
         plan.fingerprint,
         plan.describe(),
         " ".join(plan.unchanged),
+        plan.months_var,
     )

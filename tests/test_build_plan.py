@@ -92,6 +92,8 @@ def test_a_day_of_messages_rebuilds_its_school_year_only(planned):
     plan = plan_build(s)
     assert plan.school_years == ("2025-2026",), plan
     assert plan.school_year_var == "2025-2026"
+    # the per-message tables replace only the month of these messages
+    assert plan.months == ("2026-02",) and plan.months_var == "2026-02"
     # Nothing new for the seeds and the other sources' staging tables: not rebuilt; the unit
     # tests test the project, which is the one the last build ran.
     assert plan.unchanged == (
@@ -132,6 +134,57 @@ def test_the_first_day_of_a_new_school_year_also_rebuilds_the_last_one(planned):
     )
     _add(s, "INSERT INTO raw.messages VALUES ('m-sep', '2026-09-01 09:00', 'sep')")
     assert plan_build(s).school_years == ("2025-2026", "2026-2027")
+
+
+def test_a_monday_also_rebuilds_the_month_of_its_school_week(settings):
+    """A week belongs to the month of its Thursday: messages of Monday 30 March 2026 fall in a
+    week of April, and the calendar's last date moves from Friday 27 March into that week."""
+    _warehouse(settings, project_fingerprint(settings.dbt_project_dir), dt.date(2026, 3, 27))
+    _load_messages(settings, "2026-03-30 09:00")
+    plan = plan_build(settings)
+    assert plan.months == ("2026-03", "2026-04") and plan.school_years == ("2025-2026",), plan
+
+
+def test_a_gap_in_the_data_rebuilds_every_month_it_spans(settings):
+    """Data resumes after a gap: the school weeks between the old last date and the new one
+    start to count, in every month between them, across a school year's end."""
+    _warehouse(settings, project_fingerprint(settings.dbt_project_dir), dt.date(2026, 6, 12))
+    _load_messages(settings, "2026-09-01 09:00")
+    plan = plan_build(settings)
+    assert plan.months == ("2026-06", "2026-07", "2026-08", "2026-09"), plan
+    assert plan.school_years == ("2025-2026", "2026-2027")
+
+
+def test_a_corrected_file_also_rebuilds_the_months_of_its_earlier_content(planned):
+    """A file loaded again under its name with new content replaces the earlier load, whose raw
+    rows are gone at once: the months of its rows, still staged, are rebuilt too (a January
+    message the correction no longer holds must leave January)."""
+    s = planned
+    _add(
+        s,
+        "ALTER TABLE raw.raw_load_files ADD COLUMN file_name VARCHAR; "
+        "ALTER TABLE raw.raw_load_files ADD COLUMN status VARCHAR; "
+        "UPDATE raw.raw_load_files SET file_name = 'old.csv', status = 'loaded'; "
+        "CREATE SCHEMA staging; "
+        "CREATE TABLE staging.stg_messages (message_id VARCHAR, sent_date DATE, _load_id VARCHAR); "
+        "INSERT INTO raw.raw_load_files VALUES "
+        "('jan', 'messages', TIMESTAMPTZ '2026-02-01 06:00+00', 1, 'export.csv', 'replaced'), "
+        "('feb', 'messages', TIMESTAMPTZ '2026-03-02 06:00+00', 1, 'export.csv', 'loaded'); "
+        "INSERT INTO staging.stg_messages VALUES ('m-jan', DATE '2026-01-14', 'jan'); "
+        "INSERT INTO raw.messages VALUES ('m-feb', '2026-02-26 09:00', 'feb')",
+    )
+    assert plan_build(s).months == ("2026-01", "2026-02")
+
+
+def _load_messages(settings, *sent_at: str) -> None:
+    _add(
+        settings,
+        "INSERT INTO raw.raw_load_files VALUES ('day', 'messages', "
+        "TIMESTAMPTZ '2026-09-02 06:00+00', ?)",
+        [len(sent_at)],
+    )
+    for i, at in enumerate(sent_at):
+        _add(settings, "INSERT INTO raw.messages VALUES (?, ?, 'day')", [f"m{i}", at])
 
 
 @pytest.mark.parametrize("source", ["families", "schools"])
@@ -186,7 +239,9 @@ def test_a_new_plan_makes_dbt_parse_no_file_again(settings):
     first = BuildArgs("2025-2026", "2026-03-01T06:00:00+00:00", "a" * 64, "first")
     run_dbt(settings, command="parse", env=first.dbt_env())
     for day, years in enumerate(("2026-2027", "2024-2025,2025-2026", ""), start=2):
-        args = BuildArgs(years, f"2026-03-0{day}T06:00:00+00:00", "b" * 64, "next")
+        args = BuildArgs(
+            years, f"2026-03-0{day}T06:00:00+00:00", "b" * 64, "next", months=f"2026-0{day}"
+        )
         run_dbt(settings, command="parse", env=args.dbt_env())
         log = _parse_log_of_last_run(settings)
         assert "Partial parsing enabled" in log, log[:2000]
@@ -197,9 +252,10 @@ def test_a_new_plan_makes_dbt_parse_no_file_again(settings):
 
 @pytest.mark.slow
 def test_planned_build_of_a_new_day_equals_a_full_rebuild(tmp_path, small_inbox):
-    """Load + planned build, then one more day + planned build (one school year), then more
-    events of that day's messages + planned build, against loading everything at once and
-    building every year: the published marts are the same."""
+    """Load + planned build, then one more day + planned build (one month), then more events
+    of that day's messages + planned build, then a Monday whose school week lies in the next
+    month + planned build (two months), against loading everything at once and building every
+    year: the month-grain tables and the published marts are the same."""
     from ouderpeil.generate import generate_day
     from ouderpeil.loading import load_inbox
     from ouderpeil.transform import build, run_dbt
@@ -217,15 +273,22 @@ def test_planned_build_of_a_new_day_equals_a_full_rebuild(tmp_path, small_inbox)
         "".join(lines[1::2]), encoding="utf-8"
     )
 
+    monday = tmp_path / "monday"
+    generate_day(monday, scale="small", seed=7, day="2026-03-30")
+
     daily = make_settings(tmp_path / "daily")
     shutil.copytree(small_inbox, daily.inbox_dir, dirs_exist_ok=True)
     load_inbox(daily)
     assert build(daily).success
-    for batch in (day, later):
+    for batch, months in (
+        (day, ("2026-03",)),
+        (later, ("2026-03",)),
+        (monday, ("2026-03", "2026-04")),
+    ):
         shutil.copytree(batch, daily.inbox_dir, dirs_exist_ok=True)
         load_inbox(daily)
         plan = plan_build(daily)
-        assert plan.school_years == ("2025-2026",), plan
+        assert plan.school_years == ("2025-2026",) and plan.months == months, plan
         assert build(daily).success
     assert plan_build(daily).reason == "no new load since the last build"
 
@@ -233,6 +296,7 @@ def test_planned_build_of_a_new_day_equals_a_full_rebuild(tmp_path, small_inbox)
     shutil.copytree(small_inbox, full.inbox_dir, dirs_exist_ok=True)
     shutil.copytree(day, full.inbox_dir, dirs_exist_ok=True)
     shutil.copytree(later, full.inbox_dir, dirs_exist_ok=True)
+    shutil.copytree(monday, full.inbox_dir, dirs_exist_ok=True)
     load_inbox(full)
     assert run_dbt(full, command="build").success
 
@@ -241,6 +305,9 @@ def test_planned_build_of_a_new_day_equals_a_full_rebuild(tmp_path, small_inbox)
         con.execute(f"ATTACH '{daily.warehouse_path}' AS daily (READ_ONLY)")
         con.execute(f"ATTACH '{full.warehouse_path}' AS full_ (READ_ONLY)")
         for table in (
+            # incremental by month: the kept months must stay the full build's
+            "intermediate.int_messages",
+            "intermediate.int_family_weeks",
             # incremental by school year: the pattern of the kept year must stay the full one's
             "intermediate.int_disclosure_pattern",
             "marts.fct_indicator",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ouderpeil.build_plan import ENV_FINGERPRINT, ENV_LOADED_UPTO, ENV_SCHOOL_YEARS
+from ouderpeil.build_plan import ENV_FROM_ARGS
 from ouderpeil.config import Settings
 from ouderpeil.orchestration.common import WAREHOUSE_POOL
 from ouderpeil.transform import DBT_ENV, dbt_executable, dbt_paths
@@ -94,13 +94,11 @@ def dbt_task_group(settings: Settings, group_id: str = DBT_GROUP_ID, **task_grou
         operator_args={
             "pool": WAREHOUSE_POOL,
             "install_deps": False,
-            # The plan_build task's school years ('' = all) and what int_build_watermark
-            # records (ouderpeil.build_plan.BuildArgs).
+            # The plan_build task's school years ('' = all) and months, and what
+            # int_build_watermark records (ouderpeil.build_plan.BuildArgs).
             "env": {
                 **DBT_ENV,
-                ENV_SCHOOL_YEARS: _from_plan("school_year"),
-                ENV_LOADED_UPTO: _from_plan("loaded_upto"),
-                ENV_FINGERPRINT: _from_plan("fingerprint"),
+                **{env: _from_plan(field) for env, field in ENV_FROM_ARGS.items()},
             },
             "append_env": True,
         },

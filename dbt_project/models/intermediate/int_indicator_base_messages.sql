@@ -3,31 +3,37 @@
 -- are summed per month and a school year is the sum of its months (macros
 -- indicator_base_by_month, months_and_school_years). Family-level indicators (reach, dose)
 -- are not sums over messages: they count families, from per-family totals per month.
+-- int_messages and int_family_weeks keep every month (incremental by month): the school years
+-- of this build are selected here.
+{% set messages = '(select * from ' ~ ref('int_messages') ~ ' where '
+                  ~ school_year_date_filter('sent_date') ~ ') as messages' %}
+{% set family_weeks = '(select * from ' ~ ref('int_family_weeks') ~ ' where '
+                      ~ school_year_filter('school_year') ~ ') as family_weeks' %}
 with month_stats as (
-    {{ indicator_base_by_month('message_delivery_rate', ref('int_messages'),
+    {{ indicator_base_by_month('message_delivery_rate', messages,
                                'case when is_delivered then 1 else 0 end') }}
     union all
-    {{ indicator_base_by_month('message_read_rate', ref('int_messages'),
+    {{ indicator_base_by_month('message_read_rate', messages,
                                'case when is_read then 1 else 0 end',
                                where="is_delivered and channel in ('app', 'whatsapp', 'email')") }}
     union all
-    {{ indicator_base_by_month('message_overdose', ref('int_family_weeks'),
+    {{ indicator_base_by_month('message_overdose', family_weeks,
                                'case when n_messages > ' ~ var('overdose_threshold') ~ ' then 1 else 0 end') }}
     union all
-    {{ indicator_base_by_month('message_effective_purpose', ref('int_messages'),
+    {{ indicator_base_by_month('message_effective_purpose', messages,
                                "case when purpose in ('voortgang', 'tip', 'aanmoediging') then 1 else 0 end") }}
     union all
-    {{ indicator_base_by_month('message_reply_rate', ref('int_messages'),
+    {{ indicator_base_by_month('message_reply_rate', messages,
                                'case when has_replied then 1 else 0 end', where='is_delivered') }}
     union all
-    {{ indicator_base_by_month('tip_feedback_useful', ref('int_messages'),
+    {{ indicator_base_by_month('tip_feedback_useful', messages,
                                "case when latest_feedback = 'nuttig' then 1 else 0 end",
                                where="purpose = 'tip' and latest_feedback is not null") }}
 ),
 
 delivered_per_family_month as (
     select school_year, month, family_ref, school_id, count(*) as n_delivered
-    from {{ ref('int_messages') }}
+    from {{ messages }}
     where is_delivered
     group by school_year, month, family_ref, school_id
 ),
@@ -68,7 +74,7 @@ family_week_months as (
     select
         school_year, month, sector, board_id, school_id, ses_group, family_ref,
         count(*) as n_weeks, sum(n_messages) as n_messages
-    from {{ ref('int_family_weeks') }}
+    from {{ family_weeks }}
     group by school_year, month, sector, board_id, school_id, ses_group, family_ref
 ),
 

@@ -1,3 +1,13 @@
+{#- Incremental by month on DuckDB (macros/build_months.sql): a planned build replaces the
+    months its loads touch. On Spark a table of the build's school years. -#}
+{{
+    config(
+        materialized=incremental_materialization('month', in_full_on_spark=true),
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_rebuilt_rows(rebuilt_months_date_filter('sent_date')) }}"
+    )
+}}
 -- Messages with their school, SES group, periods and final status. Messages without any event
 -- yet have no final status and count as not delivered.
 select
@@ -26,5 +36,6 @@ inner join {{ ref('stg_schools') }} as s on m.school_id = s.school_id
 left join {{ ref('int_family_school') }} as fs
     on m.family_ref = fs.family_ref and m.school_id = fs.school_id
 left join {{ ref('int_message_status') }} as st on m.message_id = st.message_id
--- A build of some school years (backfill, or the years a day's data touched) needs only theirs.
-where {{ school_year_date_filter('m.sent_date') }}
+-- A build of some school years (a backfill) or months (the months a day's data touched)
+-- needs only theirs.
+where {{ rebuilt_months_date_filter('m.sent_date') }}

@@ -22,6 +22,8 @@ with items as (
     select school_year, month, sector, board_id, school_id, ses_group,
            'message' as stream, channel
     from {{ ref('int_messages') }}
+    -- every month is kept there (incremental by month): this build's school years
+    where {{ school_year_date_filter('sent_date') }}
 ),
 
 -- Items counted per month; a school year's counts are the sums of its months' (expanding
