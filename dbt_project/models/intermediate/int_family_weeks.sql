@@ -41,7 +41,9 @@ weekly_messages as (
 
 select
     e.*,
-    coalesce(m.n_messages, 0) as n_messages
+    coalesce(m.n_messages, 0) as n_messages,
+    -- when dbt built the row: the rows of this build are the ones its tests check
+    {{ run_timestamp() }} as _processed_at
 from enrolled_weeks as e
 left join weekly_messages as m
     on e.family_ref = m.family_ref and e.school_id = m.school_id and e.week_start = m.week_start

@@ -3,7 +3,10 @@
 -- period when enrolled >= 1 day); contact-based ones count contacts. Each contact falls in one
 -- month, so contact-based statistics are summed per month and a school year is the sum of its
 -- months (macros indicator_base_by_month, months_and_school_years), as are the held contacts
--- per family.
+-- per family. int_contacts keeps every month (incremental by month): the school years of this
+-- build are selected here.
+{% set contacts = '(select * from ' ~ ref('int_contacts') ~ ' where '
+                  ~ school_year_date_filter('contact_date') ~ ') as contacts' %}
 with held_per_family_month as (
     select
         school_year,
@@ -13,7 +16,7 @@ with held_per_family_month as (
         count(*) as held_contacts,
         sum(case when is_individual then 1 else 0 end) as held_individual,
         sum(case when channel = 'huisbezoek' then 1 else 0 end) as held_home_visits
-    from {{ ref('int_contacts') }}
+    from {{ contacts }}
     where is_held
     group by school_year, month, family_ref, school_id
 ),
@@ -35,15 +38,15 @@ held_per_family as (
 ),
 
 month_stats as (
-    {{ indicator_base_by_month('contact_parent_initiated', ref('int_contacts'),
+    {{ indicator_base_by_month('contact_parent_initiated', contacts,
                                "case when initiated_by = 'ouder' then 1 else 0 end",
                                where='is_held') }}
     union all
-    {{ indicator_base_by_month('contact_no_show', ref('int_contacts'),
+    {{ indicator_base_by_month('contact_no_show', contacts,
                                "case when status = 'niet_verschenen' then 1 else 0 end",
                                where="is_scheduled and status in ('gehouden', 'niet_verschenen')") }}
     union all
-    {{ indicator_base_by_month('contact_support_topic', ref('int_contacts'),
+    {{ indicator_base_by_month('contact_support_topic', contacts,
                                "case when topic in ('thuisondersteuning', 'leervorderingen') then 1 else 0 end",
                                where='is_held and is_individual') }}
 ),

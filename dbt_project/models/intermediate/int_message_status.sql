@@ -80,7 +80,9 @@ select
     p.first_event_at,
     p.last_event_at,
     p.last_event_loaded_at,
-    p.last_processed_at
+    p.last_processed_at,
+    -- when dbt computed the row: the rows of this run are the ones its tests check
+    {{ run_timestamp() }} as _processed_at
 from per_message as p
 left join status_ranked as s on p.message_id = s.message_id and s.pick = 1
 left join feedback_ranked as f on p.message_id = f.message_id and f.pick = 1

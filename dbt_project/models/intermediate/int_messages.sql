@@ -30,7 +30,9 @@ select
     coalesce(st.is_read, false) as is_read,
     coalesce(st.has_replied, false) as has_replied,
     st.latest_feedback,
-    m._loaded_at
+    m._loaded_at,
+    -- when dbt built the row: the rows of this build are the ones its tests check
+    {{ run_timestamp() }} as _processed_at
 from {{ ref('stg_messages') }} as m
 inner join {{ ref('stg_schools') }} as s on m.school_id = s.school_id
 left join {{ ref('int_family_school') }} as fs

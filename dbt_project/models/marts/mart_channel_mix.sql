@@ -17,7 +17,8 @@ with items as (
     select school_year, month, sector, board_id, school_id, ses_group,
            'contact' as stream, channel
     from {{ ref('int_contacts') }}
-    where is_held
+    -- every month is kept there (incremental by month): this build's school years
+    where is_held and {{ school_year_date_filter('contact_date') }}
     union all
     select school_year, month, sector, board_id, school_id, ses_group,
            'message' as stream, channel
