@@ -155,11 +155,12 @@ def test_dagbag_imports_every_dag_with_pools_retries_and_assets(
     assert rendered == nodes, "one Airflow task per dbt model and seed"
     for t in dbt_tasks.values():
         assert t["operator"] == "DbtBuildLocalOperator"
-        # the plan (the backfill param, or the school years the new loads touch)
+        # the plan (the backfill param, or the school years and months the new loads touch)
         assert t["env"] == {
             f"OUDERPEIL_{name}": f"{{{{ ti.xcom_pull(task_ids='plan_build')['{key}'] }}}}"
             for name, key in (
                 ("SCHOOL_YEARS", "school_year"),
+                ("BUILD_MONTHS", "months"),
                 ("PLAN_LOADED_UPTO", "loaded_upto"),
                 ("PLAN_FINGERPRINT", "fingerprint"),
             )

@@ -86,7 +86,15 @@ def _key_tests(spec: dict) -> list:
         for t in spec.get("data_tests", [])
         if isinstance(t, dict) and "unique_combination_of_columns" in t
     ]
-    single = [c["name"] for c in spec.get("columns", []) if "unique" in (c.get("data_tests") or [])]
+    # a column test is named as a string, or as a one-key mapping with its config
+    single = [
+        c["name"]
+        for c in spec.get("columns", [])
+        if any(
+            t == "unique" or (isinstance(t, dict) and "unique" in t)
+            for t in c.get("data_tests") or []
+        )
+    ]
     return combined + single
 
 
