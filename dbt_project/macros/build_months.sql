@@ -1,7 +1,7 @@
 {#- Month grain of a planned build. A day's loads touch a few months, yet the per-message
     tables (int_messages, int_family_weeks) of their whole school year were rebuilt every day
-    (a region day: 5.3 M messages for one day's 0.1 M). These two are incremental by month on
-    DuckDB: a planned build replaces the rows of the months its loads touch (the plan's months,
+    (a region day: 5.3 M messages for one day's 0.1 M), and int_contacts of every year. These
+    three are incremental by month on DuckDB: a planned build replaces the rows of the months its loads touch (the plan's months,
     ouderpeil/build_plan.py) and keeps the others; every other build (every year, a backfill of
     chosen years, a first build, Spark) rebuilds whole school years as before. The models that
     read them select the build's school years themselves. -#}

@@ -1,6 +1,6 @@
 {#- The `where` config of a data test may use the placeholder __latest_batch__: the rows the
     last dbt run wrote to an incremental model (its highest _processed_at: appended staging
-    rows, the rebuilt months of int_messages and int_family_weeks, the recomputed messages of
+    rows, the rebuilt months of int_messages, int_family_weeks and int_contacts, the recomputed messages of
     int_message_status).
     Why: rows of earlier batches never change and were tested when they were appended, so a
     daily run tests only the new ones; on a full refresh (or the first build) every row has the
