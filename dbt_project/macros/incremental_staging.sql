@@ -36,11 +36,25 @@ ranked as (
     where exists (select 1 from duplicate_keys as d where d.{{ key }} = batch.{{ key }})
 )
 
+{% if is_incremental() %}
+-- The keys of the batch this model holds already, kept out by a left join. As
+-- `not exists (select 1 from this ...)` on the ranked rows, DuckDB planned a mark join that
+-- hashed every held key (41 M event ids: 7 s of a region day); this way it hashes the
+-- batch's keys only (under 1 s).
+, held as (
+    select existing.{{ key }}
+    from {{ this }} as existing
+    where exists (select 1 from batch where batch.{{ key }} = existing.{{ key }})
+)
+
+select ranked.*
+from ranked
+left join held on held.{{ key }} = ranked.{{ key }}
+where ranked.row_rank = 1 and held.{{ key }} is null
+{% else %}
 select *
 from ranked
 where row_rank = 1
-{% if is_incremental() %}
-  and not exists (select 1 from {{ this }} as existing where existing.{{ key }} = ranked.{{ key }})
 {% endif %}
 {%- endmacro %}
 
