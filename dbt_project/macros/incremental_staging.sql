@@ -3,37 +3,39 @@
     row wins: the contract calls a later row with the same key a duplicate), and only keys
     the model does not hold yet. -#}
 {% macro new_first_loaded_rows(relation, key) -%}
-with batch as (
-    select *
-    from {{ relation }}
-    where {{ key }} is not null
-    {% if is_incremental() %}
-      -- only loads this model has not seen yet (a load id is never reused)
-      and {{ ouderpeil._unseen_loads_filter(relation) }}
-    {% endif %}
-),
+{#- The batch: rows with a key, of loads this model has not seen yet (a load id is never
+    reused). Read where it is used rather than from one CTE: DuckDB materialises a CTE read
+    three times, which on a first build is a whole raw table (region: 41 M events, 40 s;
+    read in place 12 s). -#}
+{%- set in_batch -%}
+    {{ key }} is not null
+    {%- if is_incremental() %} and {{ ouderpeil._unseen_loads_filter(relation) }}{% endif %}
+{%- endset -%}
 
 -- The loader already rejects duplicate keys (reject reason duplicate_key), so a batch rarely
 -- holds a key twice: rank only the keys that occur more than once instead of windowing every
 -- row (half the cost at board scale). The first loaded row still wins.
-duplicate_keys as (
+with duplicate_keys as (
     select {{ key }}
-    from batch
+    from {{ relation }}
+    where {{ in_batch }}
     group by {{ key }}
     having count(*) > 1
 ),
 
 ranked as (
     select batch.*, 1 as row_rank
-    from batch
-    where not exists (select 1 from duplicate_keys as d where d.{{ key }} = batch.{{ key }})
+    from {{ relation }} as batch
+    where {{ in_batch }}
+        and not exists (select 1 from duplicate_keys as d where d.{{ key }} = batch.{{ key }})
     union all
     select
         batch.*,
         row_number() over (partition by batch.{{ key }}
                            order by _loaded_at, _file_name, _row_number) as row_rank
-    from batch
-    where exists (select 1 from duplicate_keys as d where d.{{ key }} = batch.{{ key }})
+    from {{ relation }} as batch
+    where {{ in_batch }}
+        and exists (select 1 from duplicate_keys as d where d.{{ key }} = batch.{{ key }})
 )
 
 {% if is_incremental() %}
@@ -44,7 +46,8 @@ ranked as (
 , held as (
     select existing.{{ key }}
     from {{ this }} as existing
-    where exists (select 1 from batch where batch.{{ key }} = existing.{{ key }})
+    where exists (select 1 from {{ relation }} as batch
+                  where {{ in_batch }} and batch.{{ key }} = existing.{{ key }})
 )
 
 select ranked.*

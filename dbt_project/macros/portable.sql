@@ -249,3 +249,21 @@
 {% macro spark__string_agg_ordered(expr, delimiter, order_by) -%}
     string_agg({{ expr }}, {{ delimiter }}) within group (order by {{ order_by }})
 {%- endmacro %}
+
+{#- `value` of the row whose `order_by` columns (a list, compared left to right) are the
+    highest among the rows where `where` holds; null when there are none. One aggregate
+    instead of a row_number() window and a join back. The order columns must not be null. -#}
+{% macro max_by(value, order_by, where='true') -%}
+    {{ return(adapter.dispatch('max_by', 'ouderpeil')(value, order_by, where)) }}
+{%- endmacro %}
+{% macro duckdb__max_by(value, order_by, where) -%}
+    arg_max({{ value }}, row({{ order_by | join(', ') }})) filter (where {{ where }})
+{%- endmacro %}
+{% macro spark__max_by(value, order_by, where) -%}
+    max_by({{ value }}, struct({{ order_by | join(', ') }})) filter (where {{ where }})
+{%- endmacro %}
+
+{#- A timestamp to order by where null sorts first: the earliest instant both engines hold. -#}
+{% macro never_null_timestamp(expr) -%}
+    coalesce({{ expr }}, cast('0001-01-01 00:00:00' as {{ ouderpeil.type_timestamp_tz() }}))
+{%- endmacro %}
