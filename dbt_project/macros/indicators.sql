@@ -47,17 +47,63 @@
     group by {{ period_keys | join(', ') }}, school_year, sector, board_id, school_id, ses_group
 {%- endmacro %}
 
-{#- indicator_base for units that each fall in one month (a message, a family-week), without
-    expand_to_periods: the statistics per month, from one scan of `relation` (a table with
-    school_year and month columns). Every statistic is a sum, so a school year's are the sums
-    of its months' (macro months_and_school_years). Expanding every unit into its month and
-    its school year first doubled a year of messages (10.7 M rows in a region day) into a
-    table that spilled 6.8 GB under the 2 GB limit. -#}
-{% macro indicator_base_by_month(code, relation, x, weight='1.0', where='1 = 1') -%}
-    {{ ouderpeil.indicator_base(code, relation, x, weight, where, period_keys=['month']) }}
+{#- indicator_base of several unweighted indicators (weight 1) of one relation from one scan:
+    `indicators` is a list of {code, x, where} (where optional). One group by sums each
+    indicator's units under its own condition; a cross join with the indicator codes then
+    gives indicator_base's row per indicator and group, where that indicator has units. The
+    rows are indicator_base's, value for value. One scan per indicator had read a school
+    year of messages five times in every build. -#}
+{% macro unweighted_indicator_bases(relation, indicators, period_keys=['period_type', 'period']) -%}
+    {%- set keys = period_keys + ['school_year', 'sector', 'board_id', 'school_id', 'ses_group'] -%}
+    {%- set one = 'cast(1.0 as ' ~ type_double() ~ ')' -%}
+    {%- set n = ouderpeil._value_of_indicator('i.indicator_code', indicators, 's.n_') -%}
+    select
+        i.indicator_code,
+        {% for k in keys %}s.{{ k }},{% endfor %}
+        {{ n }} as n,
+        cast({{ n }} as {{ type_double() }}) as sum_w,
+        {{ ouderpeil._value_of_indicator('i.indicator_code', indicators, 's.sum_wx_') }} as sum_wx,
+        {{ ouderpeil._value_of_indicator('i.indicator_code', indicators, 's.sum_wxx_') }} as sum_wxx,
+        cast({{ n }} as {{ type_double() }}) as sum_ww
+    from (
+        select
+            {{ keys | join(', ') }},
+            {%- for ind in indicators %}
+            {%- set counts = '(' ~ ind.x ~ ') is not null and (' ~ ind.get('where', '1 = 1') ~ ')' %}
+            count(case when {{ counts }} then 1 end) as n_{{ loop.index }},
+            sum(case when {{ counts }} then {{ one }} * ({{ ind.x }}) end) as sum_wx_{{ loop.index }},
+            sum(case when {{ counts }} then {{ one }} * ({{ ind.x }}) * ({{ ind.x }}) end) as sum_wxx_{{ loop.index }}
+            {{- ',' if not loop.last }}
+            {%- endfor %}
+        from {{ relation }}
+        group by {{ keys | join(', ') }}
+    ) as s
+    cross join (
+        {%- for ind in indicators %}
+        select '{{ ind.code }}' as indicator_code{{ ' union all' if not loop.last }}
+        {%- endfor %}
+    ) as i
+    where {{ n }} > 0
 {%- endmacro %}
 
-{#- The rows of indicator_base from month statistics (indicator_base_by_month): each month of
+{#- The column `prefix`<k> of the k-th of `indicators` whose code `code_column` holds. -#}
+{% macro _value_of_indicator(code_column, indicators, prefix) -%}
+    case {{ code_column }}
+        {%- for ind in indicators %} when '{{ ind.code }}' then {{ prefix }}{{ loop.index }}{% endfor %}
+    end
+{%- endmacro %}
+
+{#- unweighted_indicator_bases for units that each fall in one month (a message, a
+    family-week), without expand_to_periods: the statistics per month, from one scan of
+    `relation` (a table with school_year and month columns). Every statistic is a sum, so a
+    school year's are the sums of its months' (macro months_and_school_years). Expanding every
+    unit into its month and its school year first doubled a year of messages (10.7 M rows in a
+    region day) into a table that spilled 6.8 GB under the 2 GB limit. -#}
+{% macro indicator_bases_by_month(relation, indicators) -%}
+    {{ ouderpeil.unweighted_indicator_bases(relation, indicators, period_keys=['month']) }}
+{%- endmacro %}
+
+{#- The rows of indicator_base from month statistics (indicator_bases_by_month): each month of
     int_periods as it is, each school year of int_periods as the sum of all its months. -#}
 {% macro months_and_school_years(month_stats) -%}
     select

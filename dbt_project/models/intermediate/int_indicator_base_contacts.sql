@@ -2,7 +2,7 @@
 -- indicator_base). Family-based indicators count enrolled families (a family counts in a
 -- period when enrolled >= 1 day); contact-based ones count contacts. Each contact falls in one
 -- month, so contact-based statistics are summed per month and a school year is the sum of its
--- months (macros indicator_base_by_month, months_and_school_years), as are the held contacts
+-- months (macros indicator_bases_by_month, months_and_school_years), as are the held contacts
 -- per family. int_contacts keeps every month (incremental by month): the school years of this
 -- build are selected here.
 {% set contacts = '(select * from ' ~ ref('int_contacts') ~ ' where '
@@ -38,17 +38,15 @@ held_per_family as (
 ),
 
 month_stats as (
-    {{ indicator_base_by_month('contact_parent_initiated', contacts,
-                               "case when initiated_by = 'ouder' then 1 else 0 end",
-                               where='is_held') }}
-    union all
-    {{ indicator_base_by_month('contact_no_show', contacts,
-                               "case when status = 'niet_verschenen' then 1 else 0 end",
-                               where="is_scheduled and status in ('gehouden', 'niet_verschenen')") }}
-    union all
-    {{ indicator_base_by_month('contact_support_topic', contacts,
-                               "case when topic in ('thuisondersteuning', 'leervorderingen') then 1 else 0 end",
-                               where='is_held and is_individual') }}
+    {{ indicator_bases_by_month(contacts, [
+        {'code': 'contact_parent_initiated',
+         'x': "case when initiated_by = 'ouder' then 1 else 0 end", 'where': 'is_held'},
+        {'code': 'contact_no_show', 'x': "case when status = 'niet_verschenen' then 1 else 0 end",
+         'where': "is_scheduled and status in ('gehouden', 'niet_verschenen')"},
+        {'code': 'contact_support_topic',
+         'x': "case when topic in ('thuisondersteuning', 'leervorderingen') then 1 else 0 end",
+         'where': 'is_held and is_individual'},
+    ]) }}
 ),
 
 family_contacts as (
@@ -73,11 +71,10 @@ family_contacts as (
             and e.school_id = h.school_id
 )
 
-{{ indicator_base('contact_frequency', 'family_contacts', 'held_contacts') }}
-union all
-{{ indicator_base('contact_reach', 'family_contacts',
-                  'case when held_individual > 0 then 1 else 0 end') }}
-union all
-{{ indicator_base('contact_home_visits', 'family_contacts', '100.0 * held_home_visits') }}
+{{ unweighted_indicator_bases('family_contacts', [
+    {'code': 'contact_frequency', 'x': 'held_contacts'},
+    {'code': 'contact_reach', 'x': 'case when held_individual > 0 then 1 else 0 end'},
+    {'code': 'contact_home_visits', 'x': '100.0 * held_home_visits'},
+]) }}
 union all
 {{ months_and_school_years('month_stats') }}

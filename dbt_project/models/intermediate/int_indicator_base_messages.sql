@@ -1,7 +1,8 @@
 -- Message indicators at school x SES group x period (sufficient statistics, see macro
 -- indicator_base). Each message and each family-week falls in one month, so their indicators
--- are summed per month and a school year is the sum of its months (macros
--- indicator_base_by_month, months_and_school_years). Family-level indicators (reach, dose)
+-- are summed per month, from one scan of the messages for all message-level indicators, and a
+-- school year is the sum of its months (macros indicator_bases_by_month,
+-- months_and_school_years). Family-level indicators (reach, dose)
 -- are not sums over messages: they count families, from per-family totals per month.
 -- int_messages and int_family_weeks keep every month (incremental by month): the school years
 -- of this build are selected here.
@@ -10,25 +11,22 @@
 {% set family_weeks = '(select * from ' ~ ref('int_family_weeks') ~ ' where '
                       ~ school_year_filter('school_year') ~ ') as family_weeks' %}
 with month_stats as (
-    {{ indicator_base_by_month('message_delivery_rate', messages,
-                               'case when is_delivered then 1 else 0 end') }}
+    {{ indicator_bases_by_month(messages, [
+        {'code': 'message_delivery_rate', 'x': 'case when is_delivered then 1 else 0 end'},
+        {'code': 'message_read_rate', 'x': 'case when is_read then 1 else 0 end',
+         'where': "is_delivered and channel in ('app', 'whatsapp', 'email')"},
+        {'code': 'message_effective_purpose',
+         'x': "case when purpose in ('voortgang', 'tip', 'aanmoediging') then 1 else 0 end"},
+        {'code': 'message_reply_rate', 'x': 'case when has_replied then 1 else 0 end',
+         'where': 'is_delivered'},
+        {'code': 'tip_feedback_useful', 'x': "case when latest_feedback = 'nuttig' then 1 else 0 end",
+         'where': "purpose = 'tip' and latest_feedback is not null"},
+    ]) }}
     union all
-    {{ indicator_base_by_month('message_read_rate', messages,
-                               'case when is_read then 1 else 0 end',
-                               where="is_delivered and channel in ('app', 'whatsapp', 'email')") }}
-    union all
-    {{ indicator_base_by_month('message_overdose', family_weeks,
-                               'case when n_messages > ' ~ var('overdose_threshold') ~ ' then 1 else 0 end') }}
-    union all
-    {{ indicator_base_by_month('message_effective_purpose', messages,
-                               "case when purpose in ('voortgang', 'tip', 'aanmoediging') then 1 else 0 end") }}
-    union all
-    {{ indicator_base_by_month('message_reply_rate', messages,
-                               'case when has_replied then 1 else 0 end', where='is_delivered') }}
-    union all
-    {{ indicator_base_by_month('tip_feedback_useful', messages,
-                               "case when latest_feedback = 'nuttig' then 1 else 0 end",
-                               where="purpose = 'tip' and latest_feedback is not null") }}
+    {{ indicator_bases_by_month(family_weeks, [
+        {'code': 'message_overdose',
+         'x': 'case when n_messages > ' ~ var('overdose_threshold') ~ ' then 1 else 0 end'},
+    ]) }}
 ),
 
 delivered_per_family_month as (
