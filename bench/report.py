@@ -178,7 +178,7 @@ def markdown(results: list[dict]) -> str:
         audit += [
             f"{d['recovered']:,} / {d['suppressed']:,} (of {d['cells']:,})"
             if a.get("ok")
-            else ("failed" if a else "–"),
+            else ("not run" if a.get("skipped") else "failed" if a else "–"),
             _fmt(a.get("cpu_seconds")) if a.get("ok") else "",
             _fmt(a.get("maxrss_mib"), 0) if a.get("ok") else "–",
             "",
